@@ -1,0 +1,157 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `zuki::JoinHandle<T>`: the handle to a spawned task's result.
+
+#include <stdexcept>
+#include <utility>
+
+#include <zuki/core/context.hpp>
+#include <zuki/core/errors.hpp>
+#include <zuki/core/poll.hpp>
+#include <zuki/core/task_priority.hpp>
+#include <zuki/detail/task/cell.hpp>
+#include <zuki/detail/thread_parker.hpp>
+
+namespace zuki {
+
+/// A future of a spawned task's result, returned by every executor's `spawn`.
+///
+/// - `co_await handle` (in an `Async`) or polling it yields the task's value, rethrows the
+///   exception the task threw, or throws `TaskCancelled` if the task was cancelled;
+/// - `get()` blocks a non-executor thread until the result is there (same outcomes);
+/// - dropping the handle detaches the task: it keeps running, its result is discarded, and an
+///   exception it throws goes to the executor's exception handler;
+/// - `cancel()` asks the task to stop: an idle task is destroyed at once (on the calling
+///   thread), a queued or running one the next time its executor holds it. A task that already
+///   completed keeps its result.
+///
+/// @code
+/// zuki::SingleThreadedExecutor ex;
+/// zuki::JoinHandle<int> h = ex.spawn(zuki::ready(42));
+/// int v = ex.block_on(std::move(h));   // 42
+/// @endcode
+///
+/// Misuse is an exception, never undefined behaviour: taking the result twice, or using an
+/// empty (moved-from) handle, throws `std::logic_error`; `get()` on an executor thread throws
+/// `std::logic_error` instead of deadlocking.
+///
+/// Thread safety: a JoinHandle is owned by one thread at a time (it may move between threads);
+/// the task it refers to may run and complete concurrently on any thread.
+template <class T>
+class [[nodiscard]] JoinHandle {
+    using Cell = detail::TaskOutputCell<T>;
+
+public:
+    using output_type = T;
+
+    /// An empty handle.
+    JoinHandle() noexcept = default;
+    /// Adopt the JoinHandle reference of a freshly spawned task (executors only).
+    explicit JoinHandle(Cell* task) noexcept : task_(task) {}
+    JoinHandle(JoinHandle&& o) noexcept
+        : task_(std::exchange(o.task_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
+    JoinHandle& operator=(JoinHandle&& o) noexcept {
+        if (this != &o) {
+            reset();
+            task_ = std::exchange(o.task_, nullptr);
+            taken_ = std::exchange(o.taken_, false);
+        }
+        return *this;
+    }
+    JoinHandle(const JoinHandle&) = delete;
+    JoinHandle& operator=(const JoinHandle&) = delete;
+    ~JoinHandle() { reset(); }
+
+    /// True unless moved-from, default-constructed or detached.
+    bool valid() const noexcept { return task_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+
+    /// The task's id.
+    TaskId id() const { return task().id(); }
+    /// The task's priority.
+    TaskPriority priority() const { return task().priority(); }
+
+    /// True once the task completed (with a value, an exception or by cancellation).
+    bool is_finished() const {
+        // acquire: pairs with the release RMW that set COMPLETE.
+        return (task().state(std::memory_order_acquire) & detail::task_state::complete) != 0;
+    }
+
+    /// Ask the task to stop (see the class comment). Idempotent.
+    void cancel() { task().cancel(); }
+
+    /// Drop the handle without cancelling: the task runs on, its result is discarded.
+    void detach() noexcept { reset(); }
+
+    /// Future interface: ready once the task completed.
+    Poll<T> poll(Context& cx) {
+        Cell& t = task();
+        if (taken_) throw std::logic_error("zuki::JoinHandle: the result was already taken");
+        const auto complete = detail::task_state::complete;
+        const auto join_waker = detail::task_state::join_waker;
+        std::uint64_t s = t.state(std::memory_order_acquire);  // pairs with complete()'s release
+        if (!(s & complete)) {
+            if (s & join_waker) {
+                if (t.join_waker_slot().will_wake(cx.waker())) return Poll<T>::pending();
+                // Take the slot back before writing it; fails once the task completed.
+                if (!t.set_join_waker_bit(false)) return take();
+            }
+            // The slot is ours while JOIN_WAKER is clear: the completer reads it only if the
+            // bit was set when it completed.
+            t.join_waker_slot() = cx.waker();
+            if (t.set_join_waker_bit(true)) return Poll<T>::pending();
+        }
+        return take();
+    }
+
+    /// Block this (non-executor) thread until the task completes; return its value, rethrow
+    /// its exception, or throw `TaskCancelled`.
+    T get() {
+        if (detail::executor_thread_depth > 0)
+            throw std::logic_error(
+                "zuki::JoinHandle::get: called on an executor thread, where blocking could "
+                "deadlock; co_await the handle instead");
+        task();
+        if (taken_) throw std::logic_error("zuki::JoinHandle: the result was already taken");
+        detail::ParkerRef parker;
+        Waker w = parker->waker();
+        Context cx(w);
+        for (;;) {
+            Poll<T> p = poll(cx);
+            if (p.is_ready()) {
+                if constexpr (std::is_void_v<T>)
+                    return;
+                else
+                    return std::move(p).value();
+            }
+            parker->park();
+        }
+    }
+
+private:
+    Cell& task() const {
+        if (task_ == nullptr)
+            throw std::logic_error("zuki::JoinHandle: the handle is empty (moved-from or detached)");
+        return *task_;
+    }
+    Poll<T> take() {
+        taken_ = true;
+        auto& out = task_->output;
+        if (auto* e = std::get_if<2>(&out)) std::rethrow_exception(*e);
+        if (std::holds_alternative<detail::CancelledOutput>(out)) throw TaskCancelled();
+        if constexpr (std::is_void_v<T>)
+            return Poll<void>::ready();
+        else
+            return Poll<T>::ready(std::move(std::get<1>(out)));
+    }
+    void reset() noexcept {
+        if (task_ != nullptr) std::exchange(task_, nullptr)->drop_join_handle();
+    }
+
+    Cell* task_ = nullptr;
+    bool taken_ = false;
+};
+
+}  // namespace zuki

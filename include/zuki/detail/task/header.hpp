@@ -1,0 +1,366 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// The task object both executors run: an intrusive header (state word with reference count,
+/// vtable, `next` link, priority, id) in front of a typed cell (cell.hpp) holding the future and
+/// then its output.
+///
+/// ## State word (one 64-bit atomic)
+///
+///     bit 0 SCHEDULED      in a run queue, or being handed to one (holds one reference)
+///     bit 1 RUNNING        being polled by exactly one thread
+///     bit 2 NOTIFIED       woken while RUNNING: poll again when this poll returns pending
+///     bit 3 COMPLETE       terminal: the output (value, exception or cancellation) is stored
+///     bit 4 CANCELLED      cancellation requested (JoinHandle::cancel or executor shutdown)
+///     bit 5 JOIN_INTEREST  a JoinHandle still wants the output
+///     bit 6 JOIN_WAKER     the join waker slot is set (see JoinHandle)
+///     bits 8..63           reference count
+///
+/// The named states of the design and their transitions (each one CAS on the word):
+///
+///     idle      ──wake──▶ scheduled        (waker enqueues the task, handing over a reference)
+///     scheduled ──run───▶ running          (the executor that dequeued it)
+///     running   ──wake──▶ notified         (no enqueue: the poller will see it)
+///     running   ──pending─▶ idle           (nobody woke it during the poll)
+///     notified  ──pending─▶ scheduled      (the poller re-enqueues it: the wake is not lost)
+///     running / notified ──ready or throw──▶ complete
+///     idle      ──cancel─▶ running+cancelled ─▶ complete   (the canceller drops the future)
+///     scheduled / running ──cancel─▶ same + CANCELLED bit  (the executor drops it next time)
+///     complete  ──anything──▶ complete     (wakes and cancels after completion are no-ops)
+///
+/// Why a task is never queued twice: only the idle→scheduled and notified→scheduled CASes
+/// enqueue, and each requires that SCHEDULED was clear. Why no wake is lost: a wake either finds
+/// the task idle (and enqueues it), scheduled (it will be polled, after the wake's writes since
+/// the dequeue acquires them), or running (it sets NOTIFIED, which the poller's own CAS out of
+/// RUNNING must observe, as both are RMWs on the same word). Why never polled concurrently:
+/// RUNNING is set only from SCHEDULED, by the one thread that dequeued the task.
+///
+/// ## References
+/// One each for: every Waker clone, the JoinHandle, the run queue entry (SCHEDULED), and the
+/// executor's registry (until completion). The last release destroys the task.
+
+#include <cassert>
+#include <cstdint>
+#include <exception>
+#include <new>
+
+#include <zuki/core/context.hpp>
+#include <zuki/core/task_priority.hpp>
+#include <zuki/core/waker.hpp>
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/task/registry.hpp>
+
+namespace zuki::detail {
+
+class TaskHeader;
+
+/// What an executor implements so its tasks can schedule themselves.
+///
+/// A scheduler is reference counted by its tasks, so a waker that fires after the executor
+/// object is gone still reaches valid memory; the executor closes the scheduler first, after
+/// which `schedule` cancels the task instead of queueing it.
+class Scheduler {
+public:
+    /// `t` is SCHEDULED; the caller hands over one reference. Must not throw or block.
+    virtual void schedule(TaskHeader* t) noexcept = 0;
+    /// An exception escaped a task that no JoinHandle waits for.
+    virtual void report_exception(std::exception_ptr e) noexcept = 0;
+    /// A task finished (any way): bookkeeping for `join()` and `task_count()`.
+    virtual void task_finished() noexcept {}
+
+    void acquire() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        // acq_rel: the last release must see every other holder's writes before deleting.
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+    TaskRegistry registry;
+
+protected:
+    Scheduler() = default;
+    virtual ~Scheduler() = default;
+
+private:
+    atomic<std::uint64_t> refs_{1};  // the executor's own reference
+};
+
+/// Result of polling a task's future once.
+enum class PollOutcome : std::uint8_t { pending, ready, threw };
+
+/// What `TaskHeader::run` tells the executor to do with the queue reference it holds.
+enum class RunOutcome : std::uint8_t {
+    finished,    ///< completed (or cancelled); the executor drops its reference
+    idle,        ///< pending, nobody woke it; the executor drops its reference
+    reschedule,  ///< woken during the poll: SCHEDULED again, the executor re-enqueues it
+};
+
+struct TaskVTable {
+    /// Poll the future; on ready/threw the output is stored and the future destroyed.
+    PollOutcome (*poll)(TaskHeader*, Context&) noexcept;
+    /// Destroy the future (if still there) and store "cancelled".
+    void (*cancel)(TaskHeader*) noexcept;
+    /// The stored exception (only after `threw`).
+    std::exception_ptr (*exception)(TaskHeader*) noexcept;
+    /// Free the whole cell.
+    void (*destroy)(TaskHeader*) noexcept;
+};
+
+namespace task_state {
+inline constexpr std::uint64_t scheduled = 1u << 0;
+inline constexpr std::uint64_t running = 1u << 1;
+inline constexpr std::uint64_t notified = 1u << 2;
+inline constexpr std::uint64_t complete = 1u << 3;
+inline constexpr std::uint64_t cancelled = 1u << 4;
+inline constexpr std::uint64_t join_interest = 1u << 5;
+inline constexpr std::uint64_t join_waker = 1u << 6;
+inline constexpr std::uint64_t ref_one = 1u << 8;
+inline constexpr std::uint64_t flag_mask = ref_one - 1;
+inline std::uint64_t refs(std::uint64_t s) noexcept { return s >> 8; }
+}  // namespace task_state
+
+/// A fresh process-unique task id (cheap: ids are handed out to each thread in blocks).
+TaskId next_task_id() noexcept;
+
+class TaskHeader {
+public:
+    /// Intrusive link for run queues and batches; owned by whoever holds the queue reference.
+    TaskHeader* next = nullptr;
+
+    TaskHeader(const TaskVTable* vt, Scheduler* s, TaskPriority p, bool join_interest) noexcept
+        : state_(task_state::scheduled | (join_interest ? task_state::join_interest : 0) |
+                 task_state::ref_one * (join_interest ? 3 : 2)),
+          vtable_(vt),
+          scheduler_(s),
+          priority_(p),
+          id_(next_task_id()) {
+        s->acquire();
+    }
+    TaskHeader(const TaskHeader&) = delete;
+    TaskHeader& operator=(const TaskHeader&) = delete;
+
+    /// Record in the scheduler's registry (the registry's reference was counted at construction).
+    /// Throws std::bad_alloc; then the caller destroys the task with `destroy_unregistered()`.
+    void register_task() { registry_index_ = scheduler_->registry.insert(this); }
+    /// Undo a construction whose registration failed.
+    void destroy_unregistered() noexcept {
+        scheduler_->release();
+        vtable_->destroy(this);
+    }
+
+    TaskPriority priority() const noexcept { return priority_; }
+    TaskId id() const noexcept { return id_; }
+    Scheduler* scheduler() const noexcept { return scheduler_; }
+    std::uint64_t state(std::memory_order o = std::memory_order_acquire) const noexcept {
+        return state_.load(o);
+    }
+
+    // ---- references -------------------------------------------------------------------
+    void ref_inc() noexcept { state_.fetch_add(task_state::ref_one, std::memory_order_relaxed); }
+    void ref_dec() noexcept {
+        // acq_rel: the last release must see all writes by other holders before destroying.
+        const std::uint64_t prev =
+            state_.fetch_sub(task_state::ref_one, std::memory_order_acq_rel);
+        assert(task_state::refs(prev) >= 1);
+        if (task_state::refs(prev) == 1) destroy_self();
+    }
+
+    // ---- waking -----------------------------------------------------------------------
+    /// Wake keeping the caller's reference.
+    void wake_by_ref() noexcept {
+        if (transition_to_notified(/*consume_ref=*/false)) scheduler_->schedule(this);
+    }
+    /// Wake consuming the caller's reference (it becomes the queue's, or is dropped).
+    void wake_by_val() noexcept {
+        if (transition_to_notified(/*consume_ref=*/true))
+            scheduler_->schedule(this);
+        else
+            ref_dec();
+    }
+
+    /// A Waker for this task (adds a reference).
+    Waker make_waker() noexcept {
+        ref_inc();
+        return Waker(this, &waker_vtable);
+    }
+
+    // ---- running (executor side) ---------------------------------------------------------
+    /// Poll once. Precondition: the caller dequeued the task (it is SCHEDULED) and holds the
+    /// queue reference. See RunOutcome for what to do with that reference afterwards.
+    RunOutcome run() noexcept {
+        using namespace task_state;
+        std::uint64_t s = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            assert((s & scheduled) && !(s & (running | complete)));
+            const std::uint64_t n = (s & ~scheduled) | running;
+            // acquire: pairs with the release CAS that made the task SCHEDULED (a waker or the
+            // previous poller) so this poll sees the future as the last poll and the waker left
+            // it; the queue's own acquire/release carries the same edge.
+            if (state_.compare_exchange_weak(s, n, std::memory_order_acquire,
+                                             std::memory_order_relaxed))
+                break;
+        }
+        if (s & cancelled) return cancel_running();
+
+        // A borrowed waker: constructed in place and never destroyed, so no reference moves.
+        alignas(Waker) unsigned char storage[sizeof(Waker)];
+        const Waker* w = ::new (static_cast<void*>(storage)) Waker(this, &waker_vtable);
+        Context cx(*w);
+        const PollOutcome r = vtable_->poll(this, cx);
+        if (r != PollOutcome::pending) {
+            finish(r);
+            return RunOutcome::finished;
+        }
+        s = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            assert(s & running);
+            if (s & cancelled) return cancel_running();
+            const std::uint64_t n =
+                (s & notified) ? ((s & ~(running | notified)) | scheduled) : (s & ~running);
+            // acq_rel: release publishes the future's state to the next poller (who acquires
+            // in the CAS above via the waker's CAS); acquire sees the writes of a waker that
+            // set NOTIFIED.
+            if (state_.compare_exchange_weak(s, n, std::memory_order_acq_rel,
+                                             std::memory_order_relaxed))
+                return (s & notified) ? RunOutcome::reschedule : RunOutcome::idle;
+        }
+    }
+
+    /// Cancel a task that the executor dequeued (SCHEDULED) but will not poll: shutdown drains.
+    /// The caller holds the queue reference and drops it afterwards.
+    void cancel_scheduled() noexcept {
+        using namespace task_state;
+        std::uint64_t s = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            assert(s & scheduled);
+            const std::uint64_t n = (s & ~scheduled) | running | cancelled;
+            // acquire: as in run().
+            if (state_.compare_exchange_weak(s, n, std::memory_order_acquire,
+                                             std::memory_order_relaxed))
+                break;
+        }
+        cancel_running();
+    }
+
+    /// Request cancellation (JoinHandle::cancel, shutdown sweep). An idle task is cancelled
+    /// right here (its future destroyed on this thread); a scheduled or running one is
+    /// cancelled by the executor the next time it holds it. The caller must hold a reference.
+    void cancel() noexcept {
+        using namespace task_state;
+        std::uint64_t s = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            if (s & complete) return;
+            const bool idle = !(s & (scheduled | running));
+            if (!idle && (s & cancelled)) return;
+            const std::uint64_t n = s | cancelled | (idle ? running : 0);
+            // acq_rel: when claiming an idle task we become its poller (acquire, as in run());
+            // release makes the request visible to the executor's CAS out of RUNNING.
+            if (state_.compare_exchange_weak(s, n, std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+                if (idle) cancel_running();
+                return;
+            }
+        }
+    }
+
+    // ---- join side (used by JoinHandle) -------------------------------------------------
+    Waker& join_waker_slot() noexcept { return join_waker_; }
+    /// Try to set or clear JOIN_WAKER; fails (returns false) once COMPLETE.
+    bool set_join_waker_bit(bool on) noexcept {
+        using namespace task_state;
+        std::uint64_t s = state_.load(std::memory_order_acquire);
+        for (;;) {
+            if (s & complete) return false;
+            const std::uint64_t n = on ? (s | join_waker) : (s & ~join_waker);
+            // release (setting): publishes the waker written into the slot to the completer's
+            // acquire; acquire (both): if we fail on COMPLETE we read the output next.
+            if (state_.compare_exchange_weak(s, n, std::memory_order_acq_rel,
+                                             std::memory_order_acquire))
+                return true;
+        }
+    }
+    /// The JoinHandle is going away: drop interest and its reference.
+    void drop_join_handle() noexcept {
+        state_.fetch_and(~task_state::join_interest, std::memory_order_relaxed);
+        ref_dec();
+    }
+
+private:
+    bool transition_to_notified(bool consume_ref) noexcept {
+        using namespace task_state;
+        std::uint64_t s = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            std::uint64_t n;
+            if (s & complete) return false;
+            if (s & running) {
+                if (s & notified) return false;
+                n = s | notified;
+            } else if (s & scheduled) {
+                return false;
+            } else {
+                n = s | scheduled | (consume_ref ? 0 : ref_one);
+            }
+            // acq_rel: acquire pairs with the poller's release when it went idle (so the
+            // executor that dequeues sees its writes through us); release publishes the
+            // waker's own writes (e.g. the data it signalled) to the next poll.
+            if (state_.compare_exchange_weak(s, n, std::memory_order_acq_rel,
+                                             std::memory_order_relaxed))
+                return !(s & (running | scheduled));
+        }
+    }
+
+    RunOutcome cancel_running() noexcept {
+        vtable_->cancel(this);
+        finish(PollOutcome::ready);
+        return RunOutcome::finished;
+    }
+
+    void finish(PollOutcome r) noexcept {
+        using namespace task_state;
+        // acq_rel: release publishes the stored output to JoinHandle's acquire load of
+        // COMPLETE; acquire sees the join waker written before JOIN_WAKER was set.
+        const std::uint64_t prev =
+            state_.fetch_add(complete - running, std::memory_order_acq_rel);  // RUNNING->COMPLETE
+        assert((prev & running) && !(prev & complete));
+        if (prev & join_waker) join_waker_.wake_by_ref();
+        if (r == PollOutcome::threw && !(prev & join_interest))
+            scheduler_->report_exception(vtable_->exception(this));
+        scheduler_->task_finished();
+        if (scheduler_->registry.remove(registry_index_)) ref_dec();  // the registry's reference
+    }
+
+    void destroy_self() noexcept {
+        Scheduler* s = scheduler_;
+        vtable_->destroy(this);
+        s->release();
+    }
+
+    static const void* waker_clone(const void* p) noexcept {
+        static_cast<TaskHeader*>(const_cast<void*>(p))->ref_inc();
+        return p;
+    }
+    static void waker_wake(const void* p) noexcept {
+        static_cast<TaskHeader*>(const_cast<void*>(p))->wake_by_val();
+    }
+    static void waker_wake_by_ref(const void* p) noexcept {
+        static_cast<TaskHeader*>(const_cast<void*>(p))->wake_by_ref();
+    }
+    static void waker_drop(const void* p) noexcept {
+        static_cast<TaskHeader*>(const_cast<void*>(p))->ref_dec();
+    }
+
+public:
+    static constexpr WakerVTable waker_vtable{&waker_clone, &waker_wake, &waker_wake_by_ref,
+                                              &waker_drop};
+
+private:
+    atomic<std::uint64_t> state_;
+    const TaskVTable* vtable_;
+    Scheduler* scheduler_;
+    TaskPriority priority_;
+    std::uint32_t registry_index_ = 0;
+    TaskId id_;
+    Waker join_waker_ = Waker::noop();
+};
+
+}  // namespace zuki::detail
