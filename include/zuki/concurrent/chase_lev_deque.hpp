@@ -1,0 +1,191 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `ChaseLevDeque<T>`: a worker's bounded, lock-free work-stealing deque with a steal-half claim.
+///
+/// ## Algorithm
+/// Chase & Lev (SPAA 2005) with the C11 orderings of Lê, Pop, Cohen & Zappa Nardelli (PPoPP
+/// 2013), extended so a thief claims about half of the victim's items in one CAS.
+///
+///     index:   top ............................ bottom        (64-bit, never wrap)
+///              [ oldest | ... stealable ...  | newest ]
+///     thieves: CAS top forward by n            owner: push / pop at bottom
+///
+/// - `top` only grows (each claim is a CAS on it), so a stale claim fails: no ABA.
+/// - `bottom` is written by the owner only.
+/// - Slots are atomics (relaxed) so a thief's speculative read of a slot the owner is rewriting
+///   is not a data race; such a read is always followed by a failing CAS.
+///
+/// ## The steal-half extension and why it is safe
+/// A thief reads `top` = t, fences, reads `bottom` = b, copies n = min(ceil((b-t)/2), cap/2)
+/// items and claims them with CAS(top, t, t+n). Classic Chase-Lev lets the owner take the
+/// bottom item without a CAS whenever top < bottom, which is safe against one-item steals but
+/// not against multi-item claims (a thief that read an old, larger bottom could claim items the
+/// owner popped since). So the owner pops without a CAS only from the *deep* part:
+///
+///   owner pop:  bottom = b-1; fence(seq_cst); t = top;
+///               if (b-1) - t >= cap/2  → take item b-1, no CAS    (LIFO, the hot case)
+///               else restore bottom and take item `top` with CAS(top, t, t+1) (FIFO)
+///
+/// Any claim that succeeds from t' = t covers at most [t, t + cap/2) and so never reaches b-1.
+/// A claim from t' > t comes from a thief whose read of top saw a write coherence-after the
+/// owner's read; by the seq_cst fence rule ([atomics.order]/4.5) the owner's fence precedes the
+/// thief's in S, so the thief's read of bottom sees b-1 or later and it claims at most
+/// ceil((b-1-t')/2) items, all below b-1. Items the owner takes with a CAS are serialised with
+/// thieves by that CAS. So every item is taken exactly once. In the shallow part the owner
+/// pops oldest-first with one uncontended CAS (like Tokio's and Go's run queues).
+///
+/// ## Who may call what
+/// `push`, `pop`, `take_half` (overflow) and the destination side of `steal_half_into`: the
+/// owner only. `steal_half_into` (source side) and `size`: any thread.
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+
+#include <zuki/detail/atomic.hpp>
+
+namespace zuki::concurrent {
+
+template <class T>
+class ChaseLevDeque {
+public:
+    /// `capacity` must be a power of two >= 2 (std::invalid_argument otherwise).
+    explicit ChaseLevDeque(std::size_t capacity)
+        : mask_(check(capacity) - 1),
+          max_claim_(static_cast<std::int64_t>(capacity / 2)),
+          slots_(std::make_unique<detail::atomic<T*>[]>(capacity)) {}
+    ChaseLevDeque(const ChaseLevDeque&) = delete;
+    ChaseLevDeque& operator=(const ChaseLevDeque&) = delete;
+
+    std::size_t capacity() const noexcept { return mask_ + 1; }
+
+    /// Approximate number of items (exact when called by the owner with no thief active).
+    std::size_t size() const noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        const std::int64_t t = top_.load(std::memory_order_relaxed);
+        return b > t ? static_cast<std::size_t>(b - t) : 0;
+    }
+    bool empty() const noexcept { return size() == 0; }
+
+    /// Owner: add an item at the bottom. Returns false (and changes nothing) when full.
+    bool push(T* item) noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        // acquire: pairs with the successful CAS of a thief (seq_cst, so release too): its
+        // reads of the slots it claimed happen before we overwrite them.
+        const std::int64_t t = top_.load(std::memory_order_acquire);
+        if (b - t >= static_cast<std::int64_t>(capacity())) return false;
+        slot(b).store(item, std::memory_order_relaxed);
+        // release: pairs with the acquire load of bottom in steal_half_into(): a thief that
+        // sees the new bottom sees the slot.
+        bottom_.store(b + 1, std::memory_order_release);
+        return true;
+    }
+
+    /// Owner: take an item (newest first while the deque is deep, oldest first when shallow).
+    T* pop() noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        if (b - top_.load(std::memory_order_relaxed) > max_claim_) {
+            bottom_.store(b - 1, std::memory_order_relaxed);
+            // seq_cst: the StoreLoad fence of Chase-Lev; pairs with the fence in
+            // steal_half_into() (see the file comment).
+            detail::fence(std::memory_order_seq_cst);
+            const std::int64_t t = top_.load(std::memory_order_relaxed);
+            if ((b - 1) - t >= max_claim_) return slot(b - 1).load(std::memory_order_relaxed);
+            bottom_.store(b, std::memory_order_relaxed);  // too shallow now: take the top
+        }
+        // acquire: pairs with the seq_cst CAS of other claimants so a retry sees their claim.
+        std::int64_t t = top_.load(std::memory_order_acquire);
+        while (t < b) {
+            T* item = slot(t).load(std::memory_order_relaxed);
+            // seq_cst: serialises this claim with thieves' claims (total order on top).
+            if (top_.compare_exchange_weak(t, t + 1, std::memory_order_seq_cst,
+                                           std::memory_order_acquire))
+                return item;
+        }
+        return nullptr;
+    }
+
+    /// Owner: claim the older half (at least one item if any) for moving elsewhere (overflow).
+    /// Writes the claimed items, oldest first, to `out` (room for capacity()/2 items) and
+    /// returns how many.
+    std::size_t take_half(T** out) noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        // acquire: as in pop().
+        std::int64_t t = top_.load(std::memory_order_acquire);
+        for (;;) {
+            const std::int64_t size = b - t;
+            if (size <= 0) return 0;
+            const std::int64_t n = std::min(std::max<std::int64_t>(size / 2, 1), max_claim_);
+            for (std::int64_t i = 0; i < n; ++i) out[i] = slot(t + i).load(std::memory_order_relaxed);
+            // seq_cst: as in pop().
+            if (top_.compare_exchange_weak(t, t + n, std::memory_order_seq_cst,
+                                           std::memory_order_acquire))
+                return static_cast<std::size_t>(n);
+        }
+    }
+
+    /// Thief (the owner of `dst`): claim about half of this deque's items in one CAS. Returns the
+    /// oldest claimed item (to run now) and pushes the others into `dst`; nullptr if there was
+    /// nothing to take. `stolen` receives the number of items claimed.
+    T* steal_half_into(ChaseLevDeque& dst, std::size_t& stolen) noexcept {
+        stolen = 0;
+        // dst is ours: its bottom is stable, its top only grows (which only frees room).
+        const std::int64_t db = dst.bottom_.load(std::memory_order_relaxed);
+        // acquire: as in push() (we are about to write dst's slots).
+        const std::int64_t room =
+            static_cast<std::int64_t>(dst.capacity()) - (db - dst.top_.load(std::memory_order_acquire));
+        // acquire: pairs with the seq_cst CAS of a previous claimant.
+        std::int64_t t = top_.load(std::memory_order_acquire);
+        for (;;) {
+            // seq_cst: pairs with the fence in pop() (see the file comment).
+            detail::fence(std::memory_order_seq_cst);
+            // acquire: pairs with the release store in push(): the slots below b are visible.
+            const std::int64_t b = bottom_.load(std::memory_order_acquire);
+            const std::int64_t size = b - t;
+            if (size <= 0) return nullptr;
+            const std::int64_t n = std::min({(size + 1) / 2, max_claim_, room + 1});
+            T* first = slot(t).load(std::memory_order_relaxed);
+            // Copy the rest into dst's unpublished slots (beyond its bottom): no one reads them
+            // until we publish dst's bottom, so a failed claim leaves nothing behind.
+            for (std::int64_t i = 1; i < n; ++i)
+                dst.slot(db + i - 1).store(slot(t + i).load(std::memory_order_relaxed),
+                                           std::memory_order_relaxed);
+            // seq_cst: serialises claims (and the owner's CAS pops) in one total order on top,
+            // and orders our slot reads before the owner's later overwrite (release).
+            if (top_.compare_exchange_weak(t, t + n, std::memory_order_seq_cst,
+                                           std::memory_order_acquire)) {
+                // release: pairs with acquire loads of dst's bottom by thieves of dst.
+                if (n > 1) dst.bottom_.store(db + n - 1, std::memory_order_release);
+                stolen = static_cast<std::size_t>(n);
+                return first;
+            }
+            // t now holds the current top; retry with a fresh bottom.
+        }
+    }
+
+private:
+    static std::size_t check(std::size_t c) {
+        if (c < 2 || !std::has_single_bit(c))
+            throw std::invalid_argument(
+                "zuki::ChaseLevDeque: capacity must be a power of two >= 2");
+        return c;
+    }
+    detail::atomic<T*>& slot(std::int64_t i) const noexcept {
+        return slots_[static_cast<std::size_t>(i) & mask_];
+    }
+
+    // top is written by thieves, bottom by the owner: keep them on separate cache lines.
+    alignas(detail::cache_line) detail::atomic<std::int64_t> top_{0};
+    alignas(detail::cache_line) detail::atomic<std::int64_t> bottom_{0};
+    alignas(detail::cache_line) const std::size_t mask_;
+    const std::int64_t max_claim_;
+    std::unique_ptr<detail::atomic<T*>[]> slots_;
+};
+
+}  // namespace zuki::concurrent

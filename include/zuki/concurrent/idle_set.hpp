@@ -1,0 +1,177 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `IdleSet`: the idle / parking protocol of a work-stealing pool (after Tokio's
+/// `scheduler/multi_thread/idle.rs`, made lock-free with a parked-worker bitmap and per-worker
+/// futex tokens).
+///
+/// ## States
+///     active ──no work──▶ searching ──found──▶ active
+///                            │  (at most ~half the awake workers search at once)
+///                            └──nothing──▶ parked ──token──▶ searching
+///
+/// One 64-bit word counts `searching` (low half) and `awake` (high half) workers. A parked
+/// worker has its bit set in `parked_` and sleeps on its own futex token.
+///
+/// ## Notify (after new work was published)
+///     fence(seq_cst); if (searching == 0 && awake < n) claim a parked bit, mark it awake +
+///     searching, hand it a token.
+/// A woken worker starts as a searcher, so a burst of submissions wakes one worker, not a herd;
+/// a searcher that finds work and was the *last* searcher notifies once more, so wakes chain
+/// only while there is work ("no thundering herd, no idle work").
+///
+/// ## Why no wake-up is lost
+/// A worker going to sleep (1) sets its parked bit and decrements awake (and searching, if it
+/// was) with seq_cst RMWs, (2) fences, (3) re-checks every queue, and only then sleeps. A
+/// submitter (a) publishes the work, (b) fences, (c) reads the counters. The two fences are
+/// ordered in S: if the submitter's comes first, step (3) sees the work; otherwise step (c) sees
+/// the decrement, so either the submitter wakes a parked worker or `searching > 0`, and then
+/// the last of those searchers to park runs (3) after the submitter's fence and sees the work.
+/// (A seq_cst *load* would not be enough for (b): Tokio #1788.)
+///
+/// Thread safety: `notify_one`, `notify_all` from any thread; the other calls by worker `i`
+/// about itself.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/futex.hpp>
+
+namespace zuki::concurrent {
+
+class IdleSet {
+public:
+    explicit IdleSet(std::size_t workers)
+        : n_(workers),
+          words_((workers + 63) / 64),
+          parked_(std::make_unique<detail::atomic<std::uint64_t>[]>(words_)),
+          tokens_(std::make_unique<Token[]>(workers)) {
+        state_.store(pack(0, workers), std::memory_order_relaxed);
+    }
+
+    std::size_t size() const noexcept { return n_; }
+
+    /// Worker: try to become a searcher. Refused when enough workers already search
+    /// (2 * searching >= awake), to bound the CPU burnt on fruitless stealing.
+    bool try_begin_search() noexcept {
+        std::uint64_t s = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            if (2 * searching(s) >= awake(s)) return false;
+            // seq_cst: a searcher count others act on (see notify_one()).
+            if (state_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed))
+                return true;
+        }
+    }
+
+    /// Worker: stop searching because it found work. Returns true if it was the last searcher:
+    /// the caller must then call notify_one() (there may be more work nobody looks for).
+    bool end_search() noexcept {
+        // seq_cst: pairs with the counter reads in notify_one().
+        return searching(state_.fetch_sub(1, std::memory_order_seq_cst)) == 1;
+    }
+
+    /// Worker `i`: announce parking. After this the caller must re-check all queues
+    /// (`has_work()`), then call `cancel_park(i)` if it found work or `park(i)` otherwise.
+    void prepare_park(std::size_t i, bool was_searching) noexcept {
+        // seq_cst: the parked bit must be visible to notify_one() before our re-check.
+        parked_[i / 64].fetch_or(bit(i), std::memory_order_seq_cst);
+        state_.fetch_sub(awake_one + (was_searching ? 1 : 0), std::memory_order_seq_cst);
+        // seq_cst: step (2) of the protocol; pairs with the fence in notify_one().
+        detail::fence(std::memory_order_seq_cst);
+    }
+
+    /// Worker `i`: the re-check found work; become awake (and searching) again.
+    void cancel_park(std::size_t i) noexcept {
+        // seq_cst: clearing our own bit races with notify_one() claiming it.
+        if (parked_[i / 64].fetch_and(~bit(i), std::memory_order_seq_cst) & bit(i)) {
+            state_.fetch_add(awake_one + 1, std::memory_order_seq_cst);
+            return;
+        }
+        // A notifier claimed us first and counted us awake + searching: take its token.
+        wait_token(i);
+    }
+
+    /// Worker `i`: sleep until a notifier hands us a token. On return we count as awake and
+    /// searching (the notifier accounted for it).
+    void park(std::size_t i) noexcept { wait_token(i); }
+
+    /// Wake one parked worker if nobody is searching. Call after publishing work.
+    /// Returns true if a worker was woken.
+    bool notify_one() noexcept {
+        // seq_cst: step (b) of the protocol; pairs with the fence in prepare_park().
+        detail::fence(std::memory_order_seq_cst);
+        const std::uint64_t s = state_.load(std::memory_order_relaxed);
+        if (searching(s) != 0 || awake(s) >= n_) return false;
+        return wake_any();
+    }
+
+    /// Wake every parked worker (shutdown).
+    void notify_all() noexcept {
+        detail::fence(std::memory_order_seq_cst);
+        while (wake_any()) {
+        }
+    }
+
+    std::size_t searching_count() const noexcept {
+        return searching(state_.load(std::memory_order_relaxed));
+    }
+    std::size_t awake_count() const noexcept { return awake(state_.load(std::memory_order_relaxed)); }
+    bool is_parked(std::size_t i) const noexcept {
+        return (parked_[i / 64].load(std::memory_order_relaxed) & bit(i)) != 0;
+    }
+
+private:
+    static constexpr std::uint64_t awake_one = std::uint64_t{1} << 32;
+    static std::uint64_t pack(std::uint64_t searching, std::uint64_t awake) noexcept {
+        return searching | (awake << 32);
+    }
+    static std::uint64_t searching(std::uint64_t s) noexcept { return s & 0xFFFF'FFFFu; }
+    static std::uint64_t awake(std::uint64_t s) noexcept { return s >> 32; }
+    static std::uint64_t bit(std::size_t i) noexcept { return std::uint64_t{1} << (i % 64); }
+
+    bool wake_any() noexcept {
+        for (std::size_t w = 0; w < words_; ++w) {
+            std::uint64_t bits = parked_[w].load(std::memory_order_relaxed);
+            while (bits != 0) {
+                const std::uint64_t b = bits & (~bits + 1);  // lowest set bit
+                // seq_cst: claiming the bit races with the worker's cancel_park().
+                const std::uint64_t prev = parked_[w].fetch_and(~b, std::memory_order_seq_cst);
+                if (prev & b) {
+                    const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(b));
+                    state_.fetch_add(awake_one + 1, std::memory_order_seq_cst);
+                    give_token(i);
+                    return true;
+                }
+                bits = prev & ~b;
+            }
+        }
+        return false;
+    }
+    void give_token(std::size_t i) noexcept {
+        // release: pairs with the acquire exchange in wait_token(); the futex re-checks the
+        // word atomically with sleeping, so the wake cannot be lost.
+        tokens_[i].word.store(1, std::memory_order_release);
+        detail::futex_wake(tokens_[i].word, 1);
+    }
+    void wait_token(std::size_t i) noexcept {
+        auto& w = tokens_[i].word;
+        // acquire: pairs with the release store in give_token().
+        while (w.exchange(0, std::memory_order_acquire) == 0) detail::futex_wait(w, 0);
+    }
+
+    struct alignas(detail::cache_line) Token {
+        std::atomic<std::uint32_t> word{0};
+    };
+
+    alignas(detail::cache_line) detail::atomic<std::uint64_t> state_{0};
+    const std::size_t n_;
+    const std::size_t words_;
+    std::unique_ptr<detail::atomic<std::uint64_t>[]> parked_;
+    std::unique_ptr<Token[]> tokens_;
+};
+
+}  // namespace zuki::concurrent

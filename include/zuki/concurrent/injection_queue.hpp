@@ -1,0 +1,128 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `InjectionQueue<T>`: the global MPMC queue of a work-stealing pool, for submissions from
+/// outside the pool, batches, and local-deque overflow.
+///
+/// Built on `boost::lockfree::queue`, which holds trivially copyable values and has no batch
+/// push. So an element is a `Chunk`: the head of an intrusive list of tasks (linked through
+/// `T::next`) and its length. A whole batch, or half of an overflowing deque, is one push; a
+/// consumer takes a whole chunk with one pop, and gives back what it cannot use as one push.
+///
+/// Priorities: one lane per `TaskPriority`; consumers take from the highest non-empty lane.
+///
+/// Full queue: the lock-free queue is reserved up front and pushed with `bounded_push`, so the
+/// hot path never allocates. If a lane is full the chunk goes to a mutex-protected spill list
+/// (a rare path: it needs `capacity` chunks outstanding). Nothing is dropped and nothing
+/// blocks waiting for room. `pop` looks at the spill list only when its `spilled_` counter says
+/// it is non-empty.
+///
+/// Thread safety: every member function may be called from any thread concurrently.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include <boost/lockfree/queue.hpp>
+
+#include <zuki/core/task_priority.hpp>
+#include <zuki/detail/atomic.hpp>
+
+namespace zuki::concurrent {
+
+/// An intrusive list of tasks: `head`, linked through `next`, `count` long (count >= 1).
+template <class T>
+struct Chunk {
+    T* head = nullptr;
+    std::size_t count = 0;
+};
+
+template <class T>
+class InjectionQueue {
+public:
+    /// `capacity`: chunks each lane holds before spilling (> 0).
+    explicit InjectionQueue(std::size_t capacity) {
+        for (auto& l : lanes_) l = std::make_unique<Lane>(capacity);
+    }
+
+    /// Push a chunk of tasks with one synchronising operation. Never allocates on the lock-free
+    /// path; never fails. Release semantics: everything written to the tasks before the push is
+    /// visible to the thread that pops them.
+    void push(Chunk<T> c, TaskPriority p) noexcept {
+        Lane& lane = *lanes_[static_cast<std::size_t>(p)];
+        // relaxed: `len` is a hint for consumers (they still pop to find out); it may lag.
+        lane.len.fetch_add(c.count, std::memory_order_relaxed);
+        if (lane.queue.bounded_push(c)) return;  // the queue's CAS publishes (release)
+        std::lock_guard lock(spill_mutex_);
+        spill_[static_cast<std::size_t>(p)].push(c);
+        // release: pairs with the acquire load in pop(); under the mutex anyway.
+        spilled_.fetch_add(c.count, std::memory_order_release);
+    }
+
+    /// Pop the chunk at the head of the highest non-empty lane. Returns a chunk with count 0
+    /// when everything is empty.
+    Chunk<T> pop() noexcept {
+        for (std::size_t i = lanes_.size(); i-- > 0;) {
+            Lane& lane = *lanes_[i];
+            if (lane.len.load(std::memory_order_relaxed) <= 0 &&
+                spilled_.load(std::memory_order_relaxed) == 0)
+                continue;
+            Chunk<T> c;
+            // acquire (spilled_): pairs with the release add in push().
+            if (lane.queue.pop(c) ||
+                (spilled_.load(std::memory_order_acquire) != 0 && pop_spill(i, c))) {
+                lane.len.fetch_sub(c.count, std::memory_order_relaxed);
+                return c;
+            }
+        }
+        return {};
+    }
+
+    /// Approximate number of queued tasks (exact when quiescent).
+    std::int64_t size_hint() const noexcept {
+        std::int64_t n = 0;
+        for (auto& l : lanes_) n += l->len.load(std::memory_order_relaxed);
+        return n;
+    }
+    bool empty_hint() const noexcept { return size_hint() <= 0; }
+
+private:
+    struct SpillList {
+        // Chunks are kept by splicing their task lists: no allocation under the lock.
+        T* head = nullptr;
+        T* tail = nullptr;
+        std::size_t count = 0;
+        void push(Chunk<T> c) noexcept {
+            T* last = c.head;
+            for (std::size_t i = 1; i < c.count; ++i) last = last->next;
+            last->next = nullptr;
+            if (tail) tail->next = c.head; else head = c.head;
+            tail = last;
+            count += c.count;
+        }
+    };
+    bool pop_spill(std::size_t lane, Chunk<T>& out) noexcept {
+        std::lock_guard lock(spill_mutex_);
+        SpillList& s = spill_[lane];
+        if (s.count == 0) return false;
+        out = Chunk<T>{s.head, s.count};
+        // relaxed: under the mutex.
+        spilled_.fetch_sub(s.count, std::memory_order_relaxed);
+        s = SpillList{};
+        return true;
+    }
+    struct Lane {
+        explicit Lane(std::size_t cap) : queue(cap) {}
+        boost::lockfree::queue<Chunk<T>> queue;
+        alignas(detail::cache_line) detail::atomic<std::int64_t> len{0};
+    };
+    std::array<std::unique_ptr<Lane>, task_priority_levels> lanes_;
+    detail::atomic<std::uint64_t> spilled_{0};  // tasks in spill lists
+    std::mutex spill_mutex_;
+    std::array<SpillList, task_priority_levels> spill_;
+};
+
+}  // namespace zuki::concurrent

@@ -1,0 +1,52 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `zuki::WorkStealingConfig`: the settings of a `WorkStealingExecutor`.
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <string>
+
+namespace zuki {
+
+/// Settings of a `WorkStealingExecutor`. Every field has a sensible default; `validate()`
+/// (called by the executor's constructor) throws `std::invalid_argument` naming the bad field.
+///
+/// @code
+/// zuki::WorkStealingConfig cfg;
+/// cfg.threads = 4;
+/// cfg.stack_size = 256 * 1024;
+/// cfg.on_unhandled_exception = [](std::exception_ptr) { /* log */ };
+/// zuki::WorkStealingExecutor pool(cfg);
+/// @endcode
+struct WorkStealingConfig {
+    /// Worker threads; 0 means `std::thread::hardware_concurrency()` (at least 1).
+    std::size_t threads = 0;
+    /// Stack size of each worker in bytes; 0 means the platform default. Otherwise at least
+    /// 64 KiB (PTHREAD_STACK_MIN is far smaller, but a worker that polls futures needs room).
+    std::size_t stack_size = 0;
+    /// Capacity of each worker's deque: a power of two, 2 .. 2^20. Overflow goes to the global
+    /// queue.
+    std::size_t local_queue_capacity = 256;
+    /// Chunks each priority lane of the global injection queue holds without allocating
+    /// (1 .. 2^24). A chunk is one submission, batch or overflow; beyond this they spill to a
+    /// locked list (never dropped).
+    std::size_t global_queue_capacity = 4096;
+    /// Worker thread names are this prefix plus the worker index (Linux keeps 15 characters).
+    std::string thread_name_prefix = "zuki-worker-";
+    /// Called on the worker thread with an exception that escaped fire-and-forget work (a
+    /// detached task or an Asio handler). Default: print it to stderr and carry on.
+    std::function<void(std::exception_ptr)> on_unhandled_exception;
+    /// Test / embedding hook called before each worker thread is started, with its index; if it
+    /// throws, that thread counts as failed to start (as if pthread_create failed).
+    std::function<void(std::size_t)> before_thread_start;
+
+    /// Throws std::invalid_argument naming the first invalid field.
+    void validate() const;
+    /// The thread count after applying the 0 → hardware_concurrency rule.
+    std::size_t resolved_threads() const noexcept;
+};
+
+}  // namespace zuki
