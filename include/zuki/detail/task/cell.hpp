@@ -37,8 +37,13 @@ class TaskCell final : public TaskOutputCell<output_t<F>> {
 
 public:
     template <class G>
-    TaskCell(G&& f, Scheduler* s, TaskPriority p, bool join_interest)
-        : Base(&vtable, s, p, join_interest), future_(std::forward<G>(f)) {}
+    TaskCell(G&& f, Scheduler* s, TaskPriority p, bool join_interest) try
+        : Base(&vtable, s, p, join_interest), future_(std::forward<G>(f)) {
+    } catch (...) {
+        // The header's constructor took a scheduler reference; if constructing the future
+        // throws, the cell never existed and nobody else would give that reference back.
+        s->release();
+    }
     ~TaskCell() { drop_future(); }
 
 private:

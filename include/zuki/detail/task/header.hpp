@@ -298,7 +298,8 @@ private:
             } else if (s & scheduled) {
                 return false;
             } else {
-                n = s | scheduled | (consume_ref ? 0 : ref_one);
+                // `+`, not `|`: the queue's reference is added to the count (bits 8..63).
+                n = (s | scheduled) + (consume_ref ? 0 : ref_one);
             }
             // acq_rel: acquire pairs with the poller's release when it went idle (so the
             // executor that dequeues sees its writes through us); release publishes the
