@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The demonstration: a release build with benchmarks, then the benchmark
+# table (Zuki vs boost::asio::thread_pool, io_context run by N threads, and
+# oneTBB). Until bench/ has the benchmark, runs every example instead.
+#
+#   scripts/demo.sh            # extra arguments go to bench_zuki
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+# shellcheck source=scripts/common.sh
+source scripts/common.sh
+
+# Same configuration as scripts/test.sh's release stage, benchmarks forced on.
+zuki_configure_release -DZUKI_BUILD_BENCH=ON
+cmake --build build/release --parallel "${ZUKI_JOBS:-2}"
+
+if [[ -x build/release/bench/bench_zuki ]]; then
+    echo
+    echo "== build/release/bench/bench_zuki --quick $*"
+    exec build/release/bench/bench_zuki --quick "$@"
+fi
+
+shopt -s nullglob
+examples=(build/release/example/example_*)
+if ((${#examples[@]} == 0)); then
+    echo "demo.sh: no benchmark and no examples built yet: nothing to demonstrate"
+    exit 0
+fi
+for e in "${examples[@]}"; do
+    [[ -x $e && -f $e ]] || continue
+    echo
+    echo "== $e"
+    "$e"
+done
