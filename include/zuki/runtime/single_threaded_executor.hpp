@@ -1,0 +1,189 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `zuki::SingleThreadedExecutor`: runs tasks on the one thread that calls `run()`, `step()` or
+/// `block_on()`, strictly by priority; wakes and spawns may come from any thread.
+///
+/// ## How it works (details in src/single_threaded_executor.cpp)
+///
+/// - Ready tasks wait in four intrusive FIFO lists, one per `TaskPriority`, linked through
+///   `TaskHeader::next` (no allocation per enqueue). Only the *driver* — the thread inside
+///   `run()`, `step()` or `block_on()` — touches them.
+/// - A wake or spawn on the driver's own thread goes straight to its list. Any other thread
+///   pushes the task onto a lock-free inbox (a Treiber stack through `next`); the driver takes
+///   the whole inbox with one exchange, restores FIFO order and sorts it into the lists. The
+///   push that makes the inbox non-empty then unparks the driver.
+/// - With nothing ready the driver parks on a futex word (a token: an unpark that comes first
+///   makes the next park return at once), so an idle executor uses no CPU.
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include <zuki/core/context.hpp>
+#include <zuki/core/errors.hpp>
+#include <zuki/core/future.hpp>
+#include <zuki/core/join_handle.hpp>
+#include <zuki/core/poll.hpp>
+#include <zuki/core/task_priority.hpp>
+#include <zuki/core/waker.hpp>
+#include <zuki/detail/task/cell.hpp>
+#include <zuki/detail/task/header.hpp>
+
+namespace zuki {
+
+namespace detail {
+class SingleThreadedScheduler;
+}  // namespace detail
+
+/// An executor that polls its tasks on the calling thread: Zuki's `LocalExecutor`.
+///
+/// - Ready tasks run strictly by priority (Critical > High > Normal > Low), first come first
+///   served within a level. A task woken while it runs goes to the back of its level.
+/// - `run()` returns once every spawned task has completed; while the remaining tasks all wait
+///   for a wake it sleeps (futex), it does not spin. `step()` polls at most one task and never
+///   blocks. `block_on(f)` drives the executor (other tasks too) until `f` completes.
+/// - An exception escaping a task is stored in its `JoinHandle` (`get()` / `co_await` rethrow
+///   it); for a detached task it goes to the handler given to the constructor (by default a line
+///   on stderr). It never affects other tasks.
+/// - The destructor cancels every task that has not completed, queued or waiting: each future
+///   is destroyed, each `JoinHandle` resolves with `TaskCancelled`, nothing leaks. Wakers that
+///   outlive the executor stay valid; waking them does nothing.
+///
+/// @code
+/// zuki::SingleThreadedExecutor ex;
+/// zuki::JoinHandle<int> a = ex.spawn(zuki::ready(1));
+/// ex.spawn_high(log_line("runs first")).detach();
+/// ex.spawn_low(log_line("runs last")).detach();
+/// ex.run();                                        // all three complete
+/// int v = ex.block_on(ex.spawn(zuki::ready(41)));  // 41 (drives the executor meanwhile)
+/// @endcode
+///
+/// Thread safety:
+/// - `spawn`, `spawn_high`, `spawn_low`, `is_empty`, `task_count` and every task's `Waker` may
+///   be used from any thread, concurrently with each other and with the driver. A spawn or wake
+///   from a thread other than the driver goes through the lock-free inbox and unparks the
+///   driver.
+/// - `run`, `step` and `block_on` may be called from any thread, but by one thread at a time:
+///   a second concurrent call, or a call from inside one of this executor's tasks, throws
+///   `std::logic_error`. `run` and `block_on` also throw `std::logic_error` from inside a task of
+///   any executor (blocking there could deadlock); `step` does not block and is allowed there.
+///   Tasks are polled, and detached exceptions reported, on the driving thread.
+/// - The destructor must not run concurrently with any other member call (as for any object);
+///   destroying the executor from inside one of its own tasks aborts the process.
+class SingleThreadedExecutor {
+public:
+    /// Receives exceptions that escaped detached tasks (on the driving thread).
+    using ExceptionHandler = std::function<void(std::exception_ptr)>;
+
+    /// An executor with no tasks. `on_unhandled_exception` receives exceptions from detached
+    /// tasks; empty means print `zuki: unhandled exception in a detached task: <what>` to stderr
+    /// and go on. An exception thrown by the handler itself is reported on stderr and dropped.
+    explicit SingleThreadedExecutor(ExceptionHandler on_unhandled_exception = {});
+    /// Cancels and destroys every task that has not completed (see the class comment).
+    ~SingleThreadedExecutor();
+    SingleThreadedExecutor(const SingleThreadedExecutor&) = delete;
+    SingleThreadedExecutor& operator=(const SingleThreadedExecutor&) = delete;
+
+    /// Start `future` as a task of the given priority; it runs during a later (or the current)
+    /// `run()`, `step()` or `block_on()`. Throws `std::bad_alloc` (nothing is queued then),
+    /// `std::invalid_argument` for a priority outside the enum, `ExecutorStopped` once the
+    /// executor is being destroyed, or what moving the future threw.
+    template <Future F>
+    JoinHandle<output_t<F>> spawn(F future, TaskPriority priority = TaskPriority::Normal) {
+        return spawn_task<F>(std::move(future), priority, nullptr);
+    }
+    /// `spawn(future, TaskPriority::High)`.
+    template <Future F>
+    JoinHandle<output_t<F>> spawn_high(F future) {
+        return spawn_task<F>(std::move(future), TaskPriority::High, nullptr);
+    }
+    /// `spawn(future, TaskPriority::Low)`.
+    template <Future F>
+    JoinHandle<output_t<F>> spawn_low(F future) {
+        return spawn_task<F>(std::move(future), TaskPriority::Low, nullptr);
+    }
+
+    /// Run tasks until every spawned task (including those spawned meanwhile) has completed.
+    /// Sleeps while only waiting tasks remain: a task nobody ever wakes keeps `run()` asleep.
+    /// Throws `std::logic_error` if called re-entrantly or from inside any executor's task.
+    void run();
+
+    /// Move remote wakes in, then poll at most one ready task (the first of the highest
+    /// priority). Returns whether ready work remains. Never blocks. Throws `std::logic_error`
+    /// if this executor is already being driven (re-entrantly or by another thread).
+    bool step();
+
+    /// Spawn `future` (priority Normal) and run the executor — other tasks included — until it
+    /// completes; return its value or rethrow its exception. Tasks still pending afterwards stay
+    /// queued for the next `run()` / `step()` / `block_on()`. Throws `std::logic_error` if
+    /// called re-entrantly or from inside any executor's task, before spawning anything.
+    template <Future F>
+    output_t<F> block_on(F future) {
+        using T = output_t<F>;
+        DriveScope scope(*this, /*blocking=*/true);  // first: a refused call spawns nothing
+        detail::TaskHeader* task = nullptr;
+        JoinHandle<T> handle = spawn_task<F>(std::move(future), TaskPriority::Normal, &task);
+        drive_until(task);
+        const Waker noop = Waker::noop();
+        Context cx(noop);
+        Poll<T> result = handle.poll(cx);  // COMPLETE: the value, or it rethrows
+        if constexpr (std::is_void_v<T>) {
+            (void)result;
+        } else {
+            return std::move(result).value();
+        }
+    }
+
+    /// True when no task is live (every spawned task has completed).
+    bool is_empty() const noexcept { return task_count() == 0; }
+    /// Tasks spawned and not yet completed (queued, running or waiting for a wake).
+    std::size_t task_count() const noexcept;
+
+private:
+    /// Claims the executor for the calling thread for the duration of a `run` / `step` /
+    /// `block_on` (it is the driver then) and marks the thread as an executor thread.
+    class DriveScope {
+    public:
+        DriveScope(SingleThreadedExecutor& ex, bool blocking);
+        ~DriveScope();
+        DriveScope(const DriveScope&) = delete;
+        DriveScope& operator=(const DriveScope&) = delete;
+
+    private:
+        detail::SingleThreadedScheduler* sched_;
+        detail::SingleThreadedScheduler* previous_;
+    };
+
+    template <Future F>
+    JoinHandle<output_t<F>> spawn_task(F&& future, TaskPriority priority,
+                                       detail::TaskHeader** out) {
+        if (static_cast<std::size_t>(priority) >= task_priority_levels)
+            throw std::invalid_argument("zuki::SingleThreadedExecutor::spawn: invalid priority");
+        detail::Scheduler* s = spawn_target();  // throws ExecutorStopped once shutting down
+        // Refs: queue + registry + JoinHandle. If `new` throws, nothing exists yet.
+        auto* t = new detail::TaskCell<F>(std::move(future), s, priority, /*join_interest=*/true);
+        try {
+            t->register_task();
+        } catch (...) {
+            t->destroy_unregistered();
+            throw;
+        }
+        if (out != nullptr) *out = t;
+        JoinHandle<output_t<F>> handle(t);
+        submit(t);  // noexcept: counts the task and queues it (the queue reference)
+        return handle;
+    }
+
+    detail::Scheduler* spawn_target() const;
+    void submit(detail::TaskHeader* t) noexcept;
+    void drive_until(detail::TaskHeader* t) noexcept;
+
+    detail::SingleThreadedScheduler* sched_;  // one reference; tasks hold the others
+};
+
+}  // namespace zuki

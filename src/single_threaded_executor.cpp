@@ -1,0 +1,406 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+
+// SingleThreadedExecutor: the scheduler behind it.
+//
+// Sources: the inbox is a Treiber stack (R. K. Treiber, IBM RJ 5118, 1986) used as an MPSC
+// queue whose single consumer takes everything at once, so it has no ABA problem (nobody pops
+// single nodes). The parker is Tokio's three-state park/unpark (EMPTY / PARKED / NOTIFIED) on a
+// futex word (detail/futex.hpp says why not std::atomic::wait).
+//
+// Who may touch what
+// - The ready lists (four intrusive FIFOs, one per priority) belong to the *driver*: the thread
+//   that holds `driving_` (inside run / step / block_on), or the destructor, which claims
+//   `driving_` for good. A hand-off between drivers on different threads is ordered by the
+//   release store / acquire exchange on `driving_`.
+// - `schedule()` (a wake) and `submit()` (a spawn) on the driver's thread — recognised by the
+//   thread_local `current_driver` — push onto the ready lists directly. From any other thread
+//   they push onto `inbox_`, a Treiber stack through TaskHeader::next. The driver takes the whole
+//   stack with one exchange and reverses it, so tasks keep their push order.
+// - `inbox_ == closed_mark()` after shutdown: a late push cancels its own task instead.
+//
+// Sleeping without losing a wake-up
+// The driver parks on `park_state_` (empty / parked / notified, a futex word); unpark() leaves a
+// token (notified) that the next park() consumes at once, so an unpark that comes before the
+// park is not lost. Who unparks:
+// - the push that finds the inbox empty (it opens an "epoch"; later pushes in the same epoch
+//   need not: the driver's exchange, an RMW, takes every push before it in the head's
+//   modification order, and a push after that exchange finds the inbox empty and opens a new
+//   epoch);
+// - a remote completion that brings the live count to zero (run() waits for that).
+// The driver re-checks the inbox and the live count after every park() return. Each unpark is
+// sequenced after its push / decrement and released; the park that consumes its token acquires
+// it (unpark's exchanges are RMWs, so a later coalesced token still carries the earlier ones in
+// its release sequence), so the re-check sees the push or the decrement. Either the token comes
+// before the park (the park returns at once) or after (it finds `parked` and futex-wakes;
+// futex_wait re-checks the word atomically with sleeping). Hence: no lost wake-up.
+//
+// Lifetime. Tasks hold references on the scheduler, so a wake after the executor is gone still
+// reaches valid memory (and finds the task complete, or the inbox closed). A pusher that opens an
+// epoch touches the scheduler again (unpark) after its push, when the pushed task — and with it
+// the last reference — may already be gone: so it holds a scheduler reference of its own,
+// acquired before the push while the task still kept the scheduler alive.
+
+#include <zuki/runtime/single_threaded_executor.hpp>
+
+#include <cassert>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/futex.hpp>
+#include <zuki/detail/thread_parker.hpp>
+
+namespace zuki::detail {
+
+namespace {
+
+// The scheduler this thread is driving right now (innermost DriveScope), or null.
+thread_local SingleThreadedScheduler* current_driver = nullptr;
+
+// The inbox value meaning "closed": a unique address, never dereferenced.
+alignas(TaskHeader) constinit unsigned char closed_tag[1] = {};
+TaskHeader* closed_mark() noexcept { return reinterpret_cast<TaskHeader*>(closed_tag); }
+
+void print_unhandled(std::exception_ptr e) {
+    std::string what;
+    try {
+        std::rethrow_exception(std::move(e));
+    } catch (const std::exception& x) {
+        what = x.what();
+    } catch (...) {
+        what = "(an exception not derived from std::exception)";
+    }
+    std::fprintf(stderr, "zuki: unhandled exception in a detached task: %s\n", what.c_str());
+}
+
+}  // namespace
+
+class SingleThreadedScheduler final : public Scheduler {
+public:
+    explicit SingleThreadedScheduler(SingleThreadedExecutor::ExceptionHandler handler)
+        : handler_(std::move(handler)) {}
+
+    // ---- Scheduler ----------------------------------------------------------------------
+    void schedule(TaskHeader* t) noexcept override {
+        assert(t->state(std::memory_order_relaxed) & task_state::scheduled);
+        if (current_driver == this)
+            ready_push(t);
+        else
+            push_remote(t);
+    }
+
+    void report_exception(std::exception_ptr e) noexcept override {
+        try {
+            handler_(std::move(e));
+        } catch (...) {
+            std::fputs("zuki: the unhandled-exception handler of a SingleThreadedExecutor threw; "
+                       "exception dropped\n",
+                       stderr);
+        }
+    }
+
+    void task_finished() noexcept override {
+        // release: pairs with the acquire load in drive() / live(), so whoever sees the count
+        // drop sees the completion (e.g. a remote canceller destroying the future).
+        const std::size_t prev = live_.fetch_sub(1, std::memory_order_release);
+        assert(prev >= 1);
+        // Only run() waits for the count; only a completion off the driver's thread can find it
+        // asleep. (The finishing task holds a scheduler reference, so `this` is alive here.)
+        if (prev == 1 && current_driver != this) unpark();
+    }
+
+    // ---- executor side ------------------------------------------------------------------
+    bool closed() const noexcept {
+        // relaxed: spawn racing the destructor is a lifetime error; this flag only serves spawns
+        // from the destroying thread itself (a future's destructor). Remote wakes rely on the
+        // inbox's closed mark instead.
+        return closed_.load(std::memory_order_relaxed);
+    }
+
+    std::size_t live() const noexcept {
+        // acquire: pairs with the release decrement in task_finished().
+        return live_.load(std::memory_order_acquire);
+    }
+
+    /// A freshly spawned task (SCHEDULED, carrying the queue reference): count it and queue it.
+    void submit(TaskHeader* t) noexcept {
+        // relaxed: the driver learns of the task through the queue push that follows (release),
+        // which carries this increment to it; completion's decrement is ordered after it.
+        live_.fetch_add(1, std::memory_order_relaxed);
+        schedule(t);
+    }
+
+    /// Claim the ready lists for the calling thread; false if someone else drives.
+    bool try_claim() noexcept {
+        // acquire: pairs with the release store in unclaim() by the previous driver (possibly
+        // on another thread), handing over the ready lists.
+        return !driving_.exchange(true, std::memory_order_acquire);
+    }
+    void unclaim() noexcept {
+        // release: pairs with the acquire exchange in try_claim() / shutdown().
+        driving_.store(false, std::memory_order_release);
+    }
+
+    /// The driver loop: until `until` completed, or (null) until no task is live.
+    void drive(TaskHeader* until) noexcept {
+        assert(current_driver == this);
+        for (;;) {
+            take_inbox();
+            // acquire: pairs with the release RMW in finish() (it completed on this thread, so
+            // this is belt and braces).
+            if (until != nullptr &&
+                (until->state(std::memory_order_acquire) & task_state::complete) != 0)
+                return;
+            if (TaskHeader* t = ready_pop()) {
+                run_task(t);
+                continue;
+            }
+            // Nothing ready. Every queued task is live, so a zero count means all done.
+            if (until == nullptr && live() == 0) return;
+            park();  // until a remote push or completion (see the file comment)
+        }
+    }
+
+    /// One step: poll at most one ready task; whether ready work remains.
+    bool step() noexcept {
+        assert(current_driver == this);
+        take_inbox();
+        if (TaskHeader* t = ready_pop()) run_task(t);
+        take_inbox();
+        return !ready_empty();
+    }
+
+    /// The destructor's sweep: close, cancel everything queued, then everything idle.
+    void shutdown() noexcept {
+        if (!try_claim()) {
+            std::fputs("zuki: SingleThreadedExecutor destroyed while it is being run (from one "
+                       "of its own tasks, or while another thread runs it)\n",
+                       stderr);
+            std::abort();
+        }
+        // Kept claimed for good: nobody drives a destroyed executor.
+        closed_.store(true, std::memory_order_relaxed);
+        // acquire: pairs with the release CAS in push_remote(). From now on a push finds the
+        // mark and cancels its task itself, so nothing can be queued behind this sweep.
+        TaskHeader* lifo = inbox_.exchange(closed_mark(), std::memory_order_acquire);
+        // Cancelling destroys futures, whose destructors may wake other tasks: such a wake comes
+        // from a non-driver thread (current_driver != this), finds the inbox closed and cancels
+        // inline, so the ready lists only shrink while we walk them.
+        while (lifo != nullptr) {
+            TaskHeader* next = lifo->next;
+            cancel_queued(lifo);
+            lifo = next;
+        }
+        while (TaskHeader* t = ready_pop()) cancel_queued(t);
+        // Idle tasks nobody will wake (their wakers held by nobody, or by themselves).
+        registry.drain([](TaskHeader* t) {
+            t->cancel();
+            t->ref_dec();  // the registry's reference, handed over by drain
+        });
+    }
+
+private:
+    ~SingleThreadedScheduler() override {
+        assert(ready_empty());
+        assert(inbox_.load(std::memory_order_relaxed) == nullptr ||
+               inbox_.load(std::memory_order_relaxed) == closed_mark());
+    }
+
+    struct ReadyList {
+        TaskHeader* head = nullptr;
+        TaskHeader* tail = nullptr;
+    };
+
+    // ---- ready lists (driver only) ----------------------------------------------------------
+    // Invariant: every task in a list is SCHEDULED and the list holds its queue reference; a
+    // task is in at most one list (or the inbox) at a time, which the state machine guarantees
+    // (only the transitions that set SCHEDULED call schedule()).
+    void ready_push(TaskHeader* t) noexcept {
+        ReadyList& l = ready_[static_cast<std::size_t>(t->priority())];
+        t->next = nullptr;
+        (l.tail != nullptr ? l.tail->next : l.head) = t;
+        l.tail = t;
+    }
+    TaskHeader* ready_pop() noexcept {
+        for (std::size_t i = task_priority_levels; i-- > 0;) {  // Critical first
+            ReadyList& l = ready_[i];
+            if (TaskHeader* t = l.head) {
+                l.head = t->next;
+                if (l.head == nullptr) l.tail = nullptr;
+                t->next = nullptr;
+                return t;
+            }
+        }
+        return nullptr;
+    }
+    bool ready_empty() const noexcept {
+        for (const ReadyList& l : ready_)
+            if (l.head != nullptr) return false;
+        return true;
+    }
+
+    static void cancel_queued(TaskHeader* t) noexcept {
+        t->cancel_scheduled();
+        t->ref_dec();  // the queue reference
+    }
+
+    void run_task(TaskHeader* t) noexcept {
+        switch (t->run()) {
+            case RunOutcome::reschedule:
+                ready_push(t);  // woken while running: back of its level, queue reference kept
+                break;
+            case RunOutcome::finished:
+            case RunOutcome::idle:
+                t->ref_dec();  // the queue reference (may destroy the task)
+                break;
+        }
+    }
+
+    // ---- inbox ------------------------------------------------------------------------------
+    void push_remote(TaskHeader* t) noexcept {
+        TaskHeader* head = inbox_.load(std::memory_order_relaxed);
+        bool holding = false;  // do we hold a scheduler reference of our own?
+        for (;;) {
+            if (head == closed_mark()) {
+                // The executor is gone or going: nobody will run t, cancel it here.
+                cancel_queued(t);
+                break;
+            }
+            if (head == nullptr && !holding) {
+                // We may open an epoch and must unpark after the push, when t (and the
+                // reference it holds on us) may be gone: take one while t keeps us alive.
+                acquire();
+                holding = true;
+            }
+            t->next = head;
+            // release: pairs with the acquire exchange in take_inbox() / shutdown(): the driver
+            // that takes t sees t->next and what the waker did before waking.
+            if (inbox_.compare_exchange_weak(head, t, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+                if (head == nullptr) unpark();  // we opened the epoch
+                break;
+            }
+        }
+        if (holding) release();  // may delete *this: nothing after
+    }
+
+    void take_inbox() noexcept {
+        // relaxed: a cheap peek. A push it misses is announced by an unpark, and the driver
+        // re-checks after consuming that token (see the file comment).
+        if (inbox_.load(std::memory_order_relaxed) == nullptr) return;
+        // acquire: pairs with the release CAS in push_remote().
+        TaskHeader* lifo = inbox_.exchange(nullptr, std::memory_order_acquire);
+        assert(lifo != closed_mark());
+        TaskHeader* fifo = nullptr;  // reverse: the stack holds the newest push first
+        while (lifo != nullptr) {
+            TaskHeader* next = lifo->next;
+            lifo->next = fifo;
+            fifo = lifo;
+            lifo = next;
+        }
+        while (fifo != nullptr) {
+            TaskHeader* next = fifo->next;
+            ready_push(fifo);
+            fifo = next;
+        }
+    }
+
+    // ---- parking ------------------------------------------------------------------------------
+    static constexpr std::uint32_t park_empty = 0;     // no token, driver not asleep
+    static constexpr std::uint32_t park_parked = 1;    // driver asleep (or about to be)
+    static constexpr std::uint32_t park_notified = 2;  // a token waits for the driver
+
+    void park() noexcept {
+        std::uint32_t s = park_notified;
+        // acquire: pairs with the release exchange in unpark() (consume a waiting token).
+        if (park_state_.compare_exchange_strong(s, park_empty, std::memory_order_acquire,
+                                                std::memory_order_relaxed))
+            return;
+        // s == park_empty: only the driver stores parked or empty. relaxed: nothing is
+        // published by going to sleep; on failure a token arrived, consumed below.
+        if (park_state_.compare_exchange_strong(s, park_parked, std::memory_order_relaxed,
+                                                std::memory_order_relaxed)) {
+            do {
+                futex_wait(park_state_, park_parked);  // sleeps only while still parked
+            } while (park_state_.load(std::memory_order_relaxed) == park_parked);
+        }
+        // acquire: pairs with the release exchange in unpark() (consume the token).
+        park_state_.exchange(park_empty, std::memory_order_acquire);
+    }
+
+    void unpark() noexcept {
+        // release: pairs with the acquire in park(): the driver that consumes the token sees
+        // the push or the count change sequenced before this call.
+        if (park_state_.exchange(park_notified, std::memory_order_release) == park_parked)
+            futex_wake(park_state_, 1);
+    }
+
+    // Written by remote threads: one line each, apart from the driver's data.
+    alignas(cache_line) atomic<TaskHeader*> inbox_{nullptr};
+    alignas(cache_line) std::atomic<std::uint32_t> park_state_{park_empty};  // futex word
+    alignas(cache_line) atomic<std::size_t> live_{0};  // spawned, not yet finished
+    alignas(cache_line) atomic<bool> driving_{false};
+    atomic<bool> closed_{false};
+    ReadyList ready_[task_priority_levels];
+    SingleThreadedExecutor::ExceptionHandler handler_;
+};
+
+}  // namespace zuki::detail
+
+namespace zuki {
+
+SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exception)
+    : sched_(new detail::SingleThreadedScheduler(on_unhandled_exception
+                                                     ? std::move(on_unhandled_exception)
+                                                     : ExceptionHandler(&detail::print_unhandled))) {}
+
+SingleThreadedExecutor::~SingleThreadedExecutor() {
+    sched_->shutdown();
+    sched_->release();  // tasks still referenced (JoinHandles, wakers) keep it alive
+}
+
+void SingleThreadedExecutor::run() {
+    DriveScope scope(*this, /*blocking=*/true);
+    sched_->drive(nullptr);
+}
+
+bool SingleThreadedExecutor::step() {
+    DriveScope scope(*this, /*blocking=*/false);
+    return sched_->step();
+}
+
+std::size_t SingleThreadedExecutor::task_count() const noexcept { return sched_->live(); }
+
+detail::Scheduler* SingleThreadedExecutor::spawn_target() const {
+    if (sched_->closed())
+        throw ExecutorStopped("zuki::SingleThreadedExecutor::spawn: the executor is shutting down");
+    return sched_;
+}
+
+void SingleThreadedExecutor::submit(detail::TaskHeader* t) noexcept { sched_->submit(t); }
+
+void SingleThreadedExecutor::drive_until(detail::TaskHeader* t) noexcept { sched_->drive(t); }
+
+SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool blocking)
+    : sched_(ex.sched_), previous_(nullptr) {
+    if (blocking && detail::executor_thread_depth > 0)
+        throw std::logic_error(
+            "zuki::SingleThreadedExecutor: run() / block_on() called from inside a task, where "
+            "blocking could deadlock; co_await the future instead");
+    if (!sched_->try_claim())
+        throw std::logic_error(
+            "zuki::SingleThreadedExecutor: already being run (re-entrantly from one of its "
+            "tasks, or by another thread)");
+    previous_ = std::exchange(detail::current_driver, sched_);
+    ++detail::executor_thread_depth;
+}
+
+SingleThreadedExecutor::DriveScope::~DriveScope() {
+    --detail::executor_thread_depth;
+    detail::current_driver = previous_;
+    sched_->unclaim();
+}
+
+}  // namespace zuki

@@ -1,0 +1,744 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#include <zuki/detail/task/cell.hpp>  // first: the header must be self-contained
+
+#define BOOST_TEST_MODULE zuki detail task
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zuki/core/errors.hpp>
+#include <zuki/core/join_handle.hpp>
+
+#include "common/counting_waker.hpp"
+#include "common/drop_counter.hpp"
+#include "common/watchdog.hpp"
+
+// The task node driven by hand: the tests play the executor (pop, run, drop or re-queue) against a
+// Scheduler that records every call and checks the queueing invariants.
+
+namespace zuki::detail {
+// For Boost.Test's messages.
+inline std::ostream& operator<<(std::ostream& os, RunOutcome r) {
+    switch (r) {
+        case RunOutcome::finished: return os << "finished";
+        case RunOutcome::idle: return os << "idle";
+        case RunOutcome::reschedule: return os << "reschedule";
+    }
+    return os << "RunOutcome(?)";
+}
+}  // namespace zuki::detail
+
+using zuki::Context;
+using zuki::JoinHandle;
+using zuki::Poll;
+using zuki::TaskPriority;
+using zuki::Waker;
+using zuki::detail::RunOutcome;
+using zuki::detail::TaskHeader;
+namespace ts = zuki::detail::task_state;
+
+namespace {
+
+int stress_scale() {
+    const char* s = std::getenv("ZUKI_STRESS_SCALE");
+    const int v = s ? std::atoi(s) : 1;
+    return v > 0 ? v : 1;
+}
+
+/// A Scheduler that queues tasks in a deque (thread-safe) and counts calls. A schedule() of a
+/// task that is not SCHEDULED, or is already queued, is recorded as a violation.
+class TestScheduler final : public zuki::detail::Scheduler {
+public:
+    static TestScheduler* make() { return new TestScheduler(); }
+
+    void schedule(TaskHeader* t) noexcept override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        check_and_push(t);
+        schedule_calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    void report_exception(std::exception_ptr e) noexcept override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        reported.push_back(std::move(e));
+    }
+    void task_finished() noexcept override { finished.fetch_add(1, std::memory_order_relaxed); }
+
+    /// The executor re-queues a task after RunOutcome::reschedule (not a schedule() call).
+    void requeue(TaskHeader* t) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        check_and_push(t);
+    }
+    TaskHeader* try_pop() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return pop_locked();
+    }
+    TaskHeader* pop_for(std::chrono::milliseconds d) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait_for(lock, d, [&] { return !queue_.empty(); });
+        return pop_locked();
+    }
+    std::size_t queued() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return queue_.size();
+    }
+
+    std::atomic<int> schedule_calls{0};
+    std::atomic<int> finished{0};
+    std::atomic<int> violations{0};
+    std::vector<std::exception_ptr> reported;  // guarded by mutex_ (read after joins)
+
+    static inline std::atomic<int> alive{0};
+
+private:
+    TestScheduler() { alive.fetch_add(1); }
+    ~TestScheduler() override { alive.fetch_sub(1); }
+
+    void check_and_push(TaskHeader* t) {
+        if (!(t->state(std::memory_order_acquire) & ts::scheduled)) violations.fetch_add(1);
+        if (std::find(queue_.begin(), queue_.end(), t) != queue_.end()) violations.fetch_add(1);
+        queue_.push_back(t);
+        cv_.notify_one();
+    }
+    TaskHeader* pop_locked() {
+        if (queue_.empty()) return nullptr;
+        TaskHeader* t = queue_.front();
+        queue_.pop_front();
+        return t;
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<TaskHeader*> queue_;
+};
+
+/// Owns the executor's reference on a TestScheduler for one test.
+struct SchedulerFixture {
+    TestScheduler* sched = TestScheduler::make();
+    ~SchedulerFixture() { sched->release(); }
+};
+
+/// Make a task the way an executor does; the caller holds the queue reference (not queued).
+template <class F>
+zuki::detail::TaskCell<F>* make_task(zuki::detail::Scheduler* s, F f, bool join_interest = true,
+                                     TaskPriority p = TaskPriority::Normal) {
+    auto* t = new zuki::detail::TaskCell<F>(std::move(f), s, p, join_interest);
+    t->register_task();
+    return t;
+}
+
+std::uint64_t refs(const TaskHeader* t) { return ts::refs(t->state(std::memory_order_acquire)); }
+std::uint64_t flags(const TaskHeader* t) { return t->state(std::memory_order_acquire) & ts::flag_mask; }
+
+/// The executor's handling of a run() outcome.
+void finish_run(TestScheduler* s, TaskHeader* t, RunOutcome r) {
+    if (r == RunOutcome::reschedule)
+        s->requeue(t);
+    else
+        t->ref_dec();
+}
+
+/// A future the test controls: pending until `state->ready`, keeps the latest waker, counts polls
+/// and is tracked by a DropCounter.
+struct Shared {
+    bool ready = false;
+    int value = 0;
+    bool wake_self_by_ref = false;  // wake_by_ref during the next poll
+    int wakes_in_poll = 1;
+    bool throw_next = false;
+    int polls = 0;
+    std::thread::id dropped_on;
+    std::optional<Waker> waker;
+    std::function<void()> during_poll;
+};
+
+struct Controlled {
+    std::shared_ptr<Shared> s;
+    zuki::test::DropCounter token;
+    Controlled(std::shared_ptr<Shared> sh, zuki::test::DropCounter t)
+        : s(std::move(sh)), token(std::move(t)) {}
+    Controlled(Controlled&&) noexcept = default;
+    ~Controlled() {
+        if (token.is_live() && s) s->dropped_on = std::this_thread::get_id();
+    }
+    Poll<int> poll(Context& cx) {
+        ++s->polls;
+        if (s->during_poll) s->during_poll();
+        if (s->throw_next) throw std::runtime_error("boom");
+        if (s->wake_self_by_ref) {
+            s->wake_self_by_ref = false;
+            for (int i = 0; i < s->wakes_in_poll; ++i) cx.waker().wake_by_ref();
+        }
+        if (s->ready) return s->value;
+        if (!s->waker || !s->waker->will_wake(cx.waker())) s->waker = cx.waker();
+        return Poll<int>::pending();
+    }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+BOOST_AUTO_TEST_CASE(a_new_task_is_scheduled_with_queue_registry_and_join_references) {
+    SchedulerFixture fx;
+    auto* t = make_task(fx.sched, zuki::ready(1));
+    BOOST_TEST(flags(t) == (ts::scheduled | ts::join_interest));
+    BOOST_TEST(refs(t) == 3u);
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(fx.sched->finished.load() == 1);
+    BOOST_TEST(refs(t) == 1u);  // only the handle
+    BOOST_TEST(h.get() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(idle_to_scheduled_on_wake_exactly_one_schedule_for_many_wakes) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    BOOST_TEST(flags(t) == ts::join_interest);  // idle
+    BOOST_TEST(refs(t) == 3u);                 // registry + handle + the future's waker clone
+
+    for (int i = 0; i < 10; ++i) sh->waker->wake_by_ref();
+    BOOST_TEST(fx.sched->schedule_calls.load() == 1);
+    BOOST_TEST((flags(t) & ts::scheduled) != 0);
+    BOOST_TEST(refs(t) == 4u);  // + the queue's
+    BOOST_TEST(fx.sched->violations.load() == 0);
+
+    sh->ready = true;
+    sh->value = 5;
+    TaskHeader* popped = fx.sched->try_pop();
+    BOOST_TEST(popped == static_cast<TaskHeader*>(t));
+    BOOST_TEST(popped->run() == RunOutcome::finished);
+    popped->ref_dec();
+    BOOST_TEST(drops.drops(0) == 1);  // the future is destroyed at completion
+    BOOST_TEST(h.get() == 5);
+}
+
+// Regression: idle -> scheduled by wake_by_ref used `state | ref_one`, which adds the queue's
+// reference only when the count is even; with an odd count the task was freed while queued.
+BOOST_AUTO_TEST_CASE(wake_by_ref_on_an_odd_reference_count_takes_a_queue_reference) {
+    SchedulerFixture fx;
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    Waker extra = t->make_waker();  // registry + handle + future's clone + extra = 4
+    Waker extra2 = extra;           // 5: odd
+    BOOST_TEST(refs(t) == 5u);
+    extra.wake_by_ref();
+    BOOST_TEST(refs(t) == 6u);
+    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    sh->ready = true;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(refs(t) == 4u);  // handle + extra + extra2 + the clone kept in `sh`
+    BOOST_TEST(h.get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(running_to_notified_to_rescheduled_without_a_schedule_call) {
+    SchedulerFixture fx;
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+
+    sh->wake_self_by_ref = true;
+    sh->wakes_in_poll = 3;  // running -> notified, then notified stays notified
+    std::uint64_t seen_in_poll = 0;
+    sh->during_poll = [&] { seen_in_poll = flags(t); };
+    BOOST_TEST(t->run() == RunOutcome::reschedule);
+    BOOST_TEST((seen_in_poll & ts::running) != 0);
+    BOOST_TEST((flags(t) & (ts::scheduled | ts::running | ts::notified)) == ts::scheduled);
+    BOOST_TEST(fx.sched->schedule_calls.load() == 0);  // the poller re-queues, not the waker
+    BOOST_TEST(refs(t) == 4u);                          // queue ref kept + the future's clone
+
+    sh->during_poll = nullptr;
+    sh->ready = true;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(h.get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_wake_during_the_poll_from_a_stored_waker_also_notifies) {
+    SchedulerFixture fx;
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    sh->waker->wake_by_ref();
+    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    sh->during_poll = [&] { Waker(*sh->waker).wake(); };  // a clone woken by value mid-poll
+    BOOST_TEST(t->run() == RunOutcome::reschedule);
+    BOOST_TEST(fx.sched->schedule_calls.load() == 1);
+    sh->during_poll = nullptr;
+    sh->ready = true;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(h.get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_wake_after_completion_is_a_no_op) {
+    SchedulerFixture fx;
+    auto* t = make_task(fx.sched, zuki::ready(3));
+    JoinHandle<int> h(t);
+    Waker w = t->make_waker();
+    Waker w2 = w;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    const auto before = refs(t);
+    w.wake_by_ref();
+    BOOST_TEST(refs(t) == before);
+    w2.wake();  // by value: only drops its reference
+    BOOST_TEST(refs(t) == before - 1);
+    BOOST_TEST(fx.sched->schedule_calls.load() == 0);
+    BOOST_TEST(fx.sched->queued() == 0u);
+    BOOST_TEST(h.get() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_idle_destroys_the_future_on_the_calling_thread) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+
+    std::thread other([&] { h.cancel(); });
+    const auto other_id = other.get_id();
+    other.join();
+    BOOST_TEST(drops.drops(0) == 1);
+    BOOST_TEST((sh->dropped_on == other_id));
+    BOOST_TEST((flags(t) & ts::complete) != 0);
+    BOOST_TEST(fx.sched->finished.load() == 1);
+    sh->waker.reset();  // the future's waker clone (the future is gone; this is the test's copy)
+    BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
+    BOOST_TEST(h.is_finished());
+}
+
+BOOST_AUTO_TEST_CASE(cancel_scheduled_on_drain) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    // An executor shutting down: the task is dequeued (SCHEDULED) but will not be polled.
+    t->cancel_scheduled();
+    t->ref_dec();
+    BOOST_TEST(sh->polls == 0);
+    BOOST_TEST(drops.drops(0) == 1);
+    BOOST_TEST(fx.sched->finished.load() == 1);
+    BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_a_scheduled_task_marks_it_and_run_completes_it_as_cancelled) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    h.cancel();
+    BOOST_TEST((flags(t) & (ts::scheduled | ts::cancelled)) == (ts::scheduled | ts::cancelled));
+    BOOST_TEST(drops.drops(0) == 0);  // the executor drops it the next time it holds it
+    h.cancel();                       // idempotent
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(sh->polls == 0);
+    BOOST_TEST(drops.drops(0) == 1);
+    BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_while_running_is_seen_after_a_pending_poll) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    sh->during_poll = [&] { h.cancel(); };
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(sh->polls == 1);
+    BOOST_TEST(drops.drops(0) == 1);
+    sh->waker.reset();
+    BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_while_running_then_a_ready_poll_keeps_its_value) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    sh->during_poll = [&] { h.cancel(); };
+    sh->ready = true;
+    sh->value = 7;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(h.get() == 7);
+    h.cancel();  // after completion (and after get): no effect
+}
+
+BOOST_AUTO_TEST_CASE(cancel_after_completion_keeps_the_result) {
+    SchedulerFixture fx;
+    auto* t = make_task(fx.sched, zuki::ready(9));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    h.cancel();
+    BOOST_TEST(h.get() == 9);
+}
+
+namespace {
+/// An output type that reports its destruction.
+struct Out {
+    zuki::test::DropCounter token;
+};
+struct MakesOut {
+    zuki::test::DropRegistry* reg;
+    std::shared_ptr<Shared> s;
+    Poll<Out> poll(Context& cx) {
+        if (!s->ready) {
+            s->waker = cx.waker();
+            return Poll<Out>::pending();
+        }
+        return Out{zuki::test::DropCounter(*reg, 0)};
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(wake_by_val_and_wake_by_ref_reference_accounting) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry out_drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(fx.sched, MakesOut{&out_drops, sh});
+    {
+        JoinHandle<Out> h(t);
+        BOOST_TEST(t->run() == RunOutcome::idle);
+        t->ref_dec();
+        BOOST_TEST(refs(t) == 3u);  // registry, handle, future's waker
+
+        Waker a = t->make_waker();  // 4
+        Waker b = a;                // 5
+        BOOST_TEST(refs(t) == 5u);
+        a.wake_by_ref();  // idle -> scheduled: + queue reference
+        BOOST_TEST(refs(t) == 6u);
+        b.wake();  // already scheduled: b's reference is dropped
+        BOOST_TEST(refs(t) == 5u);
+        BOOST_TEST(!b.will_wake(a));  // b is a no-op waker now
+
+        TaskHeader* q = fx.sched->try_pop();
+        BOOST_TEST(q->run() == RunOutcome::idle);
+        q->ref_dec();
+        BOOST_TEST(refs(t) == 4u);  // registry, handle, future's (re-cloned) waker, a
+
+        Waker c = a;  // 5
+        c.wake();     // idle -> scheduled: c's reference becomes the queue's
+        BOOST_TEST(refs(t) == 5u);
+        BOOST_TEST(fx.sched->schedule_calls.load() == 2);
+
+        sh->ready = true;
+        q = fx.sched->try_pop();
+        BOOST_TEST(q->run() == RunOutcome::finished);  // future (and its waker) destroyed
+        q->ref_dec();
+        BOOST_TEST(refs(t) == 3u);  // handle + a + the clone kept in `sh`
+        sh->waker.reset();
+        BOOST_TEST(refs(t) == 2u);
+        BOOST_TEST(out_drops.live(0) == 1);
+        a = Waker::noop();
+        BOOST_TEST(refs(t) == 1u);
+        BOOST_TEST(out_drops.live(0) == 1);  // the handle keeps the output alive
+    }  // the handle's reference was the last: the task and its output are destroyed
+    BOOST_TEST(out_drops.drops(0) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_last_reference_destroys_the_task_and_the_scheduler_outlives_it) {
+    zuki::test::DropRegistry drops(1);
+    const int before = TestScheduler::alive.load();
+    auto* sched = TestScheduler::make();
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_task(sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
+                        /*join_interest=*/false);
+    BOOST_TEST(refs(t) == 2u);  // queue + registry
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    sched->release();  // the executor goes away; the task keeps the scheduler alive
+    BOOST_TEST(TestScheduler::alive.load() == before + 1);
+    Waker w = std::move(*sh->waker);
+    sh->waker.reset();
+    // Shutdown sweep by hand: cancel the idle task through the registry.
+    sched->registry.drain([](TaskHeader* x) {
+        x->cancel();
+        x->ref_dec();
+    });
+    BOOST_TEST(drops.drops(0) == 1);
+    w.wake_by_ref();  // completed: no-op
+    BOOST_TEST(TestScheduler::alive.load() == before + 1);
+    w = Waker::noop();  // last reference: task destroyed, then the scheduler
+    BOOST_TEST(TestScheduler::alive.load() == before);
+}
+
+BOOST_AUTO_TEST_CASE(detached_exception_goes_to_report_exception) {
+    SchedulerFixture fx;
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int>(t).detach();
+    sh->throw_next = true;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(fx.sched->reported.size() == 1u);
+    BOOST_CHECK_THROW(std::rethrow_exception(fx.sched->reported.at(0)), std::runtime_error);
+    BOOST_TEST(drops.drops(0) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(joined_exception_goes_to_the_handle_not_the_scheduler) {
+    SchedulerFixture fx;
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    sh->throw_next = true;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(fx.sched->reported.empty());
+    BOOST_CHECK_THROW(h.get(), std::runtime_error);
+    BOOST_CHECK_THROW(h.get(), std::logic_error);  // taken once
+}
+
+// ---- JoinHandle -------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(join_handle_pending_then_completion_wakes_the_join_waker) {
+    SchedulerFixture fx;
+    zuki::test::CountingWaker cw;  // outlives the task, whose join slot holds a clone
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+
+    {
+        Waker w = cw.make();
+        Context cx(w);
+        BOOST_TEST(h.poll(cx).is_pending());
+        BOOST_TEST((flags(t) & ts::join_waker) != 0);
+        BOOST_TEST(cw.clones.load() == 1);
+        BOOST_TEST(h.poll(cx).is_pending());  // same waker: will_wake, no new clone
+        BOOST_TEST(cw.clones.load() == 1);
+    }
+    BOOST_TEST(!h.is_finished());
+    sh->ready = true;
+    sh->value = 11;
+    sh->waker->wake_by_ref();
+    TaskHeader* q = fx.sched->try_pop();
+    BOOST_TEST(q->run() == RunOutcome::finished);
+    q->ref_dec();
+    BOOST_TEST(cw.total_wakes() == 1);
+    BOOST_TEST(h.is_finished());
+    Waker w = cw.make();
+    Context cx(w);
+    Poll<int> p = h.poll(cx);
+    BOOST_TEST(p.is_ready());
+    BOOST_TEST(p.value() == 11);
+    BOOST_CHECK_THROW((void)h.poll(cx), std::logic_error);  // taken
+}
+
+BOOST_AUTO_TEST_CASE(join_handle_changing_the_join_waker_between_polls) {
+    SchedulerFixture fx;
+    zuki::test::CountingWaker a, b;  // outlive the task (its join slot holds a clone)
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+
+    {
+        Waker wa = a.make();
+        Context cx(wa);
+        BOOST_TEST(h.poll(cx).is_pending());
+    }
+    {
+        Waker wb = b.make();
+        Context cx(wb);
+        BOOST_TEST(h.poll(cx).is_pending());  // replaces a's clone with b's
+    }
+    BOOST_TEST(a.live() == 0);  // a's clone released
+    BOOST_TEST(b.live() == 1);
+    sh->ready = true;
+    sh->waker->wake_by_ref();
+    TaskHeader* q = fx.sched->try_pop();
+    BOOST_TEST(q->run() == RunOutcome::finished);
+    q->ref_dec();
+    BOOST_TEST(a.total_wakes() == 0);
+    BOOST_TEST(b.total_wakes() == 1);
+    BOOST_TEST(h.get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(join_handle_misuse_is_a_logic_error) {
+    SchedulerFixture fx;
+    auto* t = make_task(fx.sched, zuki::ready(1));
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(h.get() == 1);
+    BOOST_CHECK_THROW(h.get(), std::logic_error);
+
+    JoinHandle<int> empty;
+    BOOST_TEST(!empty.valid());
+    BOOST_CHECK_THROW(empty.get(), std::logic_error);
+    BOOST_CHECK_THROW(empty.cancel(), std::logic_error);
+    BOOST_CHECK_THROW((void)empty.id(), std::logic_error);
+    JoinHandle<int> moved = std::move(h);
+    BOOST_TEST(!h.valid());  // NOLINT: testing the moved-from state
+    BOOST_CHECK_THROW(h.get(), std::logic_error);
+    BOOST_CHECK_THROW(moved.get(), std::logic_error);  // taken flag moved along
+}
+
+BOOST_AUTO_TEST_CASE(join_handle_detach_lets_the_task_run_and_discards_the_result) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry out_drops(1);
+    auto sh = std::make_shared<Shared>();
+    sh->ready = true;
+    auto* t = make_task(fx.sched, MakesOut{&out_drops, sh});
+    JoinHandle<Out> h(t);
+    h.detach();
+    BOOST_TEST(!h.valid());
+    BOOST_TEST((flags(t) & ts::join_interest) == 0u);
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();  // last reference: task and output destroyed
+    BOOST_TEST(out_drops.drops(0) == 1);
+}
+
+// Regression: if moving the future into the cell threw, the scheduler reference taken by the
+// header's constructor was never released (the scheduler leaked).
+BOOST_AUTO_TEST_CASE(a_future_whose_move_throws_does_not_leak_a_scheduler_reference) {
+    struct ThrowsOnMove {
+        ThrowsOnMove() = default;
+        ThrowsOnMove(ThrowsOnMove&&) { throw std::runtime_error("move"); }
+        Poll<int> poll(Context&) { return 0; }
+    };
+    const int before = TestScheduler::alive.load();
+    auto* sched = TestScheduler::make();
+    BOOST_CHECK_THROW(make_task(sched, ThrowsOnMove{}), std::runtime_error);
+    sched->release();
+    BOOST_TEST(TestScheduler::alive.load() == before);
+}
+
+// ---- race --------------------------------------------------------------------------------------
+
+namespace {
+struct RaceState {
+    std::atomic<std::uint64_t> wakes_issued{0};
+    std::atomic<std::uint64_t> last_seen{0};
+    std::atomic<bool> in_poll{false};
+    std::atomic<int> concurrent_polls{0};
+    std::atomic<std::uint64_t> polls{0};
+    std::atomic<bool> stop{false};
+};
+struct RaceFuture {
+    RaceState* s;
+    Poll<std::uint64_t> poll(Context&) {
+        if (s->in_poll.exchange(true, std::memory_order_acquire)) s->concurrent_polls.fetch_add(1);
+        s->polls.fetch_add(1, std::memory_order_relaxed);
+        // Stay RUNNING a little, so that wakes also land on a running task (-> NOTIFIED).
+        for (int i = 0; i < 200; ++i) (void)s->stop.load(std::memory_order_relaxed);
+        // acquire: pairs with the release increments, made before each wake.
+        const std::uint64_t seen = s->wakes_issued.load(std::memory_order_acquire);
+        s->last_seen.store(seen, std::memory_order_release);
+        const bool stop = s->stop.load(std::memory_order_acquire);
+        s->in_poll.store(false, std::memory_order_release);
+        if (stop) return seen;
+        return Poll<std::uint64_t>::pending();
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(concurrent_wake_by_ref_never_queues_twice_and_never_loses_the_last_wake) {
+    zuki::test::Watchdog dog(std::chrono::seconds(120), "task wake race");
+    SchedulerFixture fx;
+    RaceState rs;
+    auto* t = make_task(fx.sched, RaceFuture{&rs});
+    JoinHandle<std::uint64_t> h(t);
+    fx.sched->requeue(t);  // spawned: queued
+
+    constexpr int threads = 8;
+    const int per_thread = 10'000 * stress_scale();
+    const std::uint64_t total = static_cast<std::uint64_t>(threads) * per_thread;
+
+    std::atomic<bool> runner_done{false};
+    std::uint64_t reschedules = 0;  // runner thread only (read after join)
+    std::thread runner([&] {
+        while (!runner_done.load(std::memory_order_acquire)) {
+            TaskHeader* q = fx.sched->pop_for(std::chrono::milliseconds(5));
+            if (q == nullptr) continue;
+            const RunOutcome r = q->run();
+            if (r == RunOutcome::reschedule) ++reschedules;
+            if (r == RunOutcome::finished) runner_done.store(true, std::memory_order_release);
+            finish_run(fx.sched, q, r);
+        }
+    });
+
+    std::vector<Waker> wakers;
+    for (int i = 0; i < threads; ++i) wakers.push_back(t->make_waker());
+    std::atomic<bool> go{false};
+    std::vector<std::thread> wakers_threads;
+    for (int i = 0; i < threads; ++i) {
+        wakers_threads.emplace_back([&, i] {
+            while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+            for (int k = 0; k < per_thread; ++k) {
+                // release: pairs with the acquire load in the poll.
+                rs.wakes_issued.fetch_add(1, std::memory_order_release);
+                wakers[static_cast<std::size_t>(i)].wake_by_ref();
+                // Let the runner in now and then, so wakes land in every state (idle,
+                // scheduled, running, notified), not only on an already-queued task.
+                if (k % 16 == 15) std::this_thread::yield();
+            }
+        });
+    }
+    go.store(true, std::memory_order_release);
+    for (auto& th : wakers_threads) th.join();
+
+    // The last wake came after the last increment: some poll must see the full count.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (rs.last_seen.load(std::memory_order_acquire) != total &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_TEST(rs.last_seen.load() == total);
+
+    rs.stop.store(true, std::memory_order_release);
+    wakers[0].wake_by_ref();
+    runner.join();
+    wakers.clear();
+
+    BOOST_TEST(fx.sched->violations.load() == 0);
+    BOOST_TEST(rs.concurrent_polls.load() == 0);
+    BOOST_TEST_MESSAGE("polls: " << rs.polls.load() << " for " << total << " wakes, schedule() calls: "
+                                 << fx.sched->schedule_calls.load()
+                                 << ", reschedules (woken while running): " << reschedules);
+    BOOST_TEST(rs.polls.load() >= 2u);
+    BOOST_TEST(h.get() == total);
+    BOOST_TEST(refs(t) == 1u);  // only the handle left
+}
