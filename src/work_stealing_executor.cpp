@@ -171,7 +171,7 @@ public:
 
     void push_global(Chunk<TaskHeader> c, TaskPriority p, bool notify = true) noexcept {
         global_.push(c, p);
-        // seq_cst fence: our push must be ordered before reading closed_ (Dekker with shutdown(),
+        // seq_cst fence: our push must be ordered before reading closed_ (Dekker with close_and_drain(),
         // which stores closed_ and then drains).
         detail::fence(std::memory_order_seq_cst);
         if (closed_.load(std::memory_order_relaxed)) {
@@ -260,8 +260,8 @@ public:
         join_threads();
     }
 
-    // Called once by the executor's destructor: stop, join, cancel everything left.
-    void shutdown() noexcept {
+    // The executor's destructor, part 1: stop and join the workers.
+    void stop_and_join() noexcept {
         if (current_worker != nullptr && current_worker->sched == this) {
             std::fputs("zuki: a WorkStealingExecutor was destroyed by one of its own workers\n",
                        stderr);
@@ -269,6 +269,11 @@ public:
         }
         stop();
         join_threads();
+    }
+
+    // The executor's destructor, part 2 (after Asio's services shut down): cancel every task
+    // and handler left, and refuse what comes later.
+    void close_and_drain() noexcept {
         // seq_cst: Dekker with push_global(): after this store, a pusher either sees closed_ and
         // drains itself, or its push is visible to our drain below.
         closed_.store(true, std::memory_order_seq_cst);
@@ -544,9 +549,25 @@ WorkStealingExecutor::WorkStealingExecutor(std::size_t threads)
       }()) {}
 
 WorkStealingExecutor::~WorkStealingExecutor() {
-    sched_->shutdown();
+    sched_->stop_and_join();
+    // Asio's services (timers, sockets, its reactor thread) go first, as in thread_pool; the
+    // handlers they still had queued on us are then cancelled with everything else.
+    shutdown();
+    sched_->close_and_drain();
+    destroy();
     sched_->release();
 }
+
+void WorkStealingExecutor::asio_submit(detail::TaskHeader* t, bool /*continuation*/) noexcept {
+    // From a worker: its own deque (fork and continuation alike, as thread_pool does with its
+    // thread-private queue); from outside: the global queue.
+    if (sched_->is_own_worker())
+        sched_->schedule(t);
+    else
+        sched_->push_global(concurrent::Chunk<detail::TaskHeader>{t, 1}, TaskPriority::Normal);
+}
+
+void WorkStealingExecutor::asio_work_finished() noexcept { sched_->work_finished(); }
 
 void WorkStealingExecutor::spawn_batch(Batch&& batch) {
     if (batch.executor_ != this)

@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <utility>
 
+#include <boost/asio/execution_context.hpp>
+
+#include <zuki/asio/executor.hpp>
 #include <zuki/core/errors.hpp>
 #include <zuki/core/future.hpp>
 #include <zuki/core/join_handle.hpp>
@@ -64,12 +67,21 @@ class Batch;
 /// escaping a task is stored in its JoinHandle, or given to
 /// `WorkStealingConfig::on_unhandled_exception` if the task was detached; workers never die.
 ///
+/// Asio: the pool is a `boost::asio::execution_context`; `get_executor()` returns an executor
+/// that `boost::asio::post`, `co_spawn`, `strand`, `steady_timer` and sockets accept. Timers and
+/// sockets are driven by Asio's own reactor thread (Asio starts one for any execution context
+/// that is not an `io_context`), which hands completions to the pool as handlers. See
+/// doc/asio.md.
+///
 /// Thread safety: every member function may be called from any thread, except that `join()`
 /// and the destructor must not be called from one of this pool's workers (that would wait for
 /// itself; `join()` throws `std::logic_error` there), and `block_on` must not be called from a
 /// worker (it throws `std::logic_error`).
-class WorkStealingExecutor {
+class WorkStealingExecutor : public boost::asio::execution_context {
 public:
+    /// The Boost.Asio executor of this pool (see zuki/asio/executor.hpp).
+    using executor_type = asio::BasicExecutor<WorkStealingExecutor>;
+
     explicit WorkStealingExecutor(WorkStealingConfig config = {});
     explicit WorkStealingExecutor(std::size_t threads);
     WorkStealingExecutor(const WorkStealingExecutor&) = delete;
@@ -121,6 +133,16 @@ public:
     bool running_in_this_thread() const noexcept;
     /// Per-worker counters.
     Metrics metrics() const;
+
+    /// An Asio executor that runs handlers on this pool: works with `boost::asio::post`,
+    /// `co_spawn`, `strand`, timers and sockets.
+    executor_type get_executor() noexcept { return executor_type(*this); }
+
+    // Hooks for asio::BasicExecutor (not for direct use).
+    detail::Scheduler* asio_scheduler() const noexcept { return scheduler(); }
+    void asio_submit(detail::TaskHeader* t, bool continuation) noexcept;
+    void asio_work_started() noexcept { work_started(); }
+    void asio_work_finished() noexcept;
 
 private:
     friend class Batch;

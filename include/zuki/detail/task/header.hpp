@@ -127,12 +127,17 @@ public:
     /// Intrusive link for run queues and batches; owned by whoever holds the queue reference.
     TaskHeader* next = nullptr;
 
-    TaskHeader(const TaskVTable* vt, Scheduler* s, TaskPriority p, bool join_interest) noexcept
+    /// A new task, SCHEDULED, holding the queue's reference, the JoinHandle's (if
+    /// `join_interest`) and the registry's (if `registered`: a run-once Asio handler is always
+    /// queued or running, so shutdown finds it by draining the queues and it skips the registry).
+    TaskHeader(const TaskVTable* vt, Scheduler* s, TaskPriority p, bool join_interest,
+               bool registered = true) noexcept
         : state_(task_state::scheduled | (join_interest ? task_state::join_interest : 0) |
-                 task_state::ref_one * (join_interest ? 3 : 2)),
+                 task_state::ref_one * (1 + (join_interest ? 1 : 0) + (registered ? 1 : 0))),
           vtable_(vt),
           scheduler_(s),
           priority_(p),
+          registry_index_(registered ? 0 : unregistered),
           id_(next_task_id()) {
         s->acquire();
     }
@@ -327,7 +332,8 @@ private:
         if (r == PollOutcome::threw && !(prev & join_interest))
             scheduler_->report_exception(vtable_->exception(this));
         scheduler_->task_finished();
-        if (scheduler_->registry.remove(registry_index_)) ref_dec();  // the registry's reference
+        if (registry_index_ != unregistered && scheduler_->registry.remove(registry_index_))
+            ref_dec();  // the registry's reference
     }
 
     void destroy_self() noexcept {
@@ -359,7 +365,8 @@ private:
     const TaskVTable* vtable_;
     Scheduler* scheduler_;
     TaskPriority priority_;
-    std::uint32_t registry_index_ = 0;
+    static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;
+    std::uint32_t registry_index_;
     TaskId id_;
     Waker join_waker_ = Waker::noop();
 };

@@ -1,0 +1,222 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `zuki::asio::BasicExecutor<Context, Allocator, Tracked>`: the Boost.Asio executor of a Zuki
+/// executor (`WorkStealingExecutor::executor_type`, `SingleThreadedExecutor::executor_type`).
+///
+/// It satisfies `boost::asio::execution::executor` with the properties `blocking` (`possibly`,
+/// `never`), `relationship` (`fork`, `continuation`), `outstanding_work` (`untracked`,
+/// `tracked`), `allocator`, `context` and `mapping`, and the Networking-TS executor requirements
+/// (`context()`, `on_work_started()`, `on_work_finished()`, `dispatch`, `post`, `defer`). So it
+/// converts to `boost::asio::any_io_executor` and works with `post`, `dispatch`, `defer`,
+/// `make_work_guard`, `co_spawn`, `strand`, timers and sockets.
+///
+/// Semantics follow `boost::asio::thread_pool`:
+/// - `execute` / `dispatch` on a thread of the same executor run the function inline, unless
+///   the executor has `blocking.never`;
+/// - `post`, `defer` and `blocking.never` always queue; from a worker the handler goes to that
+///   worker's own queue (`relationship.continuation` / `defer`: likewise, it stays local), from
+///   outside to the executor's shared queue;
+/// - every queued handler counts as outstanding work until it ran, and a `tracked` executor
+///   counts as outstanding work while it exists: `join()` / `run()` wait for both;
+/// - handler memory: the handler's associated allocator if it has one, else the executor's
+///   allocator (`execution::allocator`), else a per-thread recycling cache;
+/// - an exception escaping a queued handler goes to the executor's unhandled-exception handler
+///   and never kills a worker; one from an inline `dispatch` propagates to its caller.
+///
+/// Thread safety: an executor object is a small value (pointer + allocator + flags); copies may
+/// be used concurrently from any thread.
+
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/execution.hpp>
+#include <boost/asio/execution_context.hpp>
+
+#include <zuki/detail/task/handler_cell.hpp>
+
+namespace zuki::asio {
+
+namespace execution = boost::asio::execution;
+
+/// The hooks a Zuki executor gives its Asio executor (implemented by WorkStealingExecutor and
+/// SingleThreadedExecutor as `asio_*` members).
+template <class C>
+concept AsioContext = requires(C& c, const C& cc, detail::TaskHeader* t) {
+    { c.asio_scheduler() } -> std::same_as<detail::Scheduler*>;
+    c.asio_submit(t, true);
+    c.asio_work_started();
+    c.asio_work_finished();
+    { cc.running_in_this_thread() } -> std::same_as<bool>;
+};
+
+template <class Context, class Allocator = std::allocator<void>, bool Tracked = false>
+class BasicExecutor {
+public:
+    BasicExecutor(Context& ctx, const Allocator& a = Allocator(), unsigned bits = 0) noexcept
+        : ctx_(&ctx), alloc_(a), bits_(bits) {
+        if constexpr (Tracked) ctx_->asio_work_started();
+    }
+    BasicExecutor(const BasicExecutor& o) noexcept : ctx_(o.ctx_), alloc_(o.alloc_), bits_(o.bits_) {
+        if constexpr (Tracked)
+            if (ctx_) ctx_->asio_work_started();
+    }
+    BasicExecutor(BasicExecutor&& o) noexcept
+        : ctx_(o.ctx_), alloc_(std::move(o.alloc_)), bits_(o.bits_) {
+        if constexpr (Tracked) o.ctx_ = nullptr;  // the count moves with the object
+    }
+    BasicExecutor& operator=(const BasicExecutor& o) noexcept {
+        if (this != &o) {
+            BasicExecutor tmp(o);
+            swap(tmp);
+        }
+        return *this;
+    }
+    BasicExecutor& operator=(BasicExecutor&& o) noexcept {
+        if (this != &o) {
+            BasicExecutor tmp(std::move(o));
+            swap(tmp);
+        }
+        return *this;
+    }
+    ~BasicExecutor() {
+        if constexpr (Tracked)
+            if (ctx_) ctx_->asio_work_finished();
+    }
+
+    // ---- properties ---------------------------------------------------------------------
+    static constexpr execution::mapping_t query(execution::mapping_t) noexcept {
+        return execution::mapping.thread;
+    }
+    Context& query(execution::context_t) const noexcept { return *ctx_; }
+    execution::blocking_t query(execution::blocking_t) const noexcept {
+        return (bits_ & blocking_never) ? execution::blocking_t(execution::blocking.never)
+                                        : execution::blocking_t(execution::blocking.possibly);
+    }
+    execution::relationship_t query(execution::relationship_t) const noexcept {
+        return (bits_ & relationship_continuation)
+                   ? execution::relationship_t(execution::relationship.continuation)
+                   : execution::relationship_t(execution::relationship.fork);
+    }
+    static constexpr execution::outstanding_work_t query(execution::outstanding_work_t) noexcept {
+        return Tracked ? execution::outstanding_work_t(execution::outstanding_work.tracked)
+                       : execution::outstanding_work_t(execution::outstanding_work.untracked);
+    }
+    template <class Property>
+    Allocator query(execution::allocator_t<Property>) const noexcept {
+        return alloc_;
+    }
+
+    BasicExecutor require(execution::blocking_t::possibly_t) const noexcept {
+        return BasicExecutor(ctx_, alloc_, bits_ & ~blocking_never);
+    }
+    BasicExecutor require(execution::blocking_t::never_t) const noexcept {
+        return BasicExecutor(ctx_, alloc_, bits_ | blocking_never);
+    }
+    BasicExecutor require(execution::relationship_t::fork_t) const noexcept {
+        return BasicExecutor(ctx_, alloc_, bits_ & ~relationship_continuation);
+    }
+    BasicExecutor require(execution::relationship_t::continuation_t) const noexcept {
+        return BasicExecutor(ctx_, alloc_, bits_ | relationship_continuation);
+    }
+    BasicExecutor<Context, Allocator, true> require(
+        execution::outstanding_work_t::tracked_t) const noexcept {
+        return BasicExecutor<Context, Allocator, true>(*ctx_, alloc_, bits_);
+    }
+    BasicExecutor<Context, Allocator, false> require(
+        execution::outstanding_work_t::untracked_t) const noexcept {
+        return BasicExecutor<Context, Allocator, false>(*ctx_, alloc_, bits_);
+    }
+    template <class OtherAllocator>
+    BasicExecutor<Context, OtherAllocator, Tracked> require(
+        execution::allocator_t<OtherAllocator> a) const noexcept {
+        return BasicExecutor<Context, OtherAllocator, Tracked>(*ctx_, a.value(), bits_);
+    }
+    BasicExecutor<Context, std::allocator<void>, Tracked> require(
+        execution::allocator_t<void>) const noexcept {
+        return BasicExecutor<Context, std::allocator<void>, Tracked>(*ctx_, {}, bits_);
+    }
+
+    // ---- execution ----------------------------------------------------------------------
+    /// Run `f` inline when on one of the context's threads and not `blocking.never`; else
+    /// queue it.
+    template <class F>
+    void execute(F&& f) const {
+        if (!(bits_ & blocking_never) && ctx_->running_in_this_thread()) {
+            std::decay_t<F> tmp(std::forward<F>(f));
+            std::move(tmp)();
+            return;
+        }
+        submit(std::forward<F>(f), alloc_, (bits_ & relationship_continuation) != 0);
+    }
+
+    // ---- Networking TS ------------------------------------------------------------------
+    Context& context() const noexcept { return *ctx_; }
+    void on_work_started() const noexcept { ctx_->asio_work_started(); }
+    void on_work_finished() const noexcept { ctx_->asio_work_finished(); }
+    template <class F, class A>
+    void dispatch(F&& f, const A& a) const {
+        if (ctx_->running_in_this_thread()) {
+            std::decay_t<F> tmp(std::forward<F>(f));
+            std::move(tmp)();
+            return;
+        }
+        submit(std::forward<F>(f), a, false);
+    }
+    template <class F, class A>
+    void post(F&& f, const A& a) const {
+        submit(std::forward<F>(f), a, false);
+    }
+    template <class F, class A>
+    void defer(F&& f, const A& a) const {
+        submit(std::forward<F>(f), a, true);
+    }
+
+    /// True on a thread currently running this executor's work.
+    bool running_in_this_thread() const noexcept { return ctx_->running_in_this_thread(); }
+
+    friend bool operator==(const BasicExecutor& a, const BasicExecutor& b) noexcept {
+        return a.ctx_ == b.ctx_ && a.bits_ == b.bits_ && a.alloc_ == b.alloc_;
+    }
+    friend bool operator!=(const BasicExecutor& a, const BasicExecutor& b) noexcept {
+        return !(a == b);
+    }
+
+private:
+    template <class, class, bool>
+    friend class BasicExecutor;
+    static constexpr unsigned blocking_never = 1;
+    static constexpr unsigned relationship_continuation = 2;
+
+    BasicExecutor(Context* ctx, const Allocator& a, unsigned bits) noexcept
+        : BasicExecutor(*ctx, a, bits) {}
+
+    void swap(BasicExecutor& o) noexcept {
+        std::swap(ctx_, o.ctx_);
+        std::swap(alloc_, o.alloc_);
+        std::swap(bits_, o.bits_);
+    }
+
+    // Wrap `f` in a handler task and queue it. Memory: the handler's associated allocator,
+    // defaulting to `a` (the executor's or the NTS call's).
+    template <class F, class A>
+    void submit(F&& f, const A& a, bool continuation) const {
+        using H = std::decay_t<F>;
+        auto alloc = boost::asio::get_associated_allocator(f, a);
+        using Alloc = decltype(alloc);
+        auto* t = detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc,
+                                                     ctx_->asio_scheduler());
+        ctx_->asio_work_started();  // released by the scheduler when the handler finished
+        ctx_->asio_submit(t, continuation);
+    }
+
+    Context* ctx_;
+    [[no_unique_address]] Allocator alloc_;
+    unsigned bits_;
+};
+
+}  // namespace zuki::asio

@@ -1,0 +1,93 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// A per-thread recycling cache for task and handler memory (the role Asio's
+/// `thread_info_base` plays for its own threads).
+///
+/// Blocks are grouped in 64-byte size classes up to 1 KiB; each thread keeps up to
+/// `max_cached` free blocks per class. A block freed on another thread than the one that
+/// allocated it simply joins the freeing thread's cache (all blocks come from ::operator new,
+/// so any thread may hand them back). Larger requests go straight to ::operator new.
+///
+/// Thread safety: each thread uses its own cache; no synchronisation.
+
+#include <cstddef>
+#include <new>
+
+namespace zuki::detail {
+
+class RecyclingCache {
+public:
+    static constexpr std::size_t granule = 64;
+    static constexpr std::size_t classes = 16;  // up to 1 KiB
+    static constexpr std::size_t max_cached = 256;
+
+    static void* allocate(std::size_t n) {
+        const std::size_t c = class_of(n);
+        if (c < classes) {
+            RecyclingCache& self = local();
+            if (Node* b = self.free_[c]) {
+                self.free_[c] = b->next;
+                --self.count_[c];
+                return b;
+            }
+            return ::operator new((c + 1) * granule);
+        }
+        return ::operator new(n);
+    }
+    static void deallocate(void* p, std::size_t n) noexcept {
+        const std::size_t c = class_of(n);
+        if (c < classes) {
+            RecyclingCache& self = local();
+            if (self.count_[c] < max_cached && !self.dead_) {
+                auto* b = static_cast<Node*>(p);
+                b->next = self.free_[c];
+                self.free_[c] = b;
+                ++self.count_[c];
+                return;
+            }
+        }
+        ::operator delete(p);
+    }
+
+    ~RecyclingCache() {
+        dead_ = true;  // frees during thread exit after this point go to ::operator delete
+        for (auto& head : free_) {
+            while (head != nullptr) {
+                Node* next = head->next;
+                ::operator delete(head);
+                head = next;
+            }
+        }
+    }
+
+private:
+    struct Node {
+        Node* next;
+    };
+    static std::size_t class_of(std::size_t n) noexcept { return (n + granule - 1) / granule - 1; }
+    static RecyclingCache& local() noexcept {
+        thread_local RecyclingCache cache;
+        return cache;
+    }
+
+    Node* free_[classes] = {};
+    std::size_t count_[classes] = {};
+    bool dead_ = false;
+};
+
+/// Mix-in giving a class `operator new/delete` through the recycling cache.
+struct Recycled {
+    static void* operator new(std::size_t n) { return RecyclingCache::allocate(n); }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        RecyclingCache::deallocate(p, n);
+    }
+    // Over-aligned types bypass the cache.
+    static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+    static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
+        ::operator delete(p, n, a);
+    }
+};
+
+}  // namespace zuki::detail
