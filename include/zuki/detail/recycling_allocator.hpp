@@ -15,6 +15,11 @@
 #include <cstddef>
 #include <new>
 
+// Under AddressSanitizer recycling would hide use-after-free of task memory: go to the heap.
+#if defined(__SANITIZE_ADDRESS__) && !defined(ZUKI_NO_RECYCLING)
+#define ZUKI_NO_RECYCLING 1
+#endif
+
 namespace zuki::detail {
 
 class RecyclingCache {
@@ -24,6 +29,9 @@ public:
     static constexpr std::size_t max_cached = 256;
 
     static void* allocate(std::size_t n) {
+#if defined(ZUKI_NO_RECYCLING)
+        return ::operator new(n);
+#endif
         const std::size_t c = class_of(n);
         if (c < classes) {
             RecyclingCache& self = local();
@@ -37,6 +45,10 @@ public:
         return ::operator new(n);
     }
     static void deallocate(void* p, std::size_t n) noexcept {
+#if defined(ZUKI_NO_RECYCLING)
+        ::operator delete(p);
+        return;
+#endif
         const std::size_t c = class_of(n);
         if (c < classes) {
             RecyclingCache& self = local();

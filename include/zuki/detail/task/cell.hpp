@@ -11,6 +11,7 @@
 #include <variant>
 
 #include <zuki/core/future.hpp>
+#include <zuki/detail/recycling_allocator.hpp>
 #include <zuki/detail/task/header.hpp>
 
 namespace zuki::detail {
@@ -45,6 +46,17 @@ public:
         s->release();
     }
     ~TaskCell() { drop_future(); }
+
+    // Task memory comes from the per-thread recycling cache (a spawn-heavy program reuses the
+    // same few blocks instead of going to malloc for every task).
+    static void* operator new(std::size_t n) { return RecyclingCache::allocate(n); }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        RecyclingCache::deallocate(p, n);
+    }
+    static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+    static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
+        ::operator delete(p, n, a);
+    }
 
 private:
     void drop_future() noexcept {
