@@ -17,6 +17,15 @@
 //   they push onto `inbox_`, a Treiber stack through TaskHeader::next. The driver takes the whole
 //   stack with one exchange and reverses it, so tasks keep their push order.
 // - `inbox_ == closed_mark()` after shutdown: a late push cancels its own task instead.
+// - Asio handlers (HandlerCell nodes) travel the same way: `asio_submit` is `schedule`.
+//
+// Two counters, two schedulers
+// `live_` counts Zuki tasks (task_count()); `work_` counts outstanding Asio work: every queued
+// handler (from BasicExecutor::submit until it ran or was cancelled), every tracked executor and
+// every on_work_started() not yet finished. run() returns when both are zero. A task node tells
+// its scheduler that it finished through Scheduler::task_finished(), which cannot tell a task
+// from a handler; so handler nodes are created against a second, small scheduler
+// (HandlerScheduler) that forwards everything to this one but counts the completion as Asio work.
 //
 // Sleeping without losing a wake-up
 // The driver parks on `park_state_` (empty / parked / notified, a futex word); unpark() leaves a
@@ -26,8 +35,9 @@
 //   need not: the driver's exchange, an RMW, takes every push before it in the head's
 //   modification order, and a push after that exchange finds the inbox empty and opens a new
 //   epoch);
-// - a remote completion that brings the live count to zero (run() waits for that).
-// The driver re-checks the inbox and the live count after every park() return. Each unpark is
+// - a remote completion that brings the live count to zero, or a remote work_finished() that
+//   brings the Asio work count to zero (run() waits for both).
+// The driver re-checks the inbox and both counts after every park() return. Each unpark is
 // sequenced after its push / decrement and released; the park that consumes its token acquires
 // it (unpark's exchanges are RMWs, so a later coalesced token still carries the earlier ones in
 // its release sequence), so the re-check sees the push or the decrement. Either the token comes
@@ -38,7 +48,9 @@
 // reaches valid memory (and finds the task complete, or the inbox closed). A pusher that opens an
 // epoch touches the scheduler again (unpark) after its push, when the pushed task — and with it
 // the last reference — may already be gone: so it holds a scheduler reference of its own,
-// acquired before the push while the task still kept the scheduler alive.
+// acquired before the push while the task still kept the scheduler alive. A remote
+// work_finished() does the same: the count it brings to zero may let run() return and the
+// executor be destroyed before its unpark.
 
 #include <zuki/runtime/single_threaded_executor.hpp>
 
@@ -111,6 +123,36 @@ public:
         if (prev == 1 && current_driver != this) unpark();
     }
 
+    // ---- Asio outstanding work ------------------------------------------------------------
+    void work_started() noexcept {
+        // relaxed: the handler or guard that this counts reaches the driver through the queue
+        // push (release) or a happens-before of its own (e.g. starting the driving thread).
+        work_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void work_finished() noexcept {
+        if (current_driver == this) {
+            // release: pairs with the acquire load in work(). The driver re-checks the count in
+            // its loop, no unpark needed.
+            const std::size_t prev = work_.fetch_sub(1, std::memory_order_release);
+            assert(prev >= 1);
+            (void)prev;
+            return;
+        }
+        // The decrement may let run() return and the executor go away before our unpark: keep
+        // the scheduler alive (the caller's executor object still holds a reference here).
+        acquire();
+        // release: pairs with the acquire load in work() after the driver consumed our token.
+        const std::size_t prev = work_.fetch_sub(1, std::memory_order_release);
+        assert(prev >= 1);
+        if (prev == 1) unpark();
+        release();  // may delete *this: nothing after
+    }
+    std::size_t work() const noexcept {
+        // acquire: pairs with the release decrement in work_finished().
+        return work_.load(std::memory_order_acquire);
+    }
+    bool is_driver() const noexcept { return current_driver == this; }
+
     // ---- executor side ------------------------------------------------------------------
     bool closed() const noexcept {
         // relaxed: spawn racing the destructor is a lifetime error; this flag only serves spawns
@@ -139,7 +181,7 @@ public:
         return !driving_.exchange(true, std::memory_order_acquire);
     }
     void unclaim() noexcept {
-        // release: pairs with the acquire exchange in try_claim() / shutdown().
+        // release: pairs with the acquire exchange in try_claim() / claim_for_shutdown().
         driving_.store(false, std::memory_order_release);
     }
 
@@ -157,9 +199,10 @@ public:
                 run_task(t);
                 continue;
             }
-            // Nothing ready. Every queued task is live, so a zero count means all done.
-            if (until == nullptr && live() == 0) return;
-            park();  // until a remote push or completion (see the file comment)
+            // Nothing ready. Every queued task is live and every queued handler is Asio work,
+            // so two zero counts mean all done.
+            if (until == nullptr && live() == 0 && work() == 0) return;
+            park();  // until a remote push, completion or work_finished (see the file comment)
         }
     }
 
@@ -172,16 +215,21 @@ public:
         return !ready_empty();
     }
 
-    /// The destructor's sweep: close, cancel everything queued, then everything idle.
-    void shutdown() noexcept {
+    /// The destructor, part 1: claim the ready lists for good (nobody drives a destroyed
+    /// executor) and refuse new spawns.
+    void claim_for_shutdown() noexcept {
         if (!try_claim()) {
             std::fputs("zuki: SingleThreadedExecutor destroyed while it is being run (from one "
                        "of its own tasks, or while another thread runs it)\n",
                        stderr);
             std::abort();
         }
-        // Kept claimed for good: nobody drives a destroyed executor.
         closed_.store(true, std::memory_order_relaxed);
+    }
+
+    /// The destructor, part 2 (after Asio's services shut down): close the inbox, cancel
+    /// everything queued (tasks and handlers), then every idle task.
+    void close_and_drain() noexcept {
         // acquire: pairs with the release CAS in push_remote(). From now on a push finds the
         // mark and cancels its task itself, so nothing can be queued behind this sweep.
         TaskHeader* lifo = inbox_.exchange(closed_mark(), std::memory_order_acquire);
@@ -275,8 +323,8 @@ private:
                 holding = true;
             }
             t->next = head;
-            // release: pairs with the acquire exchange in take_inbox() / shutdown(): the driver
-            // that takes t sees t->next and what the waker did before waking.
+            // release: pairs with the acquire exchange in take_inbox() / close_and_drain(): the
+            // driver that takes t sees t->next and what the waker did before waking.
             if (inbox_.compare_exchange_weak(head, t, std::memory_order_release,
                                              std::memory_order_relaxed)) {
                 if (head == nullptr) unpark();  // we opened the epoch
@@ -341,10 +389,31 @@ private:
     alignas(cache_line) atomic<TaskHeader*> inbox_{nullptr};
     alignas(cache_line) std::atomic<std::uint32_t> park_state_{park_empty};  // futex word
     alignas(cache_line) atomic<std::size_t> live_{0};  // spawned, not yet finished
+    atomic<std::size_t> work_{0};  // outstanding Asio work (handlers queued, guards, ...)
     alignas(cache_line) atomic<bool> driving_{false};
     atomic<bool> closed_{false};
     ReadyList ready_[task_priority_levels];
     SingleThreadedExecutor::ExceptionHandler handler_;
+};
+
+/// The scheduler of this executor's Asio handler nodes: forwards to the executor's scheduler,
+/// but a finished handler ends a unit of Asio work instead of a live task (see the file
+/// comment). Handler nodes are never woken (they run once), so `schedule` only serves the
+/// interface. It holds a reference on the main scheduler for as long as it lives.
+class HandlerScheduler final : public Scheduler {
+public:
+    explicit HandlerScheduler(SingleThreadedScheduler* main) noexcept : main_(main) {
+        main_->acquire();
+    }
+    void schedule(TaskHeader* t) noexcept override { main_->schedule(t); }
+    void report_exception(std::exception_ptr e) noexcept override {
+        main_->report_exception(std::move(e));
+    }
+    void task_finished() noexcept override { main_->work_finished(); }
+
+private:
+    ~HandlerScheduler() override { main_->release(); }
+    SingleThreadedScheduler* main_;
 };
 
 }  // namespace zuki::detail
@@ -354,10 +423,25 @@ namespace zuki {
 SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exception)
     : sched_(new detail::SingleThreadedScheduler(on_unhandled_exception
                                                      ? std::move(on_unhandled_exception)
-                                                     : ExceptionHandler(&detail::print_unhandled))) {}
+                                                     : ExceptionHandler(&detail::print_unhandled))),
+      asio_sched_(nullptr) {
+    try {
+        asio_sched_ = new detail::HandlerScheduler(sched_);
+    } catch (...) {
+        sched_->release();
+        throw;
+    }
+}
 
 SingleThreadedExecutor::~SingleThreadedExecutor() {
-    sched_->shutdown();
+    sched_->claim_for_shutdown();
+    // Asio's services (timers, sockets, the reactor thread Asio runs for this context) go first,
+    // as in WorkStealingExecutor and thread_pool; the handlers they had already queued on us are
+    // then cancelled with everything else, and the services destroyed last.
+    shutdown();
+    sched_->close_and_drain();
+    destroy();
+    asio_sched_->release();
     sched_->release();  // tasks still referenced (JoinHandles, wakers) keep it alive
 }
 
@@ -372,6 +456,18 @@ bool SingleThreadedExecutor::step() {
 }
 
 std::size_t SingleThreadedExecutor::task_count() const noexcept { return sched_->live(); }
+
+bool SingleThreadedExecutor::running_in_this_thread() const noexcept { return sched_->is_driver(); }
+
+void SingleThreadedExecutor::asio_submit(detail::TaskHeader* t, bool /*continuation*/) noexcept {
+    // One FIFO for fork and continuation alike: on the driving thread straight to the ready
+    // list, from elsewhere through the inbox.
+    sched_->schedule(t);
+}
+
+void SingleThreadedExecutor::asio_work_started() noexcept { sched_->work_started(); }
+
+void SingleThreadedExecutor::asio_work_finished() noexcept { sched_->work_finished(); }
 
 detail::Scheduler* SingleThreadedExecutor::spawn_target() const {
     if (sched_->closed())

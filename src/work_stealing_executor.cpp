@@ -95,6 +95,11 @@ struct Worker {
 
     Counter tasks_run, steals, tasks_stolen, overflows, global_takes, parks, unparks;
 
+    // This worker's private share of the scheduler's reference count and registry free list
+    // (see Scheduler and TaskRegistry): spawns and completions on it touch no shared line.
+    Scheduler::RefBias bias;
+    TaskRegistry::LocalCache registry_cache;
+
     std::uint32_t next_random() noexcept {  // xorshift64*
         rng ^= rng >> 12;
         rng ^= rng << 25;
@@ -110,7 +115,14 @@ thread_local Worker* current_worker = nullptr;
 class WsScheduler final : public Scheduler {
 public:
     explicit WsScheduler(WorkStealingConfig cfg)
-        : cfg_(std::move(cfg)), global_(cfg_.global_queue_capacity) {}
+        : Scheduler(/*biased=*/true), cfg_(std::move(cfg)), global_(cfg_.global_queue_capacity) {}
+
+    // The executor's final release: fold every worker's reference delta in (workers joined).
+    void final_release() noexcept {
+        std::int64_t total = 0;
+        for (auto& w : all_) total += w->bias.delta;
+        fold_and_release(total);
+    }
 
     // ---- Scheduler ------------------------------------------------------------------------
     void schedule(TaskHeader* t) noexcept override {
@@ -362,9 +374,15 @@ private:
         pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
         w.rng ^= (w.index + 1) * 0x9E3779B97F4A7C15ull;
         current_worker = &w;
+        w.bias.owner = &s;
+        Scheduler::local_bias() = &w.bias;
+        w.registry_cache.owner = &s.registry;
+        TaskRegistry::local_cache() = &w.registry_cache;
         ++executor_thread_depth;
         s.run_worker(w);
         --executor_thread_depth;
+        TaskRegistry::local_cache() = nullptr;
+        Scheduler::local_bias() = nullptr;
         current_worker = nullptr;
         return nullptr;
     }
@@ -531,7 +549,7 @@ WorkStealingExecutor::WorkStealingExecutor(WorkStealingConfig config) {
     try {
         s->start();
     } catch (...) {
-        s->release();
+        s->final_release();
         throw;
     }
     sched_ = s;
@@ -555,7 +573,7 @@ WorkStealingExecutor::~WorkStealingExecutor() {
     shutdown();
     sched_->close_and_drain();
     destroy();
-    sched_->release();
+    sched_->final_release();
 }
 
 void WorkStealingExecutor::asio_submit(detail::TaskHeader* t, bool /*continuation*/) noexcept {

@@ -83,7 +83,8 @@ public:
         slot(b).store(item, std::memory_order_relaxed);
         // release: pairs with the acquire load of bottom in steal_half_into(): a thief that
         // sees the new bottom sees the slot.
-        bottom_.store(b + 1, std::memory_order_release);
+        bottom_.store(b + 1, ZUKI_MODEL_WEAKEN(deque_push_release, std::memory_order_release,
+                                               std::memory_order_relaxed));
         return true;
     }
 
@@ -94,7 +95,8 @@ public:
             bottom_.store(b - 1, std::memory_order_relaxed);
             // seq_cst: the StoreLoad fence of Chase-Lev; pairs with the fence in
             // steal_half_into() (see the file comment).
-            detail::fence(std::memory_order_seq_cst);
+            detail::fence(ZUKI_MODEL_WEAKEN(deque_pop_fence, std::memory_order_seq_cst,
+                                            std::memory_order_relaxed));
             const std::int64_t t = top_.load(std::memory_order_relaxed);
             if ((b - 1) - t >= max_claim_) return slot(b - 1).load(std::memory_order_relaxed);
             bottom_.store(b, std::memory_order_relaxed);  // too shallow now: take the top

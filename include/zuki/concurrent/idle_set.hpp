@@ -81,7 +81,8 @@ public:
         parked_[i / 64].fetch_or(bit(i), std::memory_order_seq_cst);
         state_.fetch_sub(awake_one + (was_searching ? 1 : 0), std::memory_order_seq_cst);
         // seq_cst: step (2) of the protocol; pairs with the fence in notify_one().
-        detail::fence(std::memory_order_seq_cst);
+        detail::fence(ZUKI_MODEL_WEAKEN(idle_park_fence, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed));
     }
 
     /// Worker `i`: the re-check found work; become awake (and searching) again.
@@ -103,7 +104,8 @@ public:
     /// Returns true if a worker was woken.
     bool notify_one() noexcept {
         // seq_cst: step (b) of the protocol; pairs with the fence in prepare_park().
-        detail::fence(std::memory_order_seq_cst);
+        detail::fence(ZUKI_MODEL_WEAKEN(idle_notify_fence, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed));
         const std::uint64_t s = state_.load(std::memory_order_relaxed);
         if (searching(s) != 0 || awake(s) >= n_) return false;
         return wake_any();
@@ -164,7 +166,7 @@ private:
     }
 
     struct alignas(detail::cache_line) Token {
-        std::atomic<std::uint32_t> word{0};
+        detail::atomic<std::uint32_t> word{0};
     };
 
     alignas(detail::cache_line) detail::atomic<std::uint64_t> state_{0};

@@ -15,8 +15,9 @@
 /// Full queue: the lock-free queue is reserved up front and pushed with `bounded_push`, so the
 /// hot path never allocates. If a lane is full the chunk goes to a mutex-protected spill list
 /// (a rare path: it needs `capacity` chunks outstanding). Nothing is dropped and nothing
-/// blocks waiting for room. `pop` looks at the spill list only when its `spilled_` counter says
-/// it is non-empty.
+/// blocks waiting for room. While a lane has spilled chunks, later chunks of that lane go to
+/// the spill list too, so a lane stays FIFO and spilled work cannot be overtaken indefinitely.
+/// `pop` looks at the spill list only when its `spilled_` counter says it is non-empty.
 ///
 /// Thread safety: every member function may be called from any thread concurrently.
 
@@ -55,9 +56,16 @@ public:
         Lane& lane = *lanes_[static_cast<std::size_t>(p)];
         // relaxed: `len` is a hint for consumers (they still pop to find out); it may lag.
         lane.len.fetch_add(c.count, std::memory_order_relaxed);
-        if (lane.queue.bounded_push(c)) return;  // the queue's CAS publishes (release)
+        // FIFO within a lane: while earlier chunks of this lane wait in the spill list, a new
+        // chunk queues behind them there (else it would overtake them, and a steady stream
+        // through the lock-free part could starve them). relaxed: coherence suffices; a push
+        // ordered after a spill of this lane sees that spill, or the pop that emptied it.
+        if (lane.spilled.load(std::memory_order_relaxed) == 0 && lane.queue.bounded_push(c))
+            return;  // the queue's CAS publishes (release)
         std::lock_guard lock(spill_mutex_);
         spill_[static_cast<std::size_t>(p)].push(c);
+        // relaxed: under the mutex; read as a hint by push() (see above).
+        lane.spilled.fetch_add(c.count, std::memory_order_relaxed);
         // release: pairs with the acquire load in pop(); under the mutex anyway.
         spilled_.fetch_add(c.count, std::memory_order_release);
     }
@@ -106,10 +114,15 @@ private:
     };
     bool pop_spill(std::size_t lane, Chunk<T>& out) noexcept {
         std::lock_guard lock(spill_mutex_);
+        // FIFO: our lock-free pop may have found the lane empty just before a chunk went into
+        // it and a later one spilled. Every chunk pushed there before a spilled chunk is visible
+        // now (its pusher spilled under this mutex afterwards), so take those first.
+        if (lanes_[lane]->queue.pop(out)) return true;
         SpillList& s = spill_[lane];
         if (s.count == 0) return false;
         out = Chunk<T>{s.head, s.count};
         // relaxed: under the mutex.
+        lanes_[lane]->spilled.fetch_sub(s.count, std::memory_order_relaxed);
         spilled_.fetch_sub(s.count, std::memory_order_relaxed);
         s = SpillList{};
         return true;
@@ -118,6 +131,7 @@ private:
         explicit Lane(std::size_t cap) : queue(cap) {}
         boost::lockfree::queue<Chunk<T>> queue;
         alignas(detail::cache_line) detail::atomic<std::int64_t> len{0};
+        detail::atomic<std::uint64_t> spilled{0};  // tasks of this lane in the spill list
     };
     std::array<std::unique_ptr<Lane>, task_priority_levels> lanes_;
     detail::atomic<std::uint64_t> spilled_{0};  // tasks in spill lists

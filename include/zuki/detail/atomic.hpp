@@ -9,9 +9,19 @@
 /// - ThreadSanitizer builds (`ZUKI_TSAN`): TSan does not model `atomic_thread_fence`, so a fence
 ///   becomes a seq_cst read-modify-write on a process-wide dummy atomic. On every real machine
 ///   that RMW is at least as strong as the fence, and TSan sees an ordinary atomic operation.
-/// - Model-checking builds (`ZUKI_RELACY`, see test/model/): reserved for Relacy's `rl::atomic`.
+/// - Model-checking builds (`ZUKI_RELACY`, see test/model/ and doc/checking.md):
+///   `detail::atomic<T>` is a thin wrapper over Relacy's `rl::atomic<T>` with the `std::atomic`
+///   member functions the algorithms use, and `detail::fence(o)` is Relacy's fence. Every
+///   operation records the caller's function and line, so a Relacy trace
+///   points into the real headers. Only Relacy's core is included, not `relacy.hpp`: that one
+///   redefines `new`, `assert` and `memory_order_*` as macros, which breaks the standard library.
 ///
-/// Code that wants shrinkable capacities under the model checker reads `ZUKI_MODEL_CAPACITY`.
+/// Two macros serve the model checker and are inert everywhere else:
+/// - `ZUKI_MODEL_CAPACITY(normal, model)`: a capacity, shrunk under the model checker so that a
+///   few operations reach the edge cases (Tokio uses 4 instead of 256 under loom).
+/// - `ZUKI_MODEL_WEAKEN(name, order, weaker)`: a memory order that a model-checking build
+///   compiled with `-DZUKI_MODEL_PLANT_BUG=name` replaces by `weaker`, to show that the model
+///   checks catch the bug (test/model/check_planted_bugs.sh). In every other build it is `order`.
 
 #include <atomic>
 #include <cstddef>
@@ -25,7 +35,44 @@
 #endif
 #endif
 
+#if defined(ZUKI_RELACY)
+#include <cassert>
+#include <cstdint>
+#include <string_view>
+// Relacy's core, without relacy.hpp's macros and without its windows.h / pthread.h emulations
+// (which are macros too): see the file comment.
+#include <relacy/base.hpp>
+#include <relacy/context.hpp>
+#include <relacy/context_base_impl.hpp>
+#include <relacy/backoff.hpp>
+#include <relacy/atomic_fence.hpp>
+#include <relacy/atomic.hpp>
+#include <relacy/var.hpp>
+#include <relacy/thread_local.hpp>
+#include <relacy/test_suite.hpp>
+#include <relacy/dyn_thread.hpp>
+#include <relacy/stdlib/mutex.hpp>
+#include <relacy/stdlib/condition_variable.hpp>
+#include <relacy/stdlib/semaphore.hpp>
+#include <relacy/stdlib/event.hpp>
+
+#define ZUKI_MODEL_CAPACITY(normal, model) (model)
+#if defined(ZUKI_MODEL_PLANT_BUG)
+#define ZUKI_MODEL_STR2(x) #x
+#define ZUKI_MODEL_STR(x) ZUKI_MODEL_STR2(x)
+#define ZUKI_MODEL_WEAKEN(name, order, weaker) \
+    (std::string_view(ZUKI_MODEL_STR(ZUKI_MODEL_PLANT_BUG)) == #name ? (weaker) : (order))
+#endif
+#else
+#define ZUKI_MODEL_CAPACITY(normal, model) (normal)
+#endif
+#if !defined(ZUKI_MODEL_WEAKEN)
+#define ZUKI_MODEL_WEAKEN(name, order, weaker) (order)
+#endif
+
 namespace zuki::detail {
+
+#if !defined(ZUKI_RELACY)
 
 template <class T>
 using atomic = std::atomic<T>;
@@ -43,6 +90,108 @@ inline void fence(std::memory_order order) noexcept {
     std::atomic_thread_fence(order);
 #endif
 }
+
+#else  // ZUKI_RELACY
+
+namespace model {
+/// The caller's function, file and line, for Relacy's history (what Relacy's `$` gives).
+struct where {
+    where(const char* func = __builtin_FUNCTION(), const char* file = __builtin_FILE(),
+          unsigned line = __builtin_LINE()) noexcept
+        : func(func), file(file), line(line) {}
+    const char* func;
+    const char* file;
+    unsigned line;
+};
+inline rl::debug_info info(const where& w) noexcept { return rl::debug_info(w.func, w.file, w.line); }
+inline rl::memory_order order(std::memory_order o) noexcept {
+    switch (o) {
+        case std::memory_order_relaxed: return rl::mo_relaxed;
+        case std::memory_order_consume: return rl::mo_consume;
+        case std::memory_order_acquire: return rl::mo_acquire;
+        case std::memory_order_release: return rl::mo_release;
+        case std::memory_order_acq_rel: return rl::mo_acq_rel;
+        default: return rl::mo_seq_cst;
+    }
+}
+}  // namespace model
+
+/// `std::atomic<T>`'s interface over `rl::atomic<T>` (only what Zuki's algorithms use).
+template <class T>
+class atomic {
+public:
+    atomic() noexcept : atomic(T{}) {}  // value-initialised, as std::atomic since C++20
+    atomic(T v, model::where w = {}) noexcept {  // NOLINT: like std::atomic
+        a_.store(v, rl::mo_relaxed, model::info(w));
+    }
+    atomic(const atomic&) = delete;
+    atomic& operator=(const atomic&) = delete;
+
+    T load(std::memory_order o = std::memory_order_seq_cst,
+           model::where w = {}) const noexcept {
+        return a_.load(model::order(o), model::info(w));
+    }
+    void store(T v, std::memory_order o = std::memory_order_seq_cst,
+               model::where w = {}) noexcept {
+        a_.store(v, model::order(o), model::info(w));
+    }
+    T exchange(T v, std::memory_order o = std::memory_order_seq_cst,
+               model::where w = {}) noexcept {
+        return a_.exchange(v, model::order(o), model::info(w));
+    }
+    bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
+                               std::memory_order failure,
+                               model::where w = {}) noexcept {
+        return a_.compare_exchange_weak(expected, desired, model::order(success), model::info(w),
+                                        model::order(failure), model::info(w));
+    }
+    bool compare_exchange_weak(T& expected, T desired,
+                               std::memory_order o = std::memory_order_seq_cst,
+                               model::where w = {}) noexcept {
+        return a_.compare_exchange_weak(expected, desired, model::order(o), model::info(w));
+    }
+    bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
+                                 std::memory_order failure,
+                                 model::where w = {}) noexcept {
+        return a_.compare_exchange_strong(expected, desired, model::order(success),
+                                          model::info(w), model::order(failure), model::info(w));
+    }
+    bool compare_exchange_strong(T& expected, T desired,
+                                 std::memory_order o = std::memory_order_seq_cst,
+                                 model::where w = {}) noexcept {
+        return a_.compare_exchange_strong(expected, desired, model::order(o), model::info(w));
+    }
+    T fetch_add(T v, std::memory_order o = std::memory_order_seq_cst,
+                model::where w = {}) noexcept {
+        return a_.fetch_add(v, model::order(o), model::info(w));
+    }
+    T fetch_sub(T v, std::memory_order o = std::memory_order_seq_cst,
+                model::where w = {}) noexcept {
+        return a_.fetch_sub(v, model::order(o), model::info(w));
+    }
+    T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst,
+                model::where w = {}) noexcept {
+        return a_.fetch_and(v, model::order(o), model::info(w));
+    }
+    T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst,
+               model::where w = {}) noexcept {
+        return a_.fetch_or(v, model::order(o), model::info(w));
+    }
+
+    /// The Relacy object itself (the futex model parks on it).
+    rl::atomic<T>& relacy() noexcept { return a_; }
+
+private:
+    rl::atomic<T> a_;
+};
+
+/// Relacy's fence. A relaxed fence does nothing, as in the standard (and a planted bug that
+/// weakens a fence to relaxed removes it).
+inline void fence(std::memory_order order, model::where w = {}) noexcept {
+    if (order != std::memory_order_relaxed) rl::atomic_thread_fence(model::order(order), model::info(w));
+}
+
+#endif  // ZUKI_RELACY
 
 /// The size of a cache line for padding hot atomics apart (false sharing).
 inline constexpr std::size_t cache_line = 64;

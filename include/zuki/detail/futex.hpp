@@ -9,11 +9,23 @@
 /// exact semantics we argue with: `futex_wait(w, v)` sleeps only if `*w == v` at the moment the
 /// kernel checks, atomically with queueing the sleeper, so a `futex_wake` after any store that
 /// changes `*w` cannot be lost.
+///
+/// Under the model checker (`ZUKI_RELACY`) the word is a `detail::atomic` over Relacy's and the
+/// sleep is Relacy's wait set: `futex_wait` reads the newest value of the word (an RMW that adds
+/// 0: the kernel reads it under the futex bucket lock, which the wake also takes) and parks
+/// without a preemption point in between; `futex_wake` unparks. A sleeper that is never woken
+/// is then a blocked thread, and a run in which every thread is blocked is reported by Relacy
+/// as a DEADLOCK: that is how the model checks find lost wake-ups. No spurious wake-ups are
+/// modelled (callers loop, so they could only hide bugs, never add them).
 
 #include <atomic>
 #include <cstdint>
 
-#if defined(__linux__)
+#include <zuki/detail/atomic.hpp>
+
+#if defined(ZUKI_RELACY)
+// Relacy's wait sets come with detail/atomic.hpp.
+#elif defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,8 +33,34 @@
 
 namespace zuki::detail {
 
+#if defined(ZUKI_RELACY)
+
 /// Sleep while `word == expected` (spurious returns allowed; callers loop).
-inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
+                       model::where w = {}) noexcept {
+    rl::context& c = rl::ctx();
+    c.sched();
+    bool sleep;
+    {
+        rl::preemption_disabler no_preemption(c);
+        sleep = word.relacy().fetch_add(0, rl::mo_relaxed, model::info(w)) == expected;
+    }
+    if (sleep) word.relacy().wait(c, /*is_timed=*/false, /*allow_spurious_wakeup=*/false,
+                                  model::info(w));
+}
+
+/// Wake up to `count` threads sleeping on `word`.
+inline void futex_wake(atomic<std::uint32_t>& word, int count,
+                       model::where w = {}) noexcept {
+    rl::context& c = rl::ctx();
+    c.sched();
+    word.relacy().wake(c, static_cast<rl::thread_id_t>(count), model::info(w));
+}
+
+#else
+
+/// Sleep while `word == expected` (spurious returns allowed; callers loop).
+inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
 #if defined(__linux__)
     static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
     ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
@@ -33,7 +71,7 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected)
 }
 
 /// Wake up to `count` threads sleeping on `word`.
-inline void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
+inline void futex_wake(atomic<std::uint32_t>& word, int count) noexcept {
 #if defined(__linux__)
     ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count,
               nullptr, nullptr, 0);
@@ -44,5 +82,7 @@ inline void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
         word.notify_all();
 #endif
 }
+
+#endif  // ZUKI_RELACY
 
 }  // namespace zuki::detail

@@ -7,11 +7,16 @@
 ///
 /// Blocks are grouped in 64-byte size classes up to 1 KiB; each thread keeps up to
 /// `max_cached` free blocks per class. A block freed on another thread than the one that
-/// allocated it simply joins the freeing thread's cache (all blocks come from ::operator new,
-/// so any thread may hand them back). Larger requests go straight to ::operator new.
+/// allocated it joins the freeing thread's cache. Producer/consumer programs (one thread
+/// spawns, workers free) would drain one cache and overflow the other, so a full cache moves
+/// half its blocks to a process-wide depot (one lock-free stack per class) with one CAS, and
+/// an empty cache takes the whole depot with one exchange. Taking everything makes the depot's
+/// pop ABA-free (a Treiber stack is only ABA-prone when single nodes are popped). Larger
+/// requests go straight to ::operator new.
 ///
-/// Thread safety: each thread uses its own cache; no synchronisation.
+/// Thread safety: each thread uses its own cache; the depot is a lock-free MPMC stack.
 
+#include <atomic>
 #include <cstddef>
 #include <new>
 
@@ -35,6 +40,7 @@ public:
         const std::size_t c = class_of(n);
         if (c < classes) {
             RecyclingCache& self = local();
+            if (self.free_[c] == nullptr) self.refill(c);
             if (Node* b = self.free_[c]) {
                 self.free_[c] = b->next;
                 --self.count_[c];
@@ -52,7 +58,8 @@ public:
         const std::size_t c = class_of(n);
         if (c < classes) {
             RecyclingCache& self = local();
-            if (self.count_[c] < max_cached && !self.dead_) {
+            if (!self.dead_) {
+                if (self.count_[c] >= max_cached) self.spill(c);
                 auto* b = static_cast<Node*>(p);
                 b->next = self.free_[c];
                 self.free_[c] = b;
@@ -78,6 +85,36 @@ private:
     struct Node {
         Node* next;
     };
+    static std::atomic<Node*>& depot(std::size_t c) noexcept {
+        static std::atomic<Node*> heads[classes] = {};
+        return heads[c];
+    }
+    // Move the newer half of class c to the depot with one CAS.
+    void spill(std::size_t c) noexcept {
+        Node* first = free_[c];
+        Node* last = first;
+        for (std::size_t i = 1; i < max_cached / 2; ++i) last = last->next;
+        free_[c] = last->next;
+        count_[c] -= max_cached / 2;
+        // relaxed load: the CAS below validates it.
+        Node* head = depot(c).load(std::memory_order_relaxed);
+        do {
+            last->next = head;
+            // release: publishes the blocks' `next` links to the acquire exchange in refill().
+        } while (!depot(c).compare_exchange_weak(head, first, std::memory_order_release,
+                                                 std::memory_order_relaxed));
+    }
+    // Take every block of class c from the depot with one exchange.
+    void refill(std::size_t c) noexcept {
+        // relaxed pre-check: skip the RMW when the depot is empty.
+        if (depot(c).load(std::memory_order_relaxed) == nullptr) return;
+        // acquire: pairs with the release CAS in spill().
+        Node* list = depot(c).exchange(nullptr, std::memory_order_acquire);
+        std::size_t n = 0;
+        for (Node* b = list; b != nullptr; b = b->next) ++n;
+        free_[c] = list;
+        count_[c] = n;
+    }
     static std::size_t class_of(std::size_t n) noexcept { return (n + granule - 1) / granule - 1; }
     static RecyclingCache& local() noexcept {
         thread_local RecyclingCache cache;

@@ -16,6 +16,13 @@
 ///   push that makes the inbox non-empty then unparks the driver.
 /// - With nothing ready the driver parks on a futex word (a token: an unpark that comes first
 ///   makes the next park return at once), so an idle executor uses no CPU.
+/// - Boost.Asio: the executor is a `boost::asio::execution_context`. A handler given to its
+///   `executor_type` becomes a run-once task node (detail/task/handler_cell.hpp) queued at
+///   Normal priority through the same lists and inbox. Two counters decide when `run()` may
+///   return: live Zuki tasks (`task_count()`) and outstanding Asio work (queued handlers,
+///   tracked executors and work guards, `on_work_started` calls); handler nodes report their
+///   completion to a second, small `Scheduler` that counts them as Asio work, so
+///   `task_count()` stays a count of Zuki tasks.
 
 #include <cstddef>
 #include <exception>
@@ -24,6 +31,9 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/asio/execution_context.hpp>
+
+#include <zuki/asio/executor.hpp>
 #include <zuki/core/context.hpp>
 #include <zuki/core/errors.hpp>
 #include <zuki/core/future.hpp>
@@ -54,6 +64,35 @@ class SingleThreadedScheduler;
 ///   is destroyed, each `JoinHandle` resolves with `TaskCancelled`, nothing leaks. Wakers that
 ///   outlive the executor stay valid; waking them does nothing.
 ///
+/// Boost.Asio: the executor is a `boost::asio::execution_context` and `get_executor()` returns
+/// an executor that `boost::asio::post` / `dispatch` / `defer`, `make_work_guard`, `co_spawn`,
+/// `strand`, `steady_timer` and sockets accept, exactly as with `WorkStealingExecutor` (a
+/// one-line switch). As with `io_context`:
+/// - handlers run on the thread driving the executor (`run()`, `step()`, `block_on()`), in
+///   FIFO order at Normal priority among the tasks; `dispatch` (and `execute` without
+///   `blocking.never`) on that thread runs the handler inline, before it returns;
+/// - outstanding Asio work — queued handlers, tracked executors (`executor_work_guard`,
+///   `require(outstanding_work.tracked)`), `on_work_started()` not yet finished, and so every
+///   pending timer or socket operation — keeps `run()` from returning, like live tasks do;
+///   when the last of it finishes on another thread, a sleeping `run()` wakes and returns.
+///   `task_count()` and `is_empty()` still count Zuki tasks only;
+/// - timers and sockets are driven by Asio's own reactor thread (Asio starts one for any
+///   execution context that is not an `io_context`), which hands completions to this executor
+///   through the inbox; they run on the driving thread;
+/// - an exception escaping a queued handler goes to the unhandled-exception handler, like one
+///   from a detached task; one escaping an inline `dispatch` propagates to its caller;
+/// - the destructor shuts Asio's services down first (their pending operations are destroyed,
+///   the reactor thread is joined), then cancels every queued handler and task, then destroys
+///   the services.
+///
+/// @code
+/// zuki::SingleThreadedExecutor ex;
+/// boost::asio::steady_timer timer(ex.get_executor(), std::chrono::milliseconds(10));
+/// timer.async_wait([](boost::system::error_code) { /* on the thread in run() */ });
+/// boost::asio::post(ex, [] { /* likewise */ });
+/// ex.run();  // returns once the timer fired and both handlers ran
+/// @endcode
+///
 /// @code
 /// zuki::SingleThreadedExecutor ex;
 /// zuki::JoinHandle<int> a = ex.spawn(zuki::ready(1));
@@ -64,10 +103,11 @@ class SingleThreadedScheduler;
 /// @endcode
 ///
 /// Thread safety:
-/// - `spawn`, `spawn_high`, `spawn_low`, `is_empty`, `task_count` and every task's `Waker` may
-///   be used from any thread, concurrently with each other and with the driver. A spawn or wake
-///   from a thread other than the driver goes through the lock-free inbox and unparks the
-///   driver.
+/// - `spawn`, `spawn_high`, `spawn_low`, `is_empty`, `task_count`, `get_executor`,
+///   `running_in_this_thread`, every task's `Waker` and every copy of the Asio executor may be
+///   used from any thread, concurrently with each other and with the driver. A spawn, wake or
+///   handler from a thread other than the driver goes through the lock-free inbox and unparks
+///   the driver.
 /// - `run`, `step` and `block_on` may be called from any thread, but by one thread at a time:
 ///   a second concurrent call, or a call from inside one of this executor's tasks, throws
 ///   `std::logic_error`. `run` and `block_on` also throw `std::logic_error` from inside a task of
@@ -75,10 +115,13 @@ class SingleThreadedScheduler;
 ///   Tasks are polled, and detached exceptions reported, on the driving thread.
 /// - The destructor must not run concurrently with any other member call (as for any object);
 ///   destroying the executor from inside one of its own tasks aborts the process.
-class SingleThreadedExecutor {
+class SingleThreadedExecutor : public boost::asio::execution_context {
 public:
-    /// Receives exceptions that escaped detached tasks (on the driving thread).
+    /// Receives exceptions that escaped detached tasks and queued Asio handlers (on the driving
+    /// thread, or on the thread that cancelled the task).
     using ExceptionHandler = std::function<void(std::exception_ptr)>;
+    /// The Boost.Asio executor of this executor (see zuki/asio/executor.hpp).
+    using executor_type = asio::BasicExecutor<SingleThreadedExecutor>;
 
     /// An executor with no tasks. `on_unhandled_exception` receives exceptions from detached
     /// tasks; empty means print `zuki: unhandled exception in a detached task: <what>` to stderr
@@ -108,9 +151,11 @@ public:
         return spawn_task<F>(std::move(future), TaskPriority::Low, nullptr);
     }
 
-    /// Run tasks until every spawned task (including those spawned meanwhile) has completed.
-    /// Sleeps while only waiting tasks remain: a task nobody ever wakes keeps `run()` asleep.
-    /// Throws `std::logic_error` if called re-entrantly or from inside any executor's task.
+    /// Run tasks and Asio handlers until every spawned task (including those spawned
+    /// meanwhile) has completed and no Asio work is outstanding (see the class comment). Sleeps
+    /// while only waiting tasks or outstanding work remain: a task nobody ever wakes, or a work
+    /// guard nobody resets, keeps `run()` asleep. Throws `std::logic_error` if called
+    /// re-entrantly or from inside any executor's task.
     void run();
 
     /// Move remote wakes in, then poll at most one ready task (the first of the highest
@@ -141,8 +186,23 @@ public:
 
     /// True when no task is live (every spawned task has completed).
     bool is_empty() const noexcept { return task_count() == 0; }
-    /// Tasks spawned and not yet completed (queued, running or waiting for a wake).
+    /// Tasks spawned and not yet completed (queued, running or waiting for a wake). Asio
+    /// handlers and outstanding Asio work are not counted.
     std::size_t task_count() const noexcept;
+
+    /// True on the thread currently driving this executor (inside `run()`, `step()` or
+    /// `block_on()`, so also inside its tasks and handlers).
+    bool running_in_this_thread() const noexcept;
+
+    /// An Asio executor that runs handlers on this executor's driving thread: works with
+    /// `boost::asio::post`, `co_spawn`, `strand`, timers and sockets.
+    executor_type get_executor() noexcept { return executor_type(*this); }
+
+    // Hooks for asio::BasicExecutor (not for direct use).
+    detail::Scheduler* asio_scheduler() const noexcept { return asio_sched_; }
+    void asio_submit(detail::TaskHeader* t, bool continuation) noexcept;
+    void asio_work_started() noexcept;
+    void asio_work_finished() noexcept;
 
 private:
     /// Claims the executor for the calling thread for the duration of a `run` / `step` /
@@ -184,6 +244,7 @@ private:
     void drive_until(detail::TaskHeader* t) noexcept;
 
     detail::SingleThreadedScheduler* sched_;  // one reference; tasks hold the others
+    detail::Scheduler* asio_sched_;  // handler nodes' scheduler (one reference; it holds sched_)
 };
 
 }  // namespace zuki

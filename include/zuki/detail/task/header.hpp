@@ -60,8 +60,30 @@ class TaskHeader;
 /// A scheduler is reference counted by its tasks, so a waker that fires after the executor
 /// object is gone still reaches valid memory; the executor closes the scheduler first, after
 /// which `schedule` cancels the task instead of queueing it.
+///
+/// ## Biased reference counting
+/// Every task holds a scheduler reference, so a shared counter would cost two contended RMWs
+/// per task. A work-stealing executor therefore gives each worker a private `RefBias`: on a
+/// worker of this scheduler, `acquire`/`release` only adjust that worker's plain delta. The
+/// true count is `refs_ + Σ deltas`. While the executor lives it holds its own reference, so
+/// the true count cannot reach zero; `refs_` alone may, so `refs_` carries a FOLDED bit and a
+/// release deletes only when it takes `refs_` from FOLDED|1 to FOLDED. After the workers are
+/// joined (their deltas frozen) the executor folds Σ deltas into `refs_`, sets FOLDED and drops
+/// its own reference in the same RMW (`fold_and_release`). A scheduler without bias starts out
+/// FOLDED and behaves like a plain reference count.
 class Scheduler {
 public:
+    /// A worker's private share of the reference count (see the class comment).
+    struct RefBias {
+        Scheduler* owner = nullptr;
+        std::int64_t delta = 0;
+    };
+    /// The bias of the worker running on this thread, if any.
+    static RefBias*& local_bias() noexcept {
+        thread_local RefBias* bias = nullptr;
+        return bias;
+    }
+
     /// `t` is SCHEDULED; the caller hands over one reference. Must not throw or block.
     virtual void schedule(TaskHeader* t) noexcept = 0;
     /// An exception escaped a task that no JoinHandle waits for.
@@ -69,20 +91,38 @@ public:
     /// A task finished (any way): bookkeeping for `join()` and `task_count()`.
     virtual void task_finished() noexcept {}
 
-    void acquire() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void acquire() noexcept {
+        if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {
+            ++b->delta;
+            return;
+        }
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
     void release() noexcept {
+        if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {
+            --b->delta;  // the executor's own reference keeps the true count above zero
+            return;
+        }
         // acq_rel: the last release must see every other holder's writes before deleting.
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == (folded | 1)) delete this;
+    }
+    /// The executor's final release, after its workers stopped: fold their deltas in.
+    void fold_and_release(std::int64_t total_delta) noexcept {
+        const std::uint64_t add = folded + static_cast<std::uint64_t>(total_delta) - 1;
+        // acq_rel: as in release().
+        if (refs_.fetch_add(add, std::memory_order_acq_rel) + add == folded) delete this;
     }
 
     TaskRegistry registry;
 
 protected:
-    Scheduler() = default;
+    /// `biased`: deltas will be folded in by `fold_and_release` (not yet FOLDED).
+    explicit Scheduler(bool biased = false) noexcept : refs_(biased ? 1 : (folded | 1)) {}
     virtual ~Scheduler() = default;
 
 private:
-    atomic<std::uint64_t> refs_{1};  // the executor's own reference
+    static constexpr std::uint64_t folded = std::uint64_t{1} << 62;
+    atomic<std::uint64_t> refs_;  // the executor's own reference (+ FOLDED if unbiased)
 };
 
 /// Result of polling a task's future once.
@@ -225,8 +265,11 @@ public:
             // acq_rel: release publishes the future's state to the next poller (who acquires
             // in the CAS above via the waker's CAS); acquire sees the writes of a waker that
             // set NOTIFIED.
-            if (state_.compare_exchange_weak(s, n, std::memory_order_acq_rel,
-                                             std::memory_order_relaxed))
+            if (state_.compare_exchange_weak(
+                    s, n,
+                    ZUKI_MODEL_WEAKEN(task_pending_release, std::memory_order_acq_rel,
+                                      std::memory_order_acquire),
+                    std::memory_order_relaxed))
                 return (s & notified) ? RunOutcome::reschedule : RunOutcome::idle;
         }
     }
@@ -286,8 +329,12 @@ public:
     }
     /// The JoinHandle is going away: drop interest and its reference.
     void drop_join_handle() noexcept {
-        state_.fetch_and(~task_state::join_interest, std::memory_order_relaxed);
-        ref_dec();
+        // One RMW clears JOIN_INTEREST (set exactly until now) and drops the handle's
+        // reference; acq_rel as in ref_dec().
+        const std::uint64_t prev = state_.fetch_sub(task_state::ref_one | task_state::join_interest,
+                                                    std::memory_order_acq_rel);
+        assert((prev & task_state::join_interest) && task_state::refs(prev) >= 1);
+        if (task_state::refs(prev) == 1) destroy_self();
     }
 
 private:

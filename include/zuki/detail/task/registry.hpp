@@ -19,7 +19,12 @@
 ///   and hand each task found to a callback.
 ///
 /// Invariant: a slot holds a task pointer only between that task's insert and its remove/drain;
-/// an index is on the free list only while its slot is null.
+/// an index is on a free list only while its slot is null.
+///
+/// Worker caches: a thread that runs an executor's loop registers a `LocalCache` (owned by its
+/// worker object, so it lives as long as the registry). On that thread, insert and remove use
+/// the cache's plain array of free indices and a block of fresh indices reserved 64 at a time,
+/// touching no shared line; only an empty or full cache falls back to the shared free list.
 
 #include <algorithm>
 #include <bit>
@@ -42,11 +47,30 @@ public:
         for (auto& c : chunks_) delete[] c.load(std::memory_order_relaxed);
     }
 
+    /// A worker's private cache of free indices (see the file comment).
+    struct LocalCache {
+        static constexpr std::size_t size = 256;
+        static constexpr std::uint32_t fresh_block = 64;
+        TaskRegistry* owner = nullptr;
+        std::size_t count = 0;
+        std::uint32_t fresh_next = 0;
+        std::uint32_t fresh_end = 0;
+        std::uint32_t items[size];
+    };
+    /// The cache registered by the current thread, if any.
+    static LocalCache*& local_cache() noexcept {
+        thread_local LocalCache* cache = nullptr;
+        return cache;
+    }
+
     /// Record `t`; returns its slot index. Throws `std::bad_alloc` if a new chunk is needed and
     /// cannot be allocated (nothing is recorded then).
     std::uint32_t insert(TaskHeader* t) {
         std::uint32_t idx;
-        if (!pop_free(idx)) {
+        LocalCache* lc = local_cache();
+        if (lc != nullptr && lc->owner == this) {
+            idx = take_local(*lc);
+        } else if (!pop_free(idx)) {
             idx = next_fresh_.fetch_add(1, std::memory_order_relaxed);
             if (idx >= max_slots) throw std::bad_alloc();
             try {
@@ -69,7 +93,11 @@ public:
         // writes before a later drain/insert that reads the slot.
         TaskHeader* t = slot(idx).task.exchange(nullptr, std::memory_order_acq_rel);
         if (t == nullptr) return false;
-        push_free(idx);
+        LocalCache* lc = local_cache();
+        if (lc != nullptr && lc->owner == this && lc->count < LocalCache::size)
+            lc->items[lc->count++] = idx;
+        else
+            push_free(idx);
         return true;
     }
 
@@ -88,6 +116,24 @@ public:
     }
 
 private:
+    std::uint32_t take_local(LocalCache& lc) {
+        if (lc.count != 0) return lc.items[--lc.count];
+        std::uint32_t idx;
+        if (pop_free(idx)) return idx;
+        if (lc.fresh_next == lc.fresh_end) {
+            // relaxed: only uniqueness of the reserved block matters.
+            const std::uint32_t first =
+                next_fresh_.fetch_add(LocalCache::fresh_block, std::memory_order_relaxed);
+            if (first >= max_slots - LocalCache::fresh_block) throw std::bad_alloc();
+            lc.fresh_next = first;
+            lc.fresh_end = first + LocalCache::fresh_block;
+        }
+        idx = lc.fresh_next;
+        ensure_chunk(idx);  // throws bad_alloc: the index is simply retried next time
+        ++lc.fresh_next;
+        return idx;
+    }
+
     struct Slot {
         atomic<TaskHeader*> task{nullptr};
         atomic<std::uint32_t> next_free{0};  // index+1 of the next free slot; 0 ends the list
