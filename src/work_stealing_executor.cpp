@@ -11,12 +11,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <zuki/concurrent/chase_lev_deque.hpp>
@@ -99,6 +101,9 @@ struct Worker {
     // (see Scheduler and TaskRegistry): spawns and completions on it touch no shared line.
     Scheduler::RefBias bias;
     TaskRegistry::LocalCache registry_cache;
+    // Outstanding work counted privately until a join() begins (see WsScheduler::work_started).
+    std::int64_t work_delta = 0;
+    bool work_folded = false;
 
     std::uint32_t next_random() noexcept {  // xorshift64*
         rng ^= rng >> 12;
@@ -154,15 +159,57 @@ public:
     void task_finished() noexcept override { work_finished(); }
 
     // ---- outstanding work (join) ------------------------------------------------------------
-    void work_started() noexcept { outstanding_.fetch_add(1, std::memory_order_relaxed); }
-    void work_finished() noexcept {
-        // seq_cst: Dekker pair with join(): we decrement then read join_waiting_, join() sets
-        // join_waiting_ then reads outstanding_; one of us sees the other.
-        if (outstanding_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-            join_waiting_.load(std::memory_order_seq_cst)) {
-            std::lock_guard lock(join_mutex_);
-            join_cv_.notify_all();
+    // Outstanding work = tasks and handlers not yet finished + tracked Asio work. join() needs
+    // to see it reach exactly zero, but a shared counter would cost two contended RMWs per
+    // task. So, until a join() begins, a worker counts its own spawns and completions in a
+    // private delta (Worker::work_delta) and only outside threads touch `outstanding_`. The
+    // true value is outstanding_ + Σ deltas. join() raises join_waiting_ and wakes everyone;
+    // each worker, the next time it counts or reaches the top of its loop, folds its delta
+    // into outstanding_ once, acknowledges, and counts globally from then on. Once every
+    // worker acknowledged, outstanding_ is exact, and join() waits for it to be zero.
+    void work_started() noexcept {
+        Worker* w = current_worker;
+        if (w != nullptr && w->sched == this && !w->work_folded) {
+            // relaxed: a late view only delays the fold; join() waits for the acknowledgement.
+            if (!join_waiting_.load(std::memory_order_relaxed)) {
+                ++w->work_delta;
+                return;
+            }
+            fold_work(*w);
         }
+        outstanding_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void work_finished() noexcept {
+        Worker* w = current_worker;
+        if (w != nullptr && w->sched == this && !w->work_folded) {
+            if (!join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
+                --w->work_delta;
+                return;
+            }
+            fold_work(*w);
+        }
+        // seq_cst: a Dekker pair with join(): we decrement then read join_waiting_, join()
+        // sets join_waiting_ then reads outstanding_; one of us sees the other.
+        if (outstanding_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+            join_waiting_.load(std::memory_order_seq_cst))
+            notify_join();
+    }
+    // Worker w switches to global counting (once, after join() began).
+    void fold_work(Worker& w) noexcept {
+        w.work_folded = true;
+        // seq_cst (both): join()'s predicate reads acks_ then outstanding_; the fold must be
+        // visible no later than the acknowledgement.
+        outstanding_.fetch_add(std::exchange(w.work_delta, 0), std::memory_order_seq_cst);
+        acks_.fetch_add(1, std::memory_order_seq_cst);
+        notify_join();
+    }
+    void notify_join() noexcept {
+        std::lock_guard lock(join_mutex_);
+        join_cv_.notify_all();
+    }
+    bool join_done() const noexcept {
+        return acks_.load(std::memory_order_seq_cst) == workers_.size() &&
+               outstanding_.load(std::memory_order_seq_cst) == 0;
     }
 
     // ---- submission ---------------------------------------------------------------------------
@@ -260,12 +307,12 @@ public:
         if (current_worker != nullptr && current_worker->sched == this)
             throw std::logic_error(
                 "zuki::WorkStealingExecutor::join: called on one of the pool's own workers");
+        join_waiting_.store(true, std::memory_order_seq_cst);  // see work_finished()
+        idle_->notify_all();  // parked workers wake up to fold their counts (then park again)
         {
             std::unique_lock lock(join_mutex_);
-            join_waiting_.store(true, std::memory_order_seq_cst);  // see work_finished()
             join_cv_.wait(lock, [&] {
-                return outstanding_.load(std::memory_order_seq_cst) == 0 ||
-                       stopping_.load(std::memory_order_acquire);
+                return join_done() || stopping_.load(std::memory_order_acquire);
             });
         }
         stop();
@@ -393,6 +440,8 @@ private:
         for (;;) {
             // acquire: pairs with the release store in stop().
             if (stopping_.load(std::memory_order_acquire)) return;
+            // relaxed: see work_started().
+            if (!w.work_folded && join_waiting_.load(std::memory_order_relaxed)) fold_work(w);
             TaskHeader* t = next_task(w, ++tick);
             if (t == nullptr) {
                 if (!searching) searching = idle_->try_begin_search();
@@ -445,10 +494,12 @@ private:
         TaskHeader* t = w.yield_head;
         if (t == nullptr) return false;
         w.yield_head = w.yield_tail = nullptr;
-        while (t != nullptr) {
-            TaskHeader* next = t->next;
-            if (!w.deque.push(t)) overflow(w, t);
-            t = next;
+        TaskHeader* rest = nullptr;
+        w.deque.push_chain(t, SIZE_MAX, rest);  // the list is null-terminated
+        while (rest != nullptr) {  // the deque filled up: the rest overflows as usual
+            TaskHeader* next = rest->next;
+            if (!w.deque.push(rest)) overflow(w, rest);
+            rest = next;
         }
         return true;
     }
@@ -461,20 +512,12 @@ private:
         if (c.count == 0) return nullptr;
         w.global_takes.inc();
         TaskHeader* first = c.head;
-        TaskHeader* t = first->next;
-        std::size_t left = c.count - 1;
-        std::size_t room = w.deque.capacity() - w.deque.size();
-        bool pushed = false;
-        while (left > 0 && room > 0) {
-            TaskHeader* next = t->next;
-            w.deque.push(t);  // room was computed by the owner: it fits
-            pushed = true;
-            t = next;
-            --left;
-            --room;
-        }
-        if (left > 0) push_global(Chunk<TaskHeader>{t, left}, first->priority(), false);
-        if (pushed || left > 0) idle_->notify_one();  // let an idle worker steal the rest
+        TaskHeader* rest = nullptr;
+        const std::size_t pushed =
+            c.count > 1 ? w.deque.push_chain(first->next, c.count - 1, rest) : 0;
+        const std::size_t left = c.count - 1 - pushed;
+        if (left > 0) push_global(Chunk<TaskHeader>{rest, left}, first->priority(), false);
+        if (pushed > 0 || left > 0) idle_->notify_one();  // let an idle worker steal the rest
         return first;
     }
 
@@ -509,7 +552,11 @@ private:
     void park(Worker& w, bool searching) noexcept {
         idle_->prepare_park(w.index, searching);
         // The re-check of the idle protocol (see concurrent/idle_set.hpp).
-        if (has_work() || stopping_.load(std::memory_order_acquire) || w.yield_head != nullptr) {
+        // join_waiting_ too: join() stores it and then wakes parked workers (a Dekker pair
+        // with our parked bit + fence), so a worker that has not folded its count yet either
+        // sees it here or is woken.
+        if (has_work() || stopping_.load(std::memory_order_acquire) || w.yield_head != nullptr ||
+            (!w.work_folded && join_waiting_.load(std::memory_order_seq_cst))) {
             idle_->cancel_park(w.index);
             w.unparks.inc();
             return;
@@ -535,6 +582,7 @@ private:
     std::atomic<bool> closed_{false};
     alignas(cache_line) std::atomic<std::int64_t> outstanding_{0};
     std::atomic<bool> join_waiting_{false};
+    std::atomic<std::size_t> acks_{0};  // workers that folded their work_delta
     std::mutex join_mutex_;
     std::condition_variable join_cv_;
 };

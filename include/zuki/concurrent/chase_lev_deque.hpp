@@ -88,6 +88,25 @@ public:
         return true;
     }
 
+    /// Owner: push up to `max` items of the intrusive list starting at `head` (linked through
+    /// `T::next`) with one read of `top` and one publication of `bottom`. Returns how many were
+    /// pushed; `rest` receives the first item not pushed (or nullptr).
+    std::size_t push_chain(T* head, std::size_t max, T*& rest) noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        // acquire: as in push().
+        const std::int64_t t = top_.load(std::memory_order_acquire);
+        const auto room = static_cast<std::size_t>(static_cast<std::int64_t>(capacity()) - (b - t));
+        std::size_t n = 0;
+        for (; head != nullptr && n < max && n < room; ++n) {
+            slot(b + static_cast<std::int64_t>(n)).store(head, std::memory_order_relaxed);
+            head = head->next;
+        }
+        rest = head;
+        // release: as in push(); one store publishes the whole chain.
+        if (n != 0) bottom_.store(b + static_cast<std::int64_t>(n), std::memory_order_release);
+        return n;
+    }
+
     /// Owner: take an item (newest first while the deque is deep, oldest first when shallow).
     T* pop() noexcept {
         const std::int64_t b = bottom_.load(std::memory_order_relaxed);

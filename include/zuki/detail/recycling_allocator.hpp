@@ -43,7 +43,7 @@ public:
             if (self.free_[c] == nullptr) self.refill(c);
             if (Node* b = self.free_[c]) {
                 self.free_[c] = b->next;
-                --self.count_[c];
+                if (self.count_[c] > 0) --self.count_[c];  // a lower bound (see refill)
                 return b;
             }
             return ::operator new((c + 1) * granule);
@@ -89,7 +89,8 @@ private:
         static std::atomic<Node*> heads[classes] = {};
         return heads[c];
     }
-    // Move the newer half of class c to the depot with one CAS.
+    // Move the newer half of class c to the depot with one CAS. count_ >= max_cached is a
+    // lower bound of the list's length, so the walk stays inside the list.
     void spill(std::size_t c) noexcept {
         Node* first = free_[c];
         Node* last = first;
@@ -109,11 +110,10 @@ private:
         // relaxed pre-check: skip the RMW when the depot is empty.
         if (depot(c).load(std::memory_order_relaxed) == nullptr) return;
         // acquire: pairs with the release CAS in spill().
-        Node* list = depot(c).exchange(nullptr, std::memory_order_acquire);
-        std::size_t n = 0;
-        for (Node* b = list; b != nullptr; b = b->next) ++n;
-        free_[c] = list;
-        count_[c] = n;
+        // Not walked (that would touch every cold block): count_ becomes a lower bound of the
+        // list's length, which is all spill() needs.
+        free_[c] = depot(c).exchange(nullptr, std::memory_order_acquire);
+        count_[c] = 0;
     }
     static std::size_t class_of(std::size_t n) noexcept { return (n + granule - 1) / granule - 1; }
     static RecyclingCache& local() noexcept {
