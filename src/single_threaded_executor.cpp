@@ -180,6 +180,10 @@ public:
         // on another thread), handing over the ready lists.
         return !driving_.exchange(true, std::memory_order_acquire);
     }
+    /// Move what other threads queued so far into the ready lists (driver only). Called when
+    /// a drive starts, so work queued remotely before a `block_on` keeps its place ahead of the
+    /// task that `block_on` spawns on this thread (first come, first served within a level).
+    void absorb_inbox() noexcept { take_inbox(); }
     void unclaim() noexcept {
         // release: pairs with the acquire exchange in try_claim() / claim_for_shutdown().
         driving_.store(false, std::memory_order_release);
@@ -491,6 +495,7 @@ SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool 
             "tasks, or by another thread)");
     previous_ = std::exchange(detail::current_driver, sched_);
     ++detail::executor_thread_depth;
+    sched_->absorb_inbox();
 }
 
 SingleThreadedExecutor::DriveScope::~DriveScope() {

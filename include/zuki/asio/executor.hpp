@@ -125,20 +125,20 @@ public:
     }
     BasicExecutor<Context, Allocator, true> require(
         execution::outstanding_work_t::tracked_t) const noexcept {
-        return BasicExecutor<Context, Allocator, true>(*ctx_, alloc_, bits_);
+        return BasicExecutor<Context, Allocator, true>(ctx_, alloc_, bits_);
     }
     BasicExecutor<Context, Allocator, false> require(
         execution::outstanding_work_t::untracked_t) const noexcept {
-        return BasicExecutor<Context, Allocator, false>(*ctx_, alloc_, bits_);
+        return BasicExecutor<Context, Allocator, false>(ctx_, alloc_, bits_);
     }
     template <class OtherAllocator>
     BasicExecutor<Context, OtherAllocator, Tracked> require(
         execution::allocator_t<OtherAllocator> a) const noexcept {
-        return BasicExecutor<Context, OtherAllocator, Tracked>(*ctx_, a.value(), bits_);
+        return BasicExecutor<Context, OtherAllocator, Tracked>(ctx_, a.value(), bits_);
     }
     BasicExecutor<Context, std::allocator<void>, Tracked> require(
         execution::allocator_t<void>) const noexcept {
-        return BasicExecutor<Context, std::allocator<void>, Tracked>(*ctx_, {}, bits_);
+        return BasicExecutor<Context, std::allocator<void>, Tracked>(ctx_, {}, bits_);
     }
 
     // ---- execution ----------------------------------------------------------------------
@@ -192,8 +192,13 @@ private:
     static constexpr unsigned blocking_never = 1;
     static constexpr unsigned relationship_continuation = 2;
 
+    // Used by require(): `ctx` is null when called on a moved-from tracked executor (as
+    // thread_pool's executor does, no work is counted then and nothing is dereferenced).
     BasicExecutor(Context* ctx, const Allocator& a, unsigned bits) noexcept
-        : BasicExecutor(*ctx, a, bits) {}
+        : ctx_(ctx), alloc_(a), bits_(bits) {
+        if constexpr (Tracked)
+            if (ctx_) ctx_->asio_work_started();
+    }
 
     void swap(BasicExecutor& o) noexcept {
         std::swap(ctx_, o.ctx_);

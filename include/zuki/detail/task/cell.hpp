@@ -55,7 +55,8 @@ public:
     }
     static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
     static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
-        ::operator delete(p, n, a);
+        (void)n;
+        ::operator delete(p, a);
     }
 
 private:
