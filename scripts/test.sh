@@ -201,6 +201,9 @@ stage_model() {
         -DZUKI_BUILD_MODEL_TESTS=ON
     build build/model
     run_ctest build/model -L model
+    # Each suite must be able to fail: plant one weakened ordering at a time and require the
+    # model checker to report it (see doc/checking.md).
+    test/model/check_planted_bugs.sh build/model-planted
 }
 
 # --- run ---------------------------------------------------------------------

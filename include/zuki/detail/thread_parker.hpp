@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include <zuki/core/waker.hpp>
+#include <zuki/detail/atomic.hpp>
 #include <zuki/detail/futex.hpp>
 
 namespace zuki::detail {
@@ -62,8 +63,8 @@ private:
     }
     static constexpr WakerVTable vtable{&clone, &wake, &wake_by_ref, &drop};
 
-    std::atomic<std::uint32_t> state_{0};
-    std::atomic<std::uint32_t> refs_{1};
+    atomic<std::uint32_t> state_{0};
+    atomic<std::uint32_t> refs_{1};
 };
 
 /// Owning handle to a ThreadParker.

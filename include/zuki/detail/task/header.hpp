@@ -30,10 +30,12 @@
 ///     complete  ──anything──▶ complete     (wakes and cancels after completion are no-ops)
 ///
 /// Why a task is never queued twice: only the idle→scheduled and notified→scheduled CASes
-/// enqueue, and each requires that SCHEDULED was clear. Why no wake is lost: a wake either finds
-/// the task idle (and enqueues it), scheduled (it will be polled, after the wake's writes since
-/// the dequeue acquires them), or running (it sets NOTIFIED, which the poller's own CAS out of
-/// RUNNING must observe, as both are RMWs on the same word). Why never polled concurrently:
+/// enqueue, and each requires that SCHEDULED was clear. Why no wake is lost: a wake is an RMW on
+/// the word (even when it changes nothing) and either finds the task idle (and enqueues it),
+/// scheduled (the poller's CAS into RUNNING reads from the wake's RMW or a later one, so the poll
+/// sees the wake's writes), or running (it sets NOTIFIED, which the poller's own CAS out of
+/// RUNNING must observe, as both are RMWs on the same word). Only COMPLETE, which is terminal, is
+/// decided on a plain load. Why never polled concurrently:
 /// RUNNING is set only from SCHEDULED, by the one thread that dequeued the task.
 ///
 /// ## References
@@ -343,19 +345,24 @@ private:
         std::uint64_t s = state_.load(std::memory_order_relaxed);
         for (;;) {
             std::uint64_t n;
-            if (s & complete) return false;
-            if (s & running) {
-                if (s & notified) return false;
+            if (s & complete) return false;  // terminal: nothing will be polled again
+            if (s & running)
                 n = s | notified;
-            } else if (s & scheduled) {
-                return false;
-            } else {
+            else if (s & scheduled)
+                n = s;
+            else
                 // `+`, not `|`: the queue's reference is added to the count (bits 8..63).
                 n = (s | scheduled) + (consume_ref ? 0 : ref_one);
-            }
-            // acq_rel: acquire pairs with the poller's release when it went idle (so the
-            // executor that dequeues sees its writes through us); release publishes the
-            // waker's own writes (e.g. the data it signalled) to the next poll.
+            // Even a wake that changes nothing (already SCHEDULED, or RUNNING|NOTIFIED) must
+            // decide on an RMW, never on the load above: the load may be stale (the task may
+            // already be RUNNING, its poll reading the waker's data from before the wake), and
+            // even a current value would not order the waker's writes before the coming poll
+            // (store buffering: the waker writes its data then reads the state, the poller
+            // writes the state then reads the data; both may read the old values). Found by
+            // test/model/task_state.cpp. acq_rel: acquire pairs with the poller's release when
+            // it went idle (so the executor that dequeues sees its writes through us); release
+            // publishes the waker's own writes (e.g. the data it signalled) to the next poll,
+            // whose CAS into RUNNING, or out of it, reads from ours or a later RMW.
             if (state_.compare_exchange_weak(s, n, std::memory_order_acq_rel,
                                              std::memory_order_relaxed))
                 return !(s & (running | scheduled));
