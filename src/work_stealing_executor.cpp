@@ -132,10 +132,16 @@ public:
     // ---- Scheduler ------------------------------------------------------------------------
     void schedule(TaskHeader* t) noexcept override {
         Worker* w = current_worker;
-        if (w != nullptr && w->sched == this)
+        if (w != nullptr && w->sched == this) {
             push_local(*w, t);
-        else
-            push_global(Chunk<TaskHeader>{t, 1}, t->priority());
+            return;
+        }
+        // A wake from outside the pool: once the task is published a worker may run it to
+        // completion and the executor may be destroyed before we call notify_one(), so hold a
+        // scheduler reference across the push (found by TSan: timer thread vs destructor).
+        acquire();
+        push_global(Chunk<TaskHeader>{t, 1}, t->priority());
+        release();  // may delete *this: nothing after
     }
 
     void report_exception(std::exception_ptr e) noexcept override {

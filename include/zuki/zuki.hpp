@@ -4,6 +4,9 @@
 /// @file
 /// The umbrella header: everything public in Zuki.
 
+#include <zuki/asio/awaitable.hpp>
+#include <zuki/asio/executor.hpp>
+#include <zuki/asio/use_future.hpp>
 #include <zuki/core/any_future.hpp>
 #include <zuki/core/async.hpp>
 #include <zuki/core/combinators.hpp>

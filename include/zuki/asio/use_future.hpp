@@ -1,0 +1,529 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `zuki::use_future`: a Boost.Asio completion token that turns any Asio asynchronous operation
+/// into a Zuki `Future` (`zuki::AsioFuture<T>`), so an `Async` coroutine can `co_await` sockets,
+/// timers, resolvers and `co_spawn`.
+///
+/// Protocol. The operation's completion handler and the future share one small heap object,
+/// `detail::AsioOperationState<T>`, with two references (the future's and the handler's), a
+/// state word and a `Waker` slot:
+///
+///     EMPTY ──poll: write waker, CAS (release)──▶ WAITING
+///       ▲                                            │
+///       └──poll with another waker: CAS (acquire)────┘
+///     EMPTY or WAITING ──handler: write result, exchange DONE (acq_rel)──▶ DONE
+///
+/// - The handler runs on whatever thread completes the operation. It writes the result, then
+///   exchanges the state to DONE. The release half publishes the result to the poller; if the
+///   old state was WAITING, the acquire half makes the waker the poller stored visible, and the
+///   handler wakes it (`wake_by_ref`, which does not modify the slot).
+/// - The poller owns the waker slot while the state is EMPTY: it writes the waker, then CASes
+///   EMPTY → WAITING. Failure means DONE (the acquire on failure makes the result visible). To
+///   replace the waker of a WAITING state it first CASes WAITING → EMPTY (taking the slot back);
+///   failure again means DONE. So the slot is written only by the poller and only in EMPTY, and
+///   read by the handler only after its exchange saw WAITING: no data race, and no lost wake —
+///   either the handler's exchange comes after the poller's CAS to WAITING (it sees WAITING and
+///   wakes) or before it (the poller's CAS fails and it takes the result at once).
+/// - Dropping the future before completion is safe: it takes the waker back (WAITING → EMPTY,
+///   so a pending operation does not keep the awaiting task alive) and releases its reference;
+///   the handler later completes into the orphaned state and frees it.
+/// - A handler destroyed without being called (its execution context shut down, an initiating
+///   function threw) completes the state with `std::future_error(broken_promise)`, as
+///   `boost::asio::use_future` does, so an awaiting task never hangs.
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <memory>
+#include <stdexcept>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/system_executor.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <zuki/core/context.hpp>
+#include <zuki/core/future.hpp>
+#include <zuki/core/poll.hpp>
+#include <zuki/core/waker.hpp>
+#include <zuki/detail/atomic.hpp>
+
+namespace zuki {
+
+template <class T>
+class AsioFuture;
+
+namespace detail {
+
+/// How a completion signature reports failure: by its first argument.
+enum class AsioErrorArg { none, boost_error_code, std_error_code, exception_ptr };
+
+template <class... Values>
+struct AsioPackValue {
+    using type = std::tuple<Values...>;
+};
+template <>
+struct AsioPackValue<> {
+    using type = void;
+};
+template <class V>
+struct AsioPackValue<V> {
+    using type = V;
+};
+
+/// The future's output type for a completion signature with decayed arguments `Args...`: a leading
+/// `error_code` / `std::error_code` / `exception_ptr` is the error channel (not part of the value);
+/// the remaining arguments are nothing (`void`), one value, or a `std::tuple`.
+template <class... Args>
+struct AsioCompletion {
+    static constexpr AsioErrorArg error = AsioErrorArg::none;
+    using value_type = typename AsioPackValue<Args...>::type;
+};
+template <class... Rest>
+struct AsioCompletion<boost::system::error_code, Rest...> {
+    static constexpr AsioErrorArg error = AsioErrorArg::boost_error_code;
+    using value_type = typename AsioPackValue<Rest...>::type;
+};
+template <class... Rest>
+struct AsioCompletion<std::error_code, Rest...> {
+    static constexpr AsioErrorArg error = AsioErrorArg::std_error_code;
+    using value_type = typename AsioPackValue<Rest...>::type;
+};
+template <class... Rest>
+struct AsioCompletion<std::exception_ptr, Rest...> {
+    static constexpr AsioErrorArg error = AsioErrorArg::exception_ptr;
+    using value_type = typename AsioPackValue<Rest...>::type;
+};
+
+/// The state shared by an `AsioFuture<T>` and the completion handler of its operation (see the
+/// file comment for the protocol). Allocated by `AllocatedAsioOperationState` with the token's
+/// allocator; `destroy_` frees it the same way.
+template <class T>
+class AsioOperationState {
+public:
+    using stored_type = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+    AsioOperationState(const AsioOperationState&) = delete;
+    AsioOperationState& operator=(const AsioOperationState&) = delete;
+
+    // ---- handler side (any thread, once) -------------------------------------------------
+    /// Store the value made of `values...` (nothing, one value, or a tuple of them).
+    template <class... V>
+    void set_value(V&&... values) noexcept {
+        try {
+            // monostate (void), T from one value, or std::tuple<T...> from several.
+            result_.template emplace<value_index>(std::forward<V>(values)...);
+        } catch (...) {
+            result_.template emplace<exception_index>(std::current_exception());
+        }
+    }
+    void set_error(const boost::system::error_code& ec) noexcept {
+        result_.template emplace<boost_error_index>(ec);
+    }
+    void set_error(const std::error_code& ec) noexcept {
+        result_.template emplace<std_error_index>(ec);
+    }
+    void set_exception(std::exception_ptr e) noexcept {
+        result_.template emplace<exception_index>(std::move(e));
+    }
+    /// The handler was destroyed without being called.
+    void set_abandoned() noexcept {
+        try {
+            set_exception(std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
+        } catch (...) {
+            set_exception(std::current_exception());  // bad_alloc making the exception object
+        }
+    }
+    /// Publish the result stored above and wake the poller if it waits.
+    void complete() noexcept {
+        // acq_rel: the release half publishes result_ (pairs with the acquire loads / failed CASes
+        // in poll_ready()); the acquire half pairs with the release CAS EMPTY → WAITING in
+        // poll_ready(), so the waker written before it is visible here.
+        if (state_.exchange(done, std::memory_order_acq_rel) == waiting) waker_.wake_by_ref();
+    }
+
+    // ---- future side (one poller at a time) ----------------------------------------------
+    /// True once the result is there (then `take()` it); else the waker of `cx` is registered.
+    bool poll_ready(Context& cx) {
+        // acquire: pairs with the acq_rel exchange in complete() (the result is visible if DONE).
+        std::uint32_t s = state_.load(std::memory_order_acquire);
+        if (s == waiting) {
+            if (waker_.will_wake(cx.waker())) return false;
+            // Take the slot back before rewriting it. acquire on failure: as above (DONE).
+            // Success needs no ordering: the handler reads the slot only after seeing WAITING.
+            if (!state_.compare_exchange_strong(s, empty, std::memory_order_acquire,
+                                                std::memory_order_acquire))
+                return true;
+            s = empty;
+        }
+        if (s == empty) {
+            waker_ = cx.waker();  // ours while EMPTY; may throw (clone) with the state untouched
+            // release: publishes the waker to complete()'s acquire. acquire on failure: DONE,
+            // pairs with complete()'s release.
+            if (state_.compare_exchange_strong(s, waiting, std::memory_order_release,
+                                               std::memory_order_acquire))
+                return false;
+        }
+        return true;
+    }
+    /// True if the result is there (does not register anything).
+    bool is_done() const noexcept {
+        // acquire: pairs with complete() (a later take() reads the result).
+        return state_.load(std::memory_order_acquire) == done;
+    }
+    /// The result; only after poll_ready()/is_done() returned true. Throws the operation's error.
+    T take() {
+        switch (result_.index()) {
+        case value_index:
+            if constexpr (std::is_void_v<T>)
+                return;
+            else
+                return std::move(std::get<value_index>(result_));
+        case exception_index:
+            std::rethrow_exception(std::get<exception_index>(result_));
+        case boost_error_index:
+            throw boost::system::system_error(std::get<boost_error_index>(result_));
+        case std_error_index:
+            throw std::system_error(std::get<std_error_index>(result_));
+        default:
+            throw std::logic_error("zuki::AsioFuture: no result (internal error)");
+        }
+    }
+    /// The future is dropped: take the waker back if it is still registered, then release.
+    void detach_future() noexcept {
+        std::uint32_t s = waiting;
+        // acquire: the slot becomes ours again (no handler reads it after this succeeds).
+        if (state_.compare_exchange_strong(s, empty, std::memory_order_acquire,
+                                           std::memory_order_relaxed))
+            waker_ = Waker::noop();  // drops the task reference now, not when the op completes
+        release();
+    }
+
+    /// Release one of the two references (future's, handler's); the last frees the state.
+    void release() noexcept {
+        // acq_rel: the release half publishes this owner's accesses; the acquire half lets the
+        // last owner free the state after both owners' accesses (pairs with the other release).
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_(this);
+    }
+
+protected:
+    using destroy_fn = void (*)(AsioOperationState*) noexcept;
+    explicit AsioOperationState(destroy_fn destroy) noexcept : destroy_(destroy) {}
+    ~AsioOperationState() = default;
+
+private:
+    static constexpr std::uint32_t empty = 0;    // no result, no waker registered
+    static constexpr std::uint32_t waiting = 1;  // no result, waker_ registered by the poller
+    static constexpr std::uint32_t done = 2;     // result_ written; terminal
+    static constexpr std::size_t value_index = 1;
+    static constexpr std::size_t exception_index = 2;
+    static constexpr std::size_t boost_error_index = 3;
+    static constexpr std::size_t std_error_index = 4;
+
+    detail::atomic<std::uint32_t> refs_{2};  // the future's and the handler's
+    detail::atomic<std::uint32_t> state_{empty};
+    Waker waker_ = Waker::noop();
+    std::variant<std::monostate, stored_type, std::exception_ptr, boost::system::error_code,
+                 std::error_code>
+        result_;
+    destroy_fn destroy_;
+};
+
+/// `AsioOperationState<T>` allocated with (a rebound copy of) `Alloc`.
+template <class T, class Alloc>
+class AllocatedAsioOperationState final : public AsioOperationState<T> {
+    using self_alloc = typename std::allocator_traits<Alloc>::template rebind_alloc<
+        AllocatedAsioOperationState>;
+    using traits = std::allocator_traits<self_alloc>;
+
+public:
+    explicit AllocatedAsioOperationState(const self_alloc& a) noexcept
+        : AsioOperationState<T>(&destroy), alloc_(a) {}
+
+    static AsioOperationState<T>* make(const Alloc& a) {
+        self_alloc al(a);
+        AllocatedAsioOperationState* p = traits::allocate(al, 1);
+        ::new (static_cast<void*>(p)) AllocatedAsioOperationState(al);  // noexcept
+        return p;
+    }
+
+private:
+    static void destroy(AsioOperationState<T>* base) noexcept {
+        auto* p = static_cast<AllocatedAsioOperationState*>(base);
+        self_alloc al(p->alloc_);
+        p->~AllocatedAsioOperationState();
+        traits::deallocate(al, p, 1);
+    }
+
+    [[no_unique_address]] self_alloc alloc_;
+};
+
+/// The completion handler `zuki::use_future` gives an operation with decayed signature
+/// arguments `Args...`. It holds the handler's reference to the shared state.
+///
+/// Associated executor: `boost::asio::system_executor`, so Asio runs it inline on whatever
+/// thread completes the operation (Asio's reactor thread, an `io_context` thread, a pool worker)
+/// — like `boost::asio::use_future`. It only stores the result and wakes the awaiting task, which
+/// then continues on its own Zuki executor; going through the I/O object's executor first would
+/// add a queue hop for nothing. Associated allocator: the token's.
+template <class Alloc, class... Args>
+class UseFutureHandler {
+    using completion = AsioCompletion<Args...>;
+    using value_type = typename completion::value_type;
+
+public:
+    using executor_type = boost::asio::system_executor;
+    using allocator_type = Alloc;
+
+    UseFutureHandler(AsioOperationState<value_type>* state, const Alloc& a) noexcept
+        : state_(state), alloc_(a) {}
+    UseFutureHandler(UseFutureHandler&& o) noexcept
+        : state_(std::exchange(o.state_, nullptr)), alloc_(o.alloc_) {}
+    UseFutureHandler(const UseFutureHandler&) = delete;
+    UseFutureHandler& operator=(const UseFutureHandler&) = delete;
+    UseFutureHandler& operator=(UseFutureHandler&&) = delete;
+    ~UseFutureHandler() {
+        if (state_ != nullptr) {
+            state_->set_abandoned();
+            finish();
+        }
+    }
+
+    executor_type get_executor() const noexcept { return executor_type(); }
+    allocator_type get_allocator() const noexcept { return alloc_; }
+
+    /// The completion: store the result, publish it, wake the waiter. A second call is a no-op.
+    void operator()(Args... args) {
+        if (state_ == nullptr) return;
+        store(std::move(args)...);
+        finish();
+    }
+
+private:
+    template <class... A>
+    void store(A&&... a) noexcept {
+        if constexpr (completion::error == AsioErrorArg::none) {
+            state_->set_value(std::forward<A>(a)...);
+        } else {
+            store_with_error(std::forward<A>(a)...);
+        }
+    }
+    template <class E, class... Rest>
+    void store_with_error(E&& err, Rest&&... rest) noexcept {
+        if (err)
+            store_error(std::forward<E>(err));
+        else
+            state_->set_value(std::forward<Rest>(rest)...);
+    }
+    void store_error(const boost::system::error_code& ec) noexcept { state_->set_error(ec); }
+    void store_error(const std::error_code& ec) noexcept { state_->set_error(ec); }
+    void store_error(std::exception_ptr e) noexcept { state_->set_exception(std::move(e)); }
+
+    void finish() noexcept {
+        AsioOperationState<value_type>* s = std::exchange(state_, nullptr);
+        s->complete();
+        s->release();
+    }
+
+    AsioOperationState<value_type>* state_;
+    [[no_unique_address]] Alloc alloc_;
+};
+
+}  // namespace detail
+
+/// The Zuki `Future` of one Asio asynchronous operation started with `zuki::use_future`.
+///
+/// Polling it yields the operation's result:
+/// - nothing (`void`) for `void()`, `void(error_code)` and `void(std::exception_ptr)`;
+/// - `T` for `void(error_code, T)`, `void(std::exception_ptr, T)` and `void(T)`;
+/// - `std::tuple<T...>` when more values follow;
+/// and throws the operation's failure: an `error_code` that is set becomes
+/// `boost::system::system_error` (a `std::error_code`: `std::system_error`), a non-null
+/// `exception_ptr` is rethrown; an operation whose handler was destroyed without being called
+/// throws `std::future_error(std::future_errc::broken_promise)`.
+///
+/// @code
+/// zuki::Async<std::size_t> read_some(boost::asio::ip::tcp::socket& s, std::span<char> buf) {
+///     co_return co_await s.async_read_some(boost::asio::buffer(buf), zuki::use_future);
+/// }
+/// @endcode
+///
+/// The operation is started eagerly, when the initiating function is called (as with
+/// `boost::asio::use_future`); the future only waits for its completion. Dropping the future
+/// does not cancel the operation (use the I/O object's `cancel()` / `close()`): it completes
+/// into the orphaned state, which is then freed.
+///
+/// Thread safety: polled by one thread at a time and movable between threads, like every Zuki
+/// future; the operation may complete on any thread, concurrently with a poll or with the
+/// future's destruction.
+template <class T>
+class [[nodiscard]] AsioFuture {
+public:
+    using output_type = T;
+
+    /// An empty future (`valid()` is false; polling it throws `std::logic_error`).
+    AsioFuture() noexcept = default;
+    /// Adopt the future's reference to `state` (for the `use_future` machinery).
+    explicit AsioFuture(detail::AsioOperationState<T>* state) noexcept : state_(state) {}
+    AsioFuture(AsioFuture&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+    AsioFuture& operator=(AsioFuture&& o) noexcept {
+        if (this != &o) {
+            reset();
+            state_ = std::exchange(o.state_, nullptr);
+        }
+        return *this;
+    }
+    AsioFuture(const AsioFuture&) = delete;
+    AsioFuture& operator=(const AsioFuture&) = delete;
+    ~AsioFuture() { reset(); }
+
+    /// Ready with the operation's result once it completed; throws its error (see the class
+    /// comment). Throws `std::logic_error` once the result was taken or if empty.
+    Poll<T> poll(Context& cx) {
+        if (state_ == nullptr)
+            throw std::logic_error(
+                "zuki::AsioFuture::poll: the future is empty (moved-from, default-constructed, "
+                "or its result was already taken)");
+        if (!state_->poll_ready(cx)) return Poll<T>::pending();
+        struct Release {
+            detail::AsioOperationState<T>* s;
+            ~Release() { s->release(); }
+        } release{std::exchange(state_, nullptr)};
+        if constexpr (std::is_void_v<T>) {
+            release.s->take();
+            return Poll<void>::ready();
+        } else {
+            return Poll<T>::ready(release.s->take());
+        }
+    }
+
+    /// True while the future holds a result or waits for one.
+    bool valid() const noexcept { return state_ != nullptr; }
+    /// True once the operation completed (the next poll is ready). False if empty.
+    bool is_ready() const noexcept { return state_ != nullptr && state_->is_done(); }
+
+private:
+    void reset() noexcept {
+        if (state_ != nullptr) std::exchange(state_, nullptr)->detach_future();
+    }
+    detail::AsioOperationState<T>* state_ = nullptr;
+};
+
+/// The type of `zuki::use_future`: a Boost.Asio completion token that makes an asynchronous
+/// operation return a `zuki::AsioFuture` of its result (see `AsioFuture` for the mapping of
+/// completion signatures to outputs and errors).
+///
+/// @code
+/// zuki::Async<void> wait_a_bit(boost::asio::steady_timer& t) {
+///     t.expires_after(std::chrono::milliseconds(10));
+///     co_await t.async_wait(zuki::use_future);        // throws system_error if cancelled
+/// }
+/// auto [ec, n] = co_await sock.async_read_some(buf, zuki::use_future_nothrow);  // no throw
+/// auto sock2 = zuki::use_future.as_default_on(std::move(sock));  // token by default
+/// @endcode
+///
+/// `Allocator` allocates the shared state and is the completion handler's associated allocator
+/// (so Asio uses it for the operation too): `zuki::use_future.rebind(alloc)` or
+/// `zuki::use_future[alloc]`. The handler's associated executor is
+/// `boost::asio::system_executor`: it runs inline on the thread that completes the operation,
+/// only to store the result and wake the task (see `detail::UseFutureHandler`).
+///
+/// Works with every Asio initiating function and adapter: `co_spawn(ex, awaitable,
+/// zuki::use_future)` gives a future of the awaitable's result (exceptions rethrown);
+/// `boost::asio::as_tuple(zuki::use_future)` (= `zuki::use_future_nothrow`) gives a
+/// `std::tuple` of all the arguments, error code included, and never throws an operation's
+/// error; `boost::asio::redirect_error(zuki::use_future, ec)` works too.
+///
+/// Thread safety: a token is an immutable value; use it from any thread.
+template <class Allocator = std::allocator<void>>
+class use_future_t {
+public:
+    using allocator_type = Allocator;
+
+    constexpr use_future_t() = default;
+    explicit use_future_t(const Allocator& a) : alloc_(a) {}
+
+    /// The same token with another allocator.
+    template <class OtherAllocator>
+    use_future_t<OtherAllocator> rebind(const OtherAllocator& a) const {
+        return use_future_t<OtherAllocator>(a);
+    }
+    template <class OtherAllocator>
+    use_future_t<OtherAllocator> operator[](const OtherAllocator& a) const {
+        return use_future_t<OtherAllocator>(a);
+    }
+    allocator_type get_allocator() const { return alloc_; }
+
+    /// An executor adapter whose default completion token is this token.
+    template <class InnerExecutor>
+    struct executor_with_default : InnerExecutor {
+        using default_completion_token_type = use_future_t;
+        // Not a copy constructor (checked first: asking whether this type converts to
+        // InnerExecutor while it is being checked as an executor would recurse).
+        template <class InnerExecutor1>
+            requires(!std::is_same_v<InnerExecutor1, executor_with_default>) &&
+                    std::is_convertible_v<const InnerExecutor1&, InnerExecutor>
+        executor_with_default(const InnerExecutor1& ex) noexcept : InnerExecutor(ex) {}
+    };
+    /// `T` (an I/O object type) rebound to an executor whose default token is this token.
+    template <class T>
+    using as_default_on_t = typename T::template rebind_executor<
+        executor_with_default<typename T::executor_type>>::other;
+    /// Convert an I/O object so its asynchronous operations return `AsioFuture`s without a token.
+    template <class T>
+    static as_default_on_t<std::decay_t<T>> as_default_on(T&& object) {
+        return as_default_on_t<std::decay_t<T>>(std::forward<T>(object));
+    }
+
+private:
+    [[no_unique_address]] Allocator alloc_{};
+};
+
+/// The completion token: `co_await timer.async_wait(zuki::use_future)`.
+inline constexpr use_future_t<> use_future{};
+
+/// `boost::asio::as_tuple(zuki::use_future)`: the future yields a `std::tuple` of every
+/// completion argument (`auto [ec, n] = co_await s.async_read_some(b, zuki::use_future_nothrow);`)
+/// and does not throw an operation's error code or exception (only `broken_promise` if the
+/// handler was destroyed without being called).
+inline constexpr boost::asio::as_tuple_t<use_future_t<>> use_future_nothrow{};
+
+}  // namespace zuki
+
+namespace boost::asio {
+
+/// `zuki::use_future` for an operation with signature `R(Args...)`: the initiation runs at
+/// once (eager) with a `zuki::detail::UseFutureHandler`; the initiating function returns a
+/// `zuki::AsioFuture` of the result.
+template <class Allocator, class R, class... Args>
+class async_result<zuki::use_future_t<Allocator>, R(Args...)> {
+    using value_type = typename zuki::detail::AsioCompletion<std::decay_t<Args>...>::value_type;
+    using handler_type = zuki::detail::UseFutureHandler<Allocator, std::decay_t<Args>...>;
+
+public:
+    using return_type = zuki::AsioFuture<value_type>;
+
+    template <class Initiation, class RawToken, class... InitArgs>
+    static return_type initiate(Initiation&& initiation, RawToken&& token, InitArgs&&... args) {
+        auto* state =
+            zuki::detail::AllocatedAsioOperationState<value_type, Allocator>::make(
+                token.get_allocator());
+        return_type future(state);  // one reference; the handler below holds the other
+        // If the initiation throws, the handler it received is destroyed uncalled (the state
+        // completes as broken_promise), then `future` drops the state: nothing leaks.
+        std::forward<Initiation>(initiation)(handler_type(state, token.get_allocator()),
+                                             std::forward<InitArgs>(args)...);
+        return future;
+    }
+};
+
+}  // namespace boost::asio
