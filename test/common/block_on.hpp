@@ -113,8 +113,16 @@ private:
 
     static const void* vt_clone(const void* d) noexcept { return clone(unwrap(d)); }
     static void vt_wake(const void* d) noexcept {
+        // Drop the consumed reference *before* signalling, so a waiter that wakes up already sees
+        // waker_refs() without it. If it was the last reference nobody can be waiting: delete.
+        State* s = unwrap(d);
+        // acq_rel: as in release().
+        if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            delete s;
+            return;
+        }
+        // The WakeSignal handle still holds its reference, so `s` stays valid while it waits.
         vt_wake_by_ref(d);
-        release(unwrap(d));
     }
     static void vt_wake_by_ref(const void* d) noexcept {
         State* s = unwrap(d);
