@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The demonstration: a release build with benchmarks, then the benchmark
 # table (Zuki vs boost::asio::thread_pool, io_context run by N threads, and
-# oneTBB). Until bench/ has the benchmark, runs every example instead.
+# oneTBB) in quick mode (about two minutes on 2 cores). The CSV files and the
+# PNG chart go to build/bench/ (doc/benchmarks.md explains the figures).
+# Without the benchmark (no oneTBB), runs every example instead.
 #
-#   scripts/demo.sh            # extra arguments go to bench_zuki
+#   scripts/demo.sh            # extra arguments go to bench_zuki, e.g.
+#   scripts/demo.sh --threads 4 --out /tmp/results   (bench_zuki --help lists them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +20,8 @@ cmake --build build/release --parallel "${ZUKI_JOBS:-2}"
 
 if [[ -x build/release/bench/bench_zuki ]]; then
     echo
-    echo "== build/release/bench/bench_zuki --quick $*"
-    exec build/release/bench/bench_zuki --quick "$@"
+    echo "== build/release/bench/bench_zuki --quick --out build/bench $*"
+    exec build/release/bench/bench_zuki --quick --out build/bench "$@"
 fi
 
 shopt -s nullglob

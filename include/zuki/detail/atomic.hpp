@@ -12,9 +12,9 @@
 /// - Model-checking builds (`ZUKI_RELACY`, see test/model/ and doc/checking.md):
 ///   `detail::atomic<T>` is a thin wrapper over Relacy's `rl::atomic<T>` with the `std::atomic`
 ///   member functions the algorithms use, and `detail::fence(o)` is Relacy's fence. Every
-///   operation records the caller's function and line, so a Relacy trace
-///   points into the real headers. Only Relacy's core is included, not `relacy.hpp`: that one
-///   redefines `new`, `assert` and `memory_order_*` as macros, which breaks the standard library.
+///   operation records the caller's function and line, so a Relacy trace points into the real
+///   headers. Only Relacy's core is included, not `relacy.hpp`: that one redefines `new`,
+///   `assert` and `memory_order_*` as macros, which breaks the standard library.
 ///
 /// Two macros serve the model checker and are inert everywhere else:
 /// - `ZUKI_MODEL_CAPACITY(normal, model)`: a capacity, shrunk under the model checker so that a
@@ -36,7 +36,6 @@
 #endif
 
 #if defined(ZUKI_RELACY)
-#include <cassert>
 #include <cstdint>
 #include <string_view>
 // Relacy's core, without relacy.hpp's macros and without its windows.h / pthread.h emulations
