@@ -18,6 +18,9 @@
 #              run test/consumer/add_subdirectory
 #   b2         b2 via Jamroot/Jamfile: libzuki + run test/unit/**
 #   model      Relacy model checks in test/model/ (skipped while empty)
+#   soak       scripts/soak.sh: the echo server under 64 churning loopback
+#              clients for ZUKI_SOAK_SECONDS (default 60 s here); checks every
+#              byte, memory growth and file descriptors
 #
 # Stops at the first failure (non-zero exit). On success the last line is
 # "N passed, 0 failed", N = ctest tests passed over all stages.
@@ -32,7 +35,7 @@ source scripts/common.sh
 export ZUKI_STRESS_SCALE="${ZUKI_STRESS_SCALE:-1}"
 jobs="${ZUKI_JOBS:-2}"
 
-all_stages=(release tsan asan clang consumers b2 model)
+all_stages=(release tsan asan clang consumers b2 model soak)
 read -r -a stages <<<"${ZUKI_STAGES:-${all_stages[*]}}"
 for s in "${stages[@]}"; do
     [[ " ${all_stages[*]} " == *" $s "* ]] || {
@@ -206,6 +209,10 @@ stage_model() {
     test/model/check_planted_bugs.sh build/model-planted
 }
 
+stage_soak() {
+    ZUKI_SOAK_SECONDS="${ZUKI_SOAK_SECONDS:-60}" scripts/soak.sh
+}
+
 # --- run ---------------------------------------------------------------------
 describe() {
     case $1 in
@@ -216,6 +223,7 @@ describe() {
     consumers) echo "install + find_package consumer, add_subdirectory consumer" ;;
     b2) echo "b2 (Jamroot/Jamfile): build + run test/unit" ;;
     model) echo "Relacy model checks (test/model)" ;;
+    soak) echo "echo-server soak (scripts/soak.sh, ${ZUKI_SOAK_SECONDS:-60} s)" ;;
     esac
 }
 

@@ -140,7 +140,7 @@ public:
         // completion and the executor may be destroyed before we call notify_one(), so hold a
         // scheduler reference across the push (found by TSan: timer thread vs destructor).
         acquire();
-        push_global(Chunk<TaskHeader>{t, 1}, t->priority());
+        push_global(Chunk<TaskHeader>::single(t), t->priority());
         release();  // may delete *this: nothing after
     }
 
@@ -230,7 +230,7 @@ public:
         for (std::size_t i = 0; i < n; ++i) w.scratch[i]->next = (i + 1 < n) ? w.scratch[i + 1] : t;
         t->next = nullptr;
         w.overflows.inc();
-        push_global(Chunk<TaskHeader>{n ? w.scratch[0] : t, n + 1}, TaskPriority::Normal,
+        push_global(Chunk<TaskHeader>{n ? w.scratch[0] : t, t, n + 1}, TaskPriority::Normal,
                     /*notify=*/false);
     }
 
@@ -265,28 +265,32 @@ public:
                 throw std::system_error(rc, std::generic_category(),
                                         "zuki: WorkStealingConfig::stack_size rejected");
         }
+        // From here on a started thread runs on `all_`: nothing below may throw without first
+        // aborting the gate and joining what started. `workers_` has its room up front, and the
+        // failure text goes to a fixed buffer, so recording a start cannot throw.
+        workers_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
             Worker& w = *all_[i];
             int rc = 0;
-            std::string why;
+            char why[160] = "";
             try {
                 if (cfg_.before_thread_start) cfg_.before_thread_start(i);
                 rc = pthread_create(&w.thread, &attr, &WsScheduler::thread_entry, &w);
-                if (rc != 0) why = std::strerror(rc);
+                if (rc != 0) std::snprintf(why, sizeof why, "%s", std::strerror(rc));
             } catch (const std::exception& e) {
                 rc = -1;
-                why = e.what();
+                std::snprintf(why, sizeof why, "%s", e.what());
             } catch (...) {
                 rc = -1;
-                why = "unknown exception";
+                std::snprintf(why, sizeof why, "unknown exception");
             }
             if (rc == 0) {
                 w.started = true;
-                workers_.push_back(&w);
+                workers_.push_back(&w);  // within the reserved capacity: no throw
             } else {
                 ++failed_starts_;
                 std::fprintf(stderr, "zuki: worker thread %zu failed to start (%s); running with "
-                             "the others\n", i, why.c_str());
+                             "the others\n", i, why);
             }
         }
         if (workers_.empty()) {
@@ -296,7 +300,15 @@ public:
                                     "zuki::WorkStealingExecutor: no worker thread could be started");
         }
         for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->index = i;
-        idle_ = std::make_unique<IdleSet>(workers_.size());
+        try {
+            idle_ = std::make_unique<IdleSet>(workers_.size());
+        } catch (...) {
+            // The started workers wait at the gate: let them out and join them before the
+            // constructor unwinds and frees what they run on.
+            open_gate(/*abort=*/true);
+            join_threads();
+            throw;
+        }
         open_gate(/*abort=*/false);
     }
 
@@ -423,8 +435,9 @@ private:
         // acquire: pairs with the release store in open_gate().
         while (s.gate_.load(std::memory_order_acquire) == 0) detail::futex_wait(s.gate_, 0);
         if (s.gate_abort_) return nullptr;
-        const std::string name = s.cfg_.thread_name_prefix + std::to_string(w.index);
-        pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+        char name[16];  // the kernel's limit, terminator included; formatting cannot throw
+        std::snprintf(name, sizeof name, "%s%zu", s.cfg_.thread_name_prefix.c_str(), w.index);
+        pthread_setname_np(pthread_self(), name);
         w.rng ^= (w.index + 1) * 0x9E3779B97F4A7C15ull;
         current_worker = &w;
         w.bias.owner = &s;
@@ -522,7 +535,7 @@ private:
         const std::size_t pushed =
             c.count > 1 ? w.deque.push_chain(first->next, c.count - 1, rest) : 0;
         const std::size_t left = c.count - 1 - pushed;
-        if (left > 0) push_global(Chunk<TaskHeader>{rest, left}, first->priority(), false);
+        if (left > 0) push_global(Chunk<TaskHeader>{rest, c.tail, left}, first->priority(), false);
         if (pushed > 0 || left > 0) idle_->notify_one();  // let an idle worker steal the rest
         return first;
     }
@@ -636,7 +649,7 @@ void WorkStealingExecutor::asio_submit(detail::TaskHeader* t, bool /*continuatio
     if (sched_->is_own_worker())
         sched_->schedule(t);
     else
-        sched_->push_global(concurrent::Chunk<detail::TaskHeader>{t, 1}, TaskPriority::Normal);
+        sched_->push_global(concurrent::Chunk<detail::TaskHeader>::single(t), TaskPriority::Normal);
 }
 
 void WorkStealingExecutor::asio_work_finished() noexcept { sched_->work_finished(); }
@@ -649,7 +662,8 @@ void WorkStealingExecutor::spawn_batch(Batch&& batch) {
     batch.size_ = 0;
     for (std::size_t p = task_priority_levels; p-- > 0;) {
         if (lanes[p].count == 0) continue;
-        sched_->push_global(concurrent::Chunk<detail::TaskHeader>{lanes[p].head, lanes[p].count},
+        sched_->push_global(concurrent::Chunk<detail::TaskHeader>{lanes[p].head, lanes[p].tail,
+                                                                 lanes[p].count},
                             static_cast<TaskPriority>(p));
     }
 }
@@ -674,7 +688,7 @@ void WorkStealingExecutor::submit(detail::TaskHeader* t) noexcept {
     if (sched_->is_own_worker() && p <= TaskPriority::Normal)
         sched_->schedule(t);
     else
-        sched_->push_global(concurrent::Chunk<detail::TaskHeader>{t, 1}, p);
+        sched_->push_global(concurrent::Chunk<detail::TaskHeader>::single(t), p);
 }
 
 void Batch::cancel_all() noexcept {

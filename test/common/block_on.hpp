@@ -8,10 +8,11 @@
 ///
 /// Protocol. A `WakeSignal` owns a heap state with a reference count (one for the `WakeSignal`
 /// handle, one per `Waker` made from it), a wake counter and a `notified` flag. A wake sets the
-/// flag; if it was clear, it locks and unlocks the mutex before notifying, so a waiter that saw
-/// the flag clear under the mutex is already inside `wait` and cannot miss the notify. A waiter
-/// consumes the flag (exchange to false), so a wake that arrives while the future is being
-/// polled makes the next wait return at once: no lost wake-ups.
+/// flag and notifies, all under the mutex, so a waiter that saw the flag clear under the mutex is
+/// already inside `wait` and cannot miss the notify, and a waiter (or the handle's destructor)
+/// cannot free the state while a waker is still signalling. A waiter consumes the flag (exchange
+/// to false), so a wake that arrives while the future is being polled makes the next wait return
+/// at once: no lost wake-ups.
 
 #include <atomic>
 #include <chrono>
@@ -47,7 +48,12 @@ public:
     WakeSignal() : state_(new State) {}
     WakeSignal(const WakeSignal&) = delete;
     WakeSignal& operator=(const WakeSignal&) = delete;
-    ~WakeSignal() { release(state_); }
+    ~WakeSignal() {
+        // Pass through the mutex: a wake that is still signalling (it holds the mutex) finishes
+        // before this handle's reference goes.
+        { std::lock_guard<std::mutex> lock(state_->mutex); }
+        release(state_);
+    }
 
     /// A new `Waker` (one new reference) that wakes this signal.
     Waker waker() const noexcept { return Waker(clone(state_), &vtable_); }
@@ -74,7 +80,8 @@ public:
         return true;
     }
     /// Consumes a pending wake without blocking; true if there was one.
-    bool try_consume() noexcept {
+    bool try_consume() {
+        std::lock_guard<std::mutex> lock(state_->mutex);
         // acquire: as in wait().
         return state_->notified.exchange(false, std::memory_order_acquire);
     }
@@ -114,26 +121,33 @@ private:
     static const void* vt_clone(const void* d) noexcept { return clone(unwrap(d)); }
     static void vt_wake(const void* d) noexcept {
         // Drop the consumed reference *before* signalling, so a waiter that wakes up already sees
-        // waker_refs() without it. If it was the last reference nobody can be waiting: delete.
+        // waker_refs() without it. Both happen under the mutex: a waiter consumes the flag only
+        // under it, and ~WakeSignal() passes through it before releasing the handle's reference,
+        // so the state outlives this critical section (pthread mutexes may be destroyed once
+        // another thread has acquired them after the unlock).
         State* s = unwrap(d);
-        // acq_rel: as in release().
-        if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            delete s;
-            return;
+        {
+            std::unique_lock<std::mutex> lock(s->mutex);
+            // acq_rel: as in release().
+            if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+                signal_locked(s);
+                return;
+            }
         }
-        // The WakeSignal handle still holds its reference, so `s` stays valid while it waits.
-        vt_wake_by_ref(d);
+        delete s;  // the last reference: no handle, so nobody can be waiting
     }
     static void vt_wake_by_ref(const void* d) noexcept {
         State* s = unwrap(d);
+        std::lock_guard<std::mutex> lock(s->mutex);
+        signal_locked(s);
+    }
+    /// Counts the wake and sets the flag; the caller holds `s->mutex`.
+    static void signal_locked(State* s) noexcept {
         // release: pairs with the acquire load in wake_count().
         s->wakes.fetch_add(1, std::memory_order_release);
-        // acq_rel: release pairs with the acquire exchange of the waiter; acquire orders this
-        // after a previous consumer.
-        if (!s->notified.exchange(true, std::memory_order_acq_rel)) {
-            { std::lock_guard<std::mutex> lock(s->mutex); }  // the waiter is in wait() or saw the flag
-            s->cv.notify_all();
-        }
+        // release: pairs with the acquire exchange of the waiter (under the same mutex, so the
+        // mutex already orders it; the ordering keeps try_consume() honest on its own).
+        if (!s->notified.exchange(true, std::memory_order_acq_rel)) s->cv.notify_all();
     }
     static void vt_drop(const void* d) noexcept { release(unwrap(d)); }
 

@@ -34,11 +34,18 @@
 
 namespace zuki::concurrent {
 
-/// An intrusive list of tasks: `head`, linked through `next`, `count` long (count >= 1).
+/// An intrusive list of tasks: `head` .. `tail` linked through `next`, `count` long (count >= 1;
+/// `tail` is the `count`-th node; its `next` is not read). Carrying the tail makes splicing a
+/// chunk O(1), so moving a long chunk around (the spill list, a worker giving back the part of
+/// a chunk it cannot keep) never walks it.
 template <class T>
 struct Chunk {
     T* head = nullptr;
+    T* tail = nullptr;
     std::size_t count = 0;
+
+    /// A chunk of one task.
+    static Chunk single(T* t) noexcept { return Chunk{t, t, 1}; }
 };
 
 template <class T>
@@ -103,12 +110,9 @@ private:
         T* head = nullptr;
         T* tail = nullptr;
         std::size_t count = 0;
-        void push(Chunk<T> c) noexcept {
-            T* last = c.head;
-            for (std::size_t i = 1; i < c.count; ++i) last = last->next;
-            last->next = nullptr;
+        void push(Chunk<T> c) noexcept {  // O(1): splices at the tail
             if (tail) tail->next = c.head; else head = c.head;
-            tail = last;
+            tail = c.tail;
             count += c.count;
         }
     };
@@ -120,7 +124,7 @@ private:
         if (lanes_[lane]->queue.pop(out)) return true;
         SpillList& s = spill_[lane];
         if (s.count == 0) return false;
-        out = Chunk<T>{s.head, s.count};
+        out = Chunk<T>{s.head, s.tail, s.count};
         // relaxed: under the mutex.
         lanes_[lane]->spilled.fetch_sub(s.count, std::memory_order_relaxed);
         spilled_.fetch_sub(s.count, std::memory_order_relaxed);

@@ -197,7 +197,12 @@ public:
 /// zuki::Async<int> f = add_later(2);           // nothing has run yet
 /// zuki::Poll<int> p = f.poll(cx);              // runs until pending (here: at yield_now)
 /// @endcode
-/// @endcode
+///
+/// Compiler note: GCC 12 miscompiles `co_await` of a braced temporary of an aggregate type
+/// (`co_await MyFuture{a, b}`): it destroys the temporary twice (a known GCC coroutine bug with
+/// temporaries in a `co_await` operand, fixed in later releases). Write
+/// `co_await make_my_future(a, b)` (a function call result) or await a named local instead;
+/// every future Zuki itself provides is made by a function or constructor and is not affected.
 ///
 /// Exceptions leaving the body are rethrown by `poll()` (an executor stores them in the task's
 /// `JoinHandle`; an awaiting `Async` sees them at its `co_await`). Polling a completed `Async`

@@ -22,7 +22,9 @@ namespace zuki {
 ///   exception the task threw, or throws `TaskCancelled` if the task was cancelled;
 /// - `get()` blocks a non-executor thread until the result is there (same outcomes);
 /// - dropping the handle detaches the task: it keeps running, its result is discarded, and an
-///   exception it throws goes to the executor's exception handler;
+///   exception it throws goes to the executor's exception handler (on the worker that ran it;
+///   or, if the task had already finished when the handle is dropped without taking its
+///   result, on the thread that drops the handle). No exception is silently lost;
 /// - `cancel()` asks the task to stop: an idle task is destroyed at once (on the calling
 ///   thread), a queued or running one the next time its executor holds it. A task that already
 ///   completed keeps its result.
@@ -147,7 +149,7 @@ private:
             return Poll<T>::ready(std::move(std::get<1>(out)));
     }
     void reset() noexcept {
-        if (task_ != nullptr) std::exchange(task_, nullptr)->drop_join_handle();
+        if (task_ != nullptr) std::exchange(task_, nullptr)->drop_join_handle(taken_);
     }
 
     Cell* task_ = nullptr;

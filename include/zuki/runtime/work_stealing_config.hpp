@@ -36,8 +36,10 @@ struct WorkStealingConfig {
     std::size_t global_queue_capacity = 4096;
     /// Worker thread names are this prefix plus the worker index (Linux keeps 15 characters).
     std::string thread_name_prefix = "zuki-worker-";
-    /// Called on the worker thread with an exception that escaped fire-and-forget work (a
-    /// detached task or an Asio handler). Default: print it to stderr and carry on.
+    /// Called with an exception that escaped fire-and-forget work (a detached task or an Asio
+    /// handler): on the worker that ran it, or, for a task that finished before its JoinHandle
+    /// was dropped unread, on the thread dropping the handle. Default: print it to stderr and
+    /// carry on. It must not throw (an exception from it is caught and printed).
     std::function<void(std::exception_ptr)> on_unhandled_exception;
     /// Test / embedding hook called before each worker thread is started, with its index; if it
     /// throws, that thread counts as failed to start (as if pthread_create failed).

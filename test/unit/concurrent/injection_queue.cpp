@@ -54,7 +54,7 @@ std::vector<Node> make_nodes(std::size_t n) {
 Chunk<Node> chunk_of(std::vector<Node>& nodes, std::size_t first, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i)
         nodes[first + i].next = i + 1 < count ? &nodes[first + i + 1] : nullptr;
-    return Chunk<Node>{&nodes[first], count};
+    return Chunk<Node>{&nodes[first], &nodes[first + count - 1], count};
 }
 
 // The ids of a popped chunk, following `next` exactly `count` times (the last link is not read:

@@ -76,8 +76,13 @@ private:
     static PollOutcome poll_fn(TaskHeader* h, Context&) noexcept {
         auto* self = static_cast<HandlerCell*>(h);
         try {
-            // Move the handler out and free its slot before the upcall (Asio's rule: memory
-            // used by a handler can be reused by the operations it starts).
+            // Move the handler out and destroy its slot before the upcall (Asio's rule: state
+            // owned by a handler is released before the upcall). The cell's memory itself is
+            // returned when the task completes, after the upcall: it is also the task node the
+            // executor still holds. So, unlike asio::thread_pool, an operation the handler
+            // starts cannot reuse this very block; with the default allocator it comes from the
+            // per-thread recycling cache instead (a free block of the same size is usually
+            // there), with a custom allocator it is one more allocation while the upcall runs.
             H handler(std::move(self->handler_));
             self->drop_handler();
             std::move(handler)();

@@ -329,14 +329,35 @@ public:
                 return true;
         }
     }
-    /// The JoinHandle is going away: drop interest and its reference.
-    void drop_join_handle() noexcept {
-        // One RMW clears JOIN_INTEREST (set exactly until now) and drops the handle's
-        // reference; acq_rel as in ref_dec().
-        const std::uint64_t prev = state_.fetch_sub(task_state::ref_one | task_state::join_interest,
-                                                    std::memory_order_acq_rel);
-        assert((prev & task_state::join_interest) && task_state::refs(prev) >= 1);
-        if (task_state::refs(prev) == 1) destroy_self();
+    /// The JoinHandle is going away: drop interest and its reference. `taken` says whether the
+    /// handle took the output. A task that threw and completed while its handle was alive did
+    /// not report the exception (the handle was to rethrow it); if the handle goes without
+    /// taking it, it is reported here, from the dropping thread, so no exception is lost.
+    void drop_join_handle(bool taken) noexcept {
+        using namespace task_state;
+        // acquire: if COMPLETE, the output (the exception) is visible (pairs with finish()).
+        std::uint64_t s = state_.load(std::memory_order_acquire);
+        for (;;) {
+            assert((s & join_interest) && refs(s) >= 1);
+            if ((s & complete) && !taken) {
+                // Still holding our reference, so the task (and its output) stays alive.
+                if (std::exception_ptr e = vtable_->exception(this)) scheduler_->report_exception(e);
+                break;
+            }
+            // One RMW clears JOIN_INTEREST (set exactly until now) and drops the handle's
+            // reference. acq_rel as in ref_dec(); acquire on failure as the load above. A CAS
+            // rather than fetch_sub: if the task completes meanwhile the CAS fails and the loop
+            // sees COMPLETE while the reference is still held.
+            if (state_.compare_exchange_weak(s, s - ref_one - join_interest,
+                                             std::memory_order_acq_rel, std::memory_order_acquire)) {
+                if (refs(s) == 1) destroy_self();
+                return;
+            }
+        }
+        // COMPLETE is terminal: no competing transition is left but reference counting.
+        // acq_rel as in ref_dec().
+        const std::uint64_t prev = state_.fetch_sub(ref_one | join_interest, std::memory_order_acq_rel);
+        if (refs(prev) == 1) destroy_self();
     }
 
 private:
