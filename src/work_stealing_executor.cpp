@@ -66,6 +66,9 @@ using concurrent::InjectionQueue;
 constexpr unsigned global_check_interval = 61;
 // Steal rounds a searcher makes over all victims before it parks.
 constexpr int search_rounds = 4;
+// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like any
+// other (Tokio's bound): two tasks that keep waking each other cannot starve the deque.
+constexpr unsigned max_lifo_streak = 3;
 
 // A single-writer counter: the owner increments with a plain load+store (no RMW); any thread may
 // read it.
@@ -87,6 +90,12 @@ struct Worker {
     WsScheduler* sched;
     std::size_t index = 0;
     ChaseLevDeque<TaskHeader> deque;
+    // LIFO slot (owner only, invisible to thieves): the task most recently spawned or woken by
+    // the task running here, run next (it is hot in this core's cache, and a spawn/wake chain
+    // then wakes nobody). Filling an empty slot notifies no one; a task displaced from it goes
+    // to the deque and notifies as usual. `lifo_streak` counts consecutive runs from the slot.
+    TaskHeader* lifo = nullptr;
+    unsigned lifo_streak = 0;
     // Tasks that woke themselves during their poll (yield). Owner only; FIFO.
     TaskHeader* yield_head = nullptr;
     TaskHeader* yield_tail = nullptr;
@@ -133,7 +142,7 @@ public:
     void schedule(TaskHeader* t) noexcept override {
         Worker* w = current_worker;
         if (w != nullptr && w->sched == this) {
-            push_local(*w, t);
+            push_lifo(*w, t);
             return;
         }
         // A wake from outside the pool: once the task is published a worker may run it to
@@ -219,6 +228,17 @@ public:
     }
 
     // ---- submission ---------------------------------------------------------------------------
+    // A spawn or wake by the task running on `w`: into the LIFO slot (see Worker::lifo).
+    void push_lifo(Worker& w, TaskHeader* t) noexcept {
+        if (TaskHeader* prev = std::exchange(w.lifo, t)) push_local(w, prev);
+    }
+    // An Asio post (relationship.fork) from a worker: the deque, FIFO for the owner and
+    // visible to thieves, as asio::thread_pool queues it.
+    void schedule_fork(TaskHeader* t) noexcept {
+        Worker* w = current_worker;
+        assert(w != nullptr && w->sched == this);
+        push_local(*w, t);
+    }
     void push_local(Worker& w, TaskHeader* t) noexcept {
         if (!w.deque.push(t)) overflow(w, t);
         idle_->notify_one();
@@ -356,6 +376,7 @@ public:
         closed_.store(true, std::memory_order_seq_cst);
         detail::fence(std::memory_order_seq_cst);
         for (auto& w : all_) {
+            if (TaskHeader* t = std::exchange(w->lifo, nullptr)) cancel_queued(t);
             while (TaskHeader* t = w->deque.pop()) cancel_queued(t);
             for (TaskHeader* t = w->yield_head; t != nullptr;) {
                 TaskHeader* next = t->next;
@@ -497,15 +518,28 @@ private:
         }
     }
 
+    // Order: every 61 ticks the global queue and the yielded tasks first (neither can starve
+    // behind local work); then the LIFO slot (at most max_lifo_streak in a row); the deque; the
+    // global queue; and only then this worker's own yielded tasks: a yield lets other work run,
+    // outside submissions included (Tokio defers yielded tasks the same way). Yielded tasks
+    // wait at most one interval.
     TaskHeader* next_task(Worker& w, unsigned tick) noexcept {
         if (tick % global_check_interval == 0) {
+            flush_yielded(w);
             if (TaskHeader* t = take_global(w)) return t;
         }
-        if (TaskHeader* t = w.deque.pop()) return t;
-        if (flush_yielded(w)) {
-            if (TaskHeader* t = w.deque.pop()) return t;
+        if (w.lifo != nullptr) {
+            if (w.lifo_streak < max_lifo_streak) {
+                ++w.lifo_streak;
+                return std::exchange(w.lifo, nullptr);
+            }
+            push_local(w, std::exchange(w.lifo, nullptr));  // queue it like any other
         }
-        return take_global(w);
+        w.lifo_streak = 0;
+        if (TaskHeader* t = w.deque.pop()) return t;
+        if (TaskHeader* t = take_global(w)) return t;
+        if (flush_yielded(w)) return w.deque.pop();
+        return nullptr;
     }
 
     // Move yielded tasks into the deque (visible to thieves again). Returns true if any.
@@ -575,6 +609,7 @@ private:
         // with our parked bit + fence), so a worker that has not folded its count yet either
         // sees it here or is woken.
         if (has_work() || stopping_.load(std::memory_order_acquire) || w.yield_head != nullptr ||
+            w.lifo != nullptr ||
             (!w.work_folded && join_waiting_.load(std::memory_order_seq_cst))) {
             idle_->cancel_park(w.index);
             w.unparks.inc();
@@ -643,13 +678,18 @@ WorkStealingExecutor::~WorkStealingExecutor() {
     sched_->final_release();
 }
 
-void WorkStealingExecutor::asio_submit(detail::TaskHeader* t, bool /*continuation*/) noexcept {
-    // From a worker: its own deque (fork and continuation alike, as thread_pool does with its
-    // thread-private queue); from outside: the global queue.
-    if (sched_->is_own_worker())
-        sched_->schedule(t);
-    else
+void WorkStealingExecutor::asio_submit(detail::TaskHeader* t, bool continuation) noexcept {
+    // From a worker: a continuation goes to its LIFO slot (runs next, on this worker), a fork to
+    // its deque (FIFO for the worker, stealable), as thread_pool keeps both on the worker;
+    // from outside: the global queue.
+    if (sched_->is_own_worker()) {
+        if (continuation)
+            sched_->schedule(t);
+        else
+            sched_->schedule_fork(t);
+    } else {
         sched_->push_global(concurrent::Chunk<detail::TaskHeader>::single(t), TaskPriority::Normal);
+    }
 }
 
 void WorkStealingExecutor::asio_work_finished() noexcept { sched_->work_finished(); }

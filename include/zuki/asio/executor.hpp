@@ -16,8 +16,9 @@
 /// - `execute` / `dispatch` on a thread of the same executor run the function inline, unless
 ///   the executor has `blocking.never`;
 /// - `post`, `defer` and `blocking.never` always queue; from a worker the handler goes to that
-///   worker's own queue (`relationship.continuation` / `defer`: likewise, it stays local), from
-///   outside to the executor's shared queue;
+///   worker's own queue (`post`: its deque, FIFO and stealable; `relationship.continuation` /
+///   `defer`: its LIFO slot on `WorkStealingExecutor`, so it runs next on the same worker),
+///   from outside to the executor's shared queue;
 /// - every queued handler counts as outstanding work until it ran, and a `tracked` executor
 ///   counts as outstanding work while it exists: `join()` / `run()` wait for both;
 /// - handler memory: the handler's associated allocator if it has one, else the executor's

@@ -33,6 +33,7 @@
 #include <zuki/core/context.hpp>
 #include <zuki/core/future.hpp>
 #include <zuki/core/poll.hpp>
+#include <zuki/detail/recycling_allocator.hpp>
 
 namespace zuki {
 
@@ -134,6 +135,15 @@ public:
     std::suspend_always initial_suspend() const noexcept { return {}; }  // lazy
     std::suspend_always final_suspend() const noexcept { return {}; }    // poll() reads results
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+    // Coroutine frames come from the per-thread recycling cache (frames of one coroutine all
+    // have one size, so a freed frame is reused by the next call; a frame freed on another
+    // thread joins that thread's cache). Frames above 1 KiB go to ::operator new. The sized
+    // delete is the one the compiler calls, with the frame's size.
+    static void* operator new(std::size_t n) { return RecyclingCache::allocate(n); }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        RecyclingCache::deallocate(p, n);
+    }
 
     template <class A>
         requires awaitable_future<A>

@@ -225,14 +225,9 @@ private:
         if (static_cast<std::size_t>(priority) >= task_priority_levels)
             throw std::invalid_argument("zuki::SingleThreadedExecutor::spawn: invalid priority");
         detail::Scheduler* s = spawn_target();  // throws ExecutorStopped once shutting down
-        // Refs: queue + registry + JoinHandle. If `new` throws, nothing exists yet.
+        // Refs: queue + registry + JoinHandle. If `new` throws, nothing exists yet. Registered
+        // lazily, at its first pending poll (detail/task/header.hpp).
         auto* t = new detail::TaskCell<F>(std::move(future), s, priority, /*join_interest=*/true);
-        try {
-            t->register_task();
-        } catch (...) {
-            t->destroy_unregistered();
-            throw;
-        }
         if (out != nullptr) *out = t;
         JoinHandle<output_t<F>> handle(t);
         submit(t);  // noexcept: counts the task and queues it (the queue reference)

@@ -46,9 +46,15 @@ class Batch;
 /// Where work goes:
 /// - `spawn` from outside the pool, and batches → the global injection queue;
 /// - `spawn` of a Normal or Low task from inside a worker, and a wake from inside → that
-///   worker's deque (overflow: half of the deque moves to the global queue in one push);
-/// - a task that wakes itself (yields) → its worker's yield list, run after the tasks already
-///   queued there.
+///   worker's LIFO slot: it runs next on the same worker, without waking another (the task it
+///   displaces moves to the deque, stealable; at most 3 tasks in a row run from the slot);
+/// - the deque overflows by moving half of it to the global queue in one push;
+/// - a task that wakes itself (yields) → its worker's yield list, run once the worker found no
+///   other local or global work (and at least every 61 tasks).
+///
+/// Like Tokio's LIFO slot, that task is not visible to other workers until the running task
+/// returns: a task that blocks its worker (spins or sleeps waiting for work it spawned) can
+/// delay it; do not block inside tasks.
 ///
 /// Priority on this executor: the global queue has one lane per `TaskPriority`, and workers
 /// always take from the highest non-empty lane, so Critical and High work submitted to it runs
@@ -150,13 +156,8 @@ private:
     template <Future F>
     detail::TaskCell<F>* make_task(F&& future, TaskPriority priority) {
         check_accepting();
+        // Registered lazily, at its first pending poll (detail/task/header.hpp).
         auto* t = new detail::TaskCell<F>(std::move(future), scheduler(), priority, true);
-        try {
-            t->register_task();
-        } catch (...) {
-            t->destroy_unregistered();
-            throw;
-        }
         work_started();
         return t;
     }

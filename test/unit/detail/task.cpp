@@ -499,6 +499,107 @@ BOOST_AUTO_TEST_CASE(the_last_reference_destroys_the_task_and_the_scheduler_outl
     BOOST_TEST(TestScheduler::alive.load() == before);
 }
 
+// ---- lazy registration ------------------------------------------------------------------------
+namespace {
+/// Make a task the way the executors do: registered lazily, at its first pending poll.
+template <class F>
+zuki::detail::TaskCell<F>* make_lazy_task(zuki::detail::Scheduler* s, F f, bool join_interest) {
+    return new zuki::detail::TaskCell<F>(std::move(f), s, TaskPriority::Normal, join_interest);
+}
+/// Sweeps the registry as shutdown does; returns how many tasks it held.
+int sweep(zuki::detail::Scheduler* s) {
+    int n = 0;
+    s->registry.drain([&](TaskHeader* x) {
+        ++n;
+        x->cancel();
+        x->ref_dec();
+    });
+    return n;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_task_done_in_its_first_poll_never_enters_the_registry) {
+    SchedulerFixture fx;
+    auto* t = make_lazy_task(fx.sched, zuki::ready(7), /*join_interest=*/true);
+    BOOST_TEST(refs(t) == 3u);  // queue + registry (counted from construction) + handle
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    BOOST_TEST(refs(t) == 2u);  // the registry's reference went with COMPLETE
+    t->ref_dec();               // the queue's
+    BOOST_TEST(refs(t) == 1u);
+    BOOST_TEST(sweep(fx.sched) == 0);
+    BOOST_TEST(h.get() == 7);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_enters_the_registry_at_its_first_pending_poll) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
+                             /*join_interest=*/false);
+    BOOST_TEST(refs(t) == 2u);  // queue + registry
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    BOOST_TEST(refs(t) == 2u);  // registry + the future's stored waker
+    // The idle task is found by the shutdown sweep, which destroys its future.
+    BOOST_TEST(sweep(fx.sched) == 1);
+    BOOST_TEST(drops.drops(0) == 1);
+    sh->waker.reset();  // the last reference
+}
+
+BOOST_AUTO_TEST_CASE(a_registered_task_leaves_the_registry_when_it_completes) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
+                             /*join_interest=*/true);
+    JoinHandle<int> h(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    sh->ready = true;
+    sh->value = 5;
+    std::exchange(sh->waker, std::nullopt)->wake();  // queued again (TestScheduler)
+    TaskHeader* q = fx.sched->try_pop();
+    BOOST_REQUIRE(q == t);
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(sweep(fx.sched) == 0);
+    BOOST_TEST(h.get() == 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_task_whose_handle_is_dropped_unread_reports_its_exception) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    sh->throw_next = true;
+    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
+                             /*join_interest=*/true);
+    {
+        JoinHandle<int> h(t);
+        BOOST_TEST(t->run() == RunOutcome::finished);
+        t->ref_dec();
+        BOOST_TEST(fx.sched->reported.empty());  // the handle was to rethrow it
+    }  // dropped without taking the result
+    BOOST_REQUIRE(fx.sched->reported.size() == 1u);
+    BOOST_CHECK_THROW(std::rethrow_exception(fx.sched->reported[0]), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_task_whose_exception_was_taken_is_not_reported) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(1);
+    auto sh = std::make_shared<Shared>();
+    sh->throw_next = true;
+    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
+                             /*join_interest=*/true);
+    {
+        JoinHandle<int> h(t);
+        BOOST_TEST(t->run() == RunOutcome::finished);
+        t->ref_dec();
+        BOOST_CHECK_THROW(h.get(), std::runtime_error);
+    }
+    BOOST_TEST(fx.sched->reported.empty());
+}
+
 BOOST_AUTO_TEST_CASE(detached_exception_goes_to_report_exception) {
     SchedulerFixture fx;
     auto sh = std::make_shared<Shared>();

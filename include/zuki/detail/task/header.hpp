@@ -40,7 +40,19 @@
 ///
 /// ## References
 /// One each for: every Waker clone, the JoinHandle, the run queue entry (SCHEDULED), and the
-/// executor's registry (until completion). The last release destroys the task.
+/// executor's registry (counted from construction until completion). The last release destroys
+/// the task.
+///
+/// ## Registration (lazy)
+/// The registry exists for shutdown to find tasks that sit in no queue: idle ones, whose waker
+/// is held by someone who may never wake them. A task that is queued or running is found by
+/// draining the queues after the workers stopped, so a task enters the registry only when its
+/// poll first returns pending, in `run()`, by the one thread polling it (RUNNING), before the
+/// CAS that makes it idle: from then on the rules are those of an eager registration. A task
+/// that completes in its first poll (a closure, a leaf, most spawned work) never touches the
+/// registry, and `finish()` drops the registry's reference in the same RMW that sets COMPLETE.
+/// If the insertion cannot allocate, the task is cancelled (it could no longer be found at
+/// shutdown) and the `std::bad_alloc` goes to the executor's exception handler.
 
 #include <cassert>
 #include <cstdint>
@@ -170,8 +182,9 @@ public:
     TaskHeader* next = nullptr;
 
     /// A new task, SCHEDULED, holding the queue's reference, the JoinHandle's (if
-    /// `join_interest`) and the registry's (if `registered`: a run-once Asio handler is always
-    /// queued or running, so shutdown finds it by draining the queues and it skips the registry).
+    /// `join_interest`) and the registry's (if `registered`: it is registered lazily, see the
+    /// file comment, or at once by `register_task()`. A run-once Asio handler is always queued
+    /// or running, so shutdown finds it by draining the queues and it skips the registry).
     TaskHeader(const TaskVTable* vt, Scheduler* s, TaskPriority p, bool join_interest,
                bool registered = true) noexcept
         : state_(task_state::scheduled | (join_interest ? task_state::join_interest : 0) |
@@ -179,15 +192,17 @@ public:
           vtable_(vt),
           scheduler_(s),
           priority_(p),
-          registry_index_(registered ? 0 : unregistered),
+          registry_index_(registered ? not_yet_registered : unregistered),
           id_(next_task_id()) {
         s->acquire();
     }
     TaskHeader(const TaskHeader&) = delete;
     TaskHeader& operator=(const TaskHeader&) = delete;
 
-    /// Record in the scheduler's registry (the registry's reference was counted at construction).
-    /// Throws std::bad_alloc; then the caller destroys the task with `destroy_unregistered()`.
+    /// Record in the scheduler's registry now rather than at the first pending poll (the
+    /// registry's reference was counted at construction). Tests and the model checker use it;
+    /// the executors register lazily. Throws std::bad_alloc; then the caller destroys the task
+    /// with `destroy_unregistered()`.
     void register_task() { registry_index_ = scheduler_->registry.insert(this); }
     /// Undo a construction whose registration failed.
     void destroy_unregistered() noexcept {
@@ -257,6 +272,12 @@ public:
         if (r != PollOutcome::pending) {
             finish(r);
             return RunOutcome::finished;
+        }
+        // First pending poll: enter the registry before the task can become idle (see the file
+        // comment). Only the poller writes registry_index_; the release CAS below publishes it
+        // to whoever completes or cancels the task later.
+        if (registry_index_ == not_yet_registered) [[unlikely]] {
+            if (!register_lazily()) return cancel_running();
         }
         s = state_.load(std::memory_order_relaxed);
         for (;;) {
@@ -390,6 +411,16 @@ private:
         }
     }
 
+    bool register_lazily() noexcept {
+        try {
+            registry_index_ = scheduler_->registry.insert(this);
+            return true;
+        } catch (...) {  // std::bad_alloc: the registry could not grow
+            scheduler_->report_exception(std::current_exception());
+            return false;
+        }
+    }
+
     RunOutcome cancel_running() noexcept {
         vtable_->cancel(this);
         finish(PollOutcome::ready);
@@ -398,16 +429,22 @@ private:
 
     void finish(PollOutcome r) noexcept {
         using namespace task_state;
+        // Never registered (done in its first poll, or cancelled before): the registry's
+        // reference goes in the same RMW. The caller still holds the queue's reference, so the
+        // count stays above zero.
+        const bool unlisted = registry_index_ == not_yet_registered;
         // acq_rel: release publishes the stored output to JoinHandle's acquire load of
         // COMPLETE; acquire sees the join waker written before JOIN_WAKER was set.
-        const std::uint64_t prev =
-            state_.fetch_add(complete - running, std::memory_order_acq_rel);  // RUNNING->COMPLETE
+        // RUNNING -> COMPLETE (unsigned wrap-around: adding the difference is the subtraction).
+        const std::uint64_t prev = state_.fetch_add(
+            complete - running - (unlisted ? ref_one : 0), std::memory_order_acq_rel);
         assert((prev & running) && !(prev & complete));
+        assert(!unlisted || refs(prev) >= 2);
         if (prev & join_waker) join_waker_.wake_by_ref();
         if (r == PollOutcome::threw && !(prev & join_interest))
             scheduler_->report_exception(vtable_->exception(this));
         scheduler_->task_finished();
-        if (registry_index_ != unregistered && scheduler_->registry.remove(registry_index_))
+        if (registry_index_ < not_yet_registered && scheduler_->registry.remove(registry_index_))
             ref_dec();  // the registry's reference
     }
 
@@ -440,7 +477,8 @@ private:
     const TaskVTable* vtable_;
     Scheduler* scheduler_;
     TaskPriority priority_;
-    static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;
+    static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;        // never (Asio handlers)
+    static constexpr std::uint32_t not_yet_registered = 0xFFFF'FFFEu;  // at the first pending poll
     std::uint32_t registry_index_;
     TaskId id_;
     Waker join_waker_ = Waker::noop();
