@@ -58,6 +58,7 @@
 #include "common/drop_counter.hpp"
 #include "common/gate_future.hpp"
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 // ---- the failing operator new ------------------------------------------------------------------
 
@@ -254,22 +255,8 @@ std::unique_ptr<std::atomic<int>[]> zeroed(std::size_t n) {
     return r;
 }
 
-// Threads of this process now ("Threads:" of /proc/self/status).
-int process_threads() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
-    return -1;
-}
-bool threads_back_to(int baseline) {
-    const auto until = std::chrono::steady_clock::now() + 5s;
-    while (process_threads() != baseline) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+using zuki::test::process_threads;
+using zuki::test::threads_back_to;
 
 WorkStealingConfig small_pool() {
     WorkStealingConfig cfg;

@@ -44,6 +44,7 @@
 
 #include "common/drop_counter.hpp"
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Context;
@@ -62,29 +63,10 @@ constexpr std::size_t rounds = 100;
 constexpr std::size_t rounds = 1000;
 #endif
 
-std::size_t stress_scale() {
-    const char* s = std::getenv("ZUKI_STRESS_SCALE");
-    if (s == nullptr || *s == '\0') return 1;
-    const long v = std::strtol(s, nullptr, 10);
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using zuki::test::stress_scale;
 
-int process_threads() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
-    return -1;
-}
-// pthread_join may return a moment before the kernel drops the thread from the count.
-bool threads_back_to(int baseline) {
-    const auto until = std::chrono::steady_clock::now() + 5s;
-    while (process_threads() != baseline) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(200us);
-    }
-    return true;
-}
+using zuki::test::process_threads;
+using zuki::test::threads_back_to;
 
 // What one round's futures report to.
 struct Round {

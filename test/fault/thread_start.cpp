@@ -41,6 +41,7 @@
 #include "common/drop_counter.hpp"
 #include "common/gate_future.hpp"
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Context;
@@ -54,25 +55,9 @@ namespace {
 constexpr std::size_t pool_size = 4;
 constexpr std::size_t tasks = 1000;
 
-// Threads of this process now ("Threads:" of /proc/self/status).
-int process_threads() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
-    return -1;
-}
+using zuki::test::process_threads;
 
-// pthread_join can return a moment before the kernel drops the thread from the count (the
-// joiner is woken when the thread clears its tid, before it is reaped): wait a little.
-bool threads_back_to(int baseline, std::chrono::milliseconds limit = 5000ms) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (process_threads() != baseline) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+using zuki::test::threads_back_to;
 
 std::string subset_name(unsigned mask) {
     std::string s = "{";

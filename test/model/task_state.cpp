@@ -194,7 +194,9 @@ struct TaskSuite : rl::test_suite<Derived, Threads> {
         w.sched = new ModelScheduler(w);
         task = new ModelTask(w);
         w.sched->task = task;
-        task->register_task();
+        // Registered lazily, as the executors do: the first poll that returns pending inserts
+        // it (run()), and completion removes it, or drops the unused registry reference in the
+        // same RMW that sets COMPLETE when the first poll was already ready.
         handle = JoinHandle<int>(task);
         // Wakers the future handed out in an earlier poll (each holds a reference).
         waker_a = task->make_waker();

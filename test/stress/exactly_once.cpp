@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 // A million tasks per configuration (scaled; 100,000 under sanitizers), for each one below:
 // submitted from 4 outside threads (two spawning one by one, two in batches), and each outside
@@ -36,12 +37,7 @@ constexpr std::size_t tasks_per_config = 100'000;
 constexpr std::size_t tasks_per_config = 1'000'000;
 #endif
 
-std::size_t stress_scale() {
-    const char* s = std::getenv("ZUKI_STRESS_SCALE");
-    if (s == nullptr || *s == '\0') return 1;
-    const long v = std::strtol(s, nullptr, 10);
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using zuki::test::stress_scale;
 
 constexpr std::size_t no_child = static_cast<std::size_t>(-1);
 

@@ -44,6 +44,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Batch;
@@ -64,12 +65,7 @@ constexpr std::size_t base_items = 20'000;
 constexpr std::size_t base_items = 20'000;
 #endif
 
-std::size_t stress_scale() {
-    const char* s = std::getenv("ZUKI_STRESS_SCALE");
-    if (s == nullptr || *s == '\0') return 1;
-    const long v = std::strtol(s, nullptr, 10);
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using zuki::test::stress_scale;
 
 enum class Kind : std::uint8_t { leaf, pender, yielder, handler };
 enum class Path : std::uint8_t {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 // Sparse work is where lost wake-ups hide: post one task from outside, wait for it, pause a
 // random 0-200 us so the workers go back to sleep, repeat. If a submission ever fails to wake a
@@ -35,12 +36,7 @@ constexpr std::size_t iterations = 3'000;
 constexpr std::size_t iterations = 10'000;
 #endif
 
-std::size_t stress_scale() {
-    const char* s = std::getenv("ZUKI_STRESS_SCALE");
-    if (s == nullptr || *s == '\0') return 1;
-    const long v = std::strtol(s, nullptr, 10);
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using zuki::test::stress_scale;
 
 struct Signal {
     std::mutex m;

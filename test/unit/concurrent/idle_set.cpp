@@ -16,23 +16,15 @@
 #include <vector>
 
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 using zuki::concurrent::IdleSet;
 
 namespace {
 
-std::size_t stress_scale() {
-    const char* s = std::getenv("ZUKI_STRESS_SCALE");
-    if (s == nullptr || *s == '\0') return 1;
-    const long v = std::strtol(s, nullptr, 10);
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using zuki::test::stress_scale;
 
-#if defined(ZUKI_TSAN) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
+using zuki::test::sanitized;
 
 }  // namespace
 

@@ -31,6 +31,7 @@
 
 #include "common/drop_counter.hpp"
 #include "common/watchdog.hpp"
+#include "common/test_env.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Batch;
@@ -43,18 +44,9 @@ using zuki::WorkStealingExecutor;
 
 namespace {
 
-#if defined(ZUKI_TSAN) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
+using zuki::test::sanitized;
 
-std::size_t stress_scale() {
-    const char* s = std::getenv("ZUKI_STRESS_SCALE");
-    if (s == nullptr || *s == '\0') return 1;
-    const long v = std::strtol(s, nullptr, 10);
-    return v > 0 ? static_cast<std::size_t>(v) : 1;
-}
+using zuki::test::stress_scale;
 
 WorkStealingConfig threads(std::size_t n) {
     WorkStealingConfig c;

@@ -1,0 +1,54 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// What the tests read from their environment: `ZUKI_STRESS_SCALE`, whether this is a
+/// sanitizer build, and the process's thread count (to check that workers are gone).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace zuki::test {
+
+/// True in ThreadSanitizer and AddressSanitizer builds (tests shrink their loops there).
+#if defined(ZUKI_TSAN) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+
+/// The `ZUKI_STRESS_SCALE` multiplier for stress loops (default 1; invalid values count as 1).
+inline std::size_t stress_scale() {
+    const char* s = std::getenv("ZUKI_STRESS_SCALE");
+    if (s == nullptr || *s == '\0') return 1;
+    const long v = std::strtol(s, nullptr, 10);
+    return v > 0 ? static_cast<std::size_t>(v) : 1;
+}
+
+/// Threads of this process now ("Threads:" of /proc/self/status); -1 if unreadable.
+inline int process_threads() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+    return -1;
+}
+
+/// Waits up to `limit` for the thread count to be `baseline` again. pthread_join can return a
+/// moment before the kernel drops the thread from the count (the joiner is woken when the
+/// thread clears its tid, before it is reaped).
+inline bool threads_back_to(int baseline,
+                            std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (process_threads() != baseline) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return true;
+}
+
+}  // namespace zuki::test
