@@ -256,14 +256,15 @@ public:
 
     void push_global(Chunk<TaskHeader> c, TaskPriority p, bool notify = true) noexcept {
         global_.push(c, p);
-        // seq_cst fence: our push must be ordered before reading closed_ (Dekker with close_and_drain(),
-        // which stores closed_ and then drains).
+        // seq_cst fence: our push must be ordered before reading closed_ (Dekker with
+        // close_and_drain(), which stores closed_ and then drains), and before reading the idle
+        // state in notify (step (b) of the idle protocol): one fence serves both.
         detail::fence(std::memory_order_seq_cst);
         if (closed_.load(std::memory_order_relaxed)) {
             drain_global();
             return;
         }
-        if (notify) idle_->notify_one();
+        if (notify) idle_->notify_one_fenced();
     }
 
     // ---- threads --------------------------------------------------------------------------

@@ -106,6 +106,11 @@ public:
         // seq_cst: step (b) of the protocol; pairs with the fence in prepare_park().
         detail::fence(ZUKI_MODEL_WEAKEN(idle_notify_fence, std::memory_order_seq_cst,
                                         std::memory_order_relaxed));
+        return notify_one_fenced();
+    }
+    /// `notify_one()` for a caller that has already issued a seq_cst fence after publishing its
+    /// work (step (b)) and before this call: the same protocol without a second fence.
+    bool notify_one_fenced() noexcept {
         const std::uint64_t s = state_.load(std::memory_order_relaxed);
         if (searching(s) != 0 || awake(s) >= n_) return false;
         return wake_any();
