@@ -495,10 +495,24 @@ private:
             }
             if (searching) {
                 searching = false;
-                if (idle_->end_search()) idle_->notify_one();  // last searcher: pass the baton
+                if (idle_->end_search()) pass_the_baton();
             }
             run_task(w, t);
         }
+    }
+
+    // The last searcher found work: wake one parked worker if work is left for it (Tokio wakes
+    // one unconditionally; doing it only when has_work() says so keeps a futex wake and a
+    // spurious search off the path of a lone task, e.g. a wake into an idle pool). Liveness
+    // never depends on this wake: this worker re-checks every queue before it parks. The fence
+    // makes it prompt: a submitter that saw us still searching did not wake anyone, and
+    // either its push is visible to has_work() here (our end_search RMW, fence, read vs its
+    // push, fence, read of the counters: one of the two sees the other), or it saw the search
+    // end and woke a worker itself.
+    void pass_the_baton() noexcept {
+        // seq_cst: see above; pairs with the fence in push_global() / IdleSet::notify_one().
+        detail::fence(std::memory_order_seq_cst);
+        if (has_work()) idle_->notify_one_fenced();
     }
 
     void run_task(Worker& w, TaskHeader* t) noexcept {
@@ -534,7 +548,11 @@ private:
                 ++w.lifo_streak;
                 return std::exchange(w.lifo, nullptr);
             }
-            push_local(w, std::exchange(w.lifo, nullptr));  // queue it like any other
+            // Queue it like any other, without a notify (as Tokio): if the deque was empty
+            // this worker pops it right below; otherwise the tasks already there were
+            // announced when they were pushed.
+            TaskHeader* t = std::exchange(w.lifo, nullptr);
+            if (!w.deque.push(t)) overflow(w, t);
         }
         w.lifo_streak = 0;
         if (TaskHeader* t = w.deque.pop()) return t;

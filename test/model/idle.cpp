@@ -9,7 +9,7 @@
 // token: Relacy reports that as a DEADLOCK. The workers follow WsScheduler::run_worker and
 // WsScheduler::park step by step (look for work; become a searcher if allowed; search; announce
 // parking with prepare_park; re-check the queue and the stop flag; cancel_park or park; wake as
-// a searcher; the last searcher to find work notifies once more); submitters publish work, then
+// a searcher; the last searcher to find work notifies once more if work is left); submitters publish work, then
 // call notify_one, from outside the pool and from inside (a task that spawns another, as
 // push_local does). The last task to finish stops the pool like WsScheduler::stop (store the
 // flag, notify_all), so a correct run ends with every thread finished.
@@ -99,7 +99,12 @@ struct IdleSuite : rl::test_suite<IdleSuite<Workers, Outside, Spawning>, Workers
             }
             if (searching) {
                 searching = false;
-                if (idle.end_search()) idle.notify_one();  // the last searcher passes the baton
+                // The last searcher passes the baton if work is left (WsScheduler::
+                // pass_the_baton): fence, re-check, notify without a second fence.
+                if (idle.end_search()) {
+                    zuki::detail::fence(std::memory_order_seq_cst);
+                    if (has_work()) idle.notify_one_fenced();
+                }
             }
             run_task();
         }
