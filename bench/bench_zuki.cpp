@@ -386,7 +386,7 @@ auto closure(F f) {
 
 template <class F>
 void zspawn(zuki::WorkStealingExecutor& pool, F f) {
-    pool.spawn(closure(std::move(f))).detach();
+    pool.spawn_detached(closure(std::move(f)));
 }
 
 double per_op(std::int64_t t0, std::int64_t t1, double ops) {
@@ -406,7 +406,7 @@ zuki::Async<void> spawn_many_root(zuki::WorkStealingExecutor& pool) {
 
 double spawn_many_local(ZukiImpl z) {
     S.done.reset(spawn_many);
-    z.pool.spawn(spawn_many_root(z.pool)).detach();
+    z.pool.spawn_detached(spawn_many_root(z.pool));
     const auto t1 = S.done.wait("spawn_many_local");
     return per_op(S.t0.load(), t1, spawn_many);
 }
@@ -509,7 +509,7 @@ double remote_busy(Impl impl, std::size_t workers, StartOne start_one) {
     return r;
 }
 double spawn_many_remote_busy(ZukiImpl z, std::size_t n) {
-    return remote_busy(z, n, [&] { z.pool.spawn(zuki_spinner()).detach(); });
+    return remote_busy(z, n, [&] { z.pool.spawn_detached(zuki_spinner()); });
 }
 template <class Ex>
 double spawn_many_remote_busy(AsioImpl<Ex> a, std::size_t n) {
@@ -530,7 +530,7 @@ zuki::Async<void> zuki_yielder() {
 double yield_many(ZukiImpl z) {
     S.done.reset(yield_tasks);
     const auto t0 = now_ns();
-    for (int i = 0; i < yield_tasks; ++i) z.pool.spawn(zuki_yielder()).detach();
+    for (int i = 0; i < yield_tasks; ++i) z.pool.spawn_detached(zuki_yielder());
     return per_op(t0, S.done.wait("yield_many"), double(yield_tasks) * yields_per_task);
 }
 template <class Ex>
@@ -616,19 +616,19 @@ zuki::Async<void> zuki_pong(std::shared_ptr<Oneshot> in, std::shared_ptr<Oneshot
 }
 zuki::Async<void> zuki_ping(zuki::WorkStealingExecutor& pool) {
     PingPair p;
-    pool.spawn(zuki_pong(p.to_pong, p.to_ping)).detach();
+    pool.spawn_detached(zuki_pong(p.to_pong, p.to_ping));
     p.to_pong->send();
     co_await recv(p.to_ping);
     arrive();
 }
 zuki::Async<void> zuki_ping_root(zuki::WorkStealingExecutor& pool) {
     S.t0.store(now_ns(), std::memory_order_relaxed);
-    for (int i = 0; i < ping_pairs; ++i) pool.spawn(zuki_ping(pool)).detach();
+    for (int i = 0; i < ping_pairs; ++i) pool.spawn_detached(zuki_ping(pool));
     co_return;
 }
 double ping_pong(ZukiImpl z) {
     S.done.reset(ping_pairs);
-    z.pool.spawn(zuki_ping_root(z.pool)).detach();
+    z.pool.spawn_detached(zuki_ping_root(z.pool));
     const auto t1 = S.done.wait("ping_pong");
     return per_op(S.t0.load(), t1, ping_pairs);
 }
@@ -731,7 +731,7 @@ double check_fib(double ms) {
 }
 double fib(ZukiImpl z) {
     S.done.reset(1);
-    z.pool.spawn(zuki_fib_root(z.pool)).detach();
+    z.pool.spawn_detached(zuki_fib_root(z.pool));
     const auto t1 = S.done.wait("fib");
     return check_fib(double(t1 - S.t0.load()) / 1e6);
 }
@@ -844,7 +844,7 @@ double zuki_batch(zuki::WorkStealingExecutor& pool) {
     S.done.reset(batch_size);
     const auto t0 = now_ns();
     zuki::Batch batch(pool);
-    for (int i = 0; i < batch_size; ++i) batch.push(closure([] { arrive(); })).detach();
+    for (int i = 0; i < batch_size; ++i) batch.push_detached(closure([] { arrive(); }));
     pool.spawn_batch(std::move(batch));
     return per_op(t0, S.done.wait("spawn_batch"), batch_size);
 }

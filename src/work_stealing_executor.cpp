@@ -182,17 +182,20 @@ public:
     // each worker, the next time it counts or reaches the top of its loop, folds its delta
     // into outstanding_ once, acknowledges, and counts globally from then on. Once every
     // worker acknowledged, outstanding_ is exact, and join() waits for it to be zero.
-    void work_started() noexcept {
+    void work_started(std::int64_t n = 1) noexcept {
         Worker* w = current_worker;
         if (w != nullptr && w->sched == this && !w->work_folded) {
             // relaxed: a late view only delays the fold; join() waits for the acknowledgement.
             if (!join_waiting_.load(std::memory_order_relaxed)) {
-                ++w->work_delta;
+                w->work_delta += n;
                 return;
             }
             fold_work(*w);
         }
-        outstanding_.fetch_add(1, std::memory_order_relaxed);
+        outstanding_.fetch_add(n, std::memory_order_relaxed);
+    }
+    void tasks_added(std::size_t n) noexcept override {
+        work_started(static_cast<std::int64_t>(n));
     }
     void work_finished() noexcept {
         Worker* w = current_worker;
@@ -718,7 +721,10 @@ void WorkStealingExecutor::spawn_batch(Batch&& batch) {
         throw std::invalid_argument(
             "zuki::WorkStealingExecutor::spawn_batch: the batch belongs to another executor");
     auto lanes = std::exchange(batch.lanes_, {});
-    batch.size_ = 0;
+    // The batch's tasks count as outstanding work from here (not while it was being built, so
+    // join() never waits for a batch nobody submits): one update for the whole batch, before
+    // any of them can run and finish.
+    if (const std::size_t n = std::exchange(batch.size_, 0); n != 0) sched_->tasks_added(n);
     for (std::size_t p = task_priority_levels; p-- > 0;) {
         if (lanes[p].count == 0) continue;
         sched_->push_global(concurrent::Chunk<detail::TaskHeader>{lanes[p].head, lanes[p].tail,
@@ -751,6 +757,14 @@ void WorkStealingExecutor::submit(detail::TaskHeader* t) noexcept {
 }
 
 void Batch::cancel_all() noexcept {
+    // Each cancelled task finishes (task_finished), so count them first (the executor may be
+    // gone: go through the tasks' scheduler, which they keep alive).
+    for (auto& l : lanes_) {
+        if (l.count != 0) {
+            l.head->scheduler()->tasks_added(size_);
+            break;
+        }
+    }
     for (auto& l : lanes_) {
         detail::TaskHeader* t = l.head;
         for (std::size_t i = 0; i < l.count; ++i) {

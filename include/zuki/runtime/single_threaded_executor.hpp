@@ -140,6 +140,13 @@ public:
     JoinHandle<output_t<F>> spawn(F future, TaskPriority priority = TaskPriority::Normal) {
         return spawn_task<F>(std::move(future), priority, nullptr);
     }
+    /// Start `future` as a fire-and-forget task: `spawn(...).detach()` without ever making the
+    /// handle. Its output is dropped; an exception it throws goes to the executor's exception
+    /// handler. Throws as `spawn`.
+    template <Future F>
+    void spawn_detached(F future, TaskPriority priority = TaskPriority::Normal) {
+        submit(make_task<F>(std::move(future), priority, /*join_interest=*/false));
+    }
     /// `spawn(future, TaskPriority::High)`.
     template <Future F>
     JoinHandle<output_t<F>> spawn_high(F future) {
@@ -220,14 +227,18 @@ private:
     };
 
     template <Future F>
-    JoinHandle<output_t<F>> spawn_task(F&& future, TaskPriority priority,
-                                       detail::TaskHeader** out) {
+    detail::TaskCell<F>* make_task(F&& future, TaskPriority priority, bool join_interest) {
         if (static_cast<std::size_t>(priority) >= task_priority_levels)
             throw std::invalid_argument("zuki::SingleThreadedExecutor::spawn: invalid priority");
         detail::Scheduler* s = spawn_target();  // throws ExecutorStopped once shutting down
-        // Refs: queue + registry + JoinHandle. If `new` throws, nothing exists yet. Registered
+        // Refs: queue + registry (+ JoinHandle). If `new` throws, nothing exists yet. Registered
         // lazily, at its first pending poll (detail/task/header.hpp).
-        auto* t = new detail::TaskCell<F>(std::move(future), s, priority, /*join_interest=*/true);
+        return new detail::TaskCell<F>(std::move(future), s, priority, join_interest);
+    }
+    template <Future F>
+    JoinHandle<output_t<F>> spawn_task(F&& future, TaskPriority priority,
+                                       detail::TaskHeader** out) {
+        auto* t = make_task<F>(std::move(future), priority, /*join_interest=*/true);
         if (out != nullptr) *out = t;
         JoinHandle<output_t<F>> handle(t);
         submit(t);  // noexcept: counts the task and queues it (the queue reference)

@@ -103,6 +103,13 @@ public:
         submit(t);
         return h;
     }
+    /// Run `future` as a fire-and-forget task: `spawn(...).detach()` without ever making the
+    /// handle. Its output is dropped; an exception it throws goes to
+    /// `WorkStealingConfig::on_unhandled_exception`. Throws as `spawn`.
+    template <Future F>
+    void spawn_detached(F future, TaskPriority priority = TaskPriority::Normal) {
+        submit(make_task(std::move(future), priority, /*join_interest=*/false));
+    }
     template <Future F>
     JoinHandle<output_t<F>> spawn_high(F future) {
         return spawn(std::move(future), TaskPriority::High);
@@ -153,12 +160,16 @@ public:
 private:
     friend class Batch;
 
+    // `counted`: count it as outstanding work now (a Batch counts its tasks at submission).
     template <Future F>
-    detail::TaskCell<F>* make_task(F&& future, TaskPriority priority) {
+    detail::TaskCell<F>* make_task(F&& future, TaskPriority priority, bool join_interest = true,
+                                   bool counted = true) {
+        if (static_cast<std::size_t>(priority) >= task_priority_levels)
+            throw std::invalid_argument("zuki::WorkStealingExecutor: invalid TaskPriority");
         check_accepting();
         // Registered lazily, at its first pending poll (detail/task/header.hpp).
-        auto* t = new detail::TaskCell<F>(std::move(future), scheduler(), priority, true);
-        work_started();
+        auto* t = new detail::TaskCell<F>(std::move(future), scheduler(), priority, join_interest);
+        if (counted) work_started();
         return t;
     }
     detail::Scheduler* scheduler() const noexcept;
@@ -174,7 +185,9 @@ private:
 /// Building a batch touches no shared queue: each `push` allocates its task and links it into
 /// the batch's private list. `WorkStealingExecutor::spawn_batch` then publishes the whole list
 /// with one push on the global queue (per priority present); idle workers spread it by
-/// stealing. A batch destroyed without being submitted cancels its tasks.
+/// stealing. A batch destroyed without being submitted cancels its tasks. Its tasks count as
+/// outstanding work (what `join()` waits for) from `spawn_batch` on, not while the batch is
+/// being built.
 ///
 /// @code
 /// zuki::Batch batch(pool);
@@ -206,17 +219,18 @@ public:
     /// `ExecutorStopped`.
     template <Future F>
     JoinHandle<output_t<F>> push(F future, TaskPriority priority = TaskPriority::Normal) {
-        auto* t = executor_->make_task(std::move(future), priority);
-        Lane& l = lanes_[static_cast<std::size_t>(priority)];
-        t->next = nullptr;
-        if (l.tail != nullptr)
-            l.tail->next = t;
-        else
-            l.head = t;
-        l.tail = t;
-        ++l.count;
-        ++size_;
+        auto* t = executor_->make_task(std::move(future), priority, /*join_interest=*/true,
+                                       /*counted=*/false);
+        link(t, priority);
         return JoinHandle<output_t<F>>(t);
+    }
+    /// Add a fire-and-forget task (as `WorkStealingExecutor::spawn_detached`): no JoinHandle is
+    /// made. Throws as `push`.
+    template <Future F>
+    void push_detached(F future, TaskPriority priority = TaskPriority::Normal) {
+        link(executor_->make_task(std::move(future), priority, /*join_interest=*/false,
+                                  /*counted=*/false),
+             priority);
     }
 
     std::size_t size() const noexcept { return size_; }
@@ -231,6 +245,17 @@ private:
         std::size_t count = 0;
     };
     void cancel_all() noexcept;
+    void link(detail::TaskHeader* t, TaskPriority priority) noexcept {
+        Lane& l = lanes_[static_cast<std::size_t>(priority)];
+        t->next = nullptr;
+        if (l.tail != nullptr)
+            l.tail->next = t;
+        else
+            l.head = t;
+        l.tail = t;
+        ++l.count;
+        ++size_;
+    }
 
     WorkStealingExecutor* executor_;
     std::array<Lane, task_priority_levels> lanes_{};

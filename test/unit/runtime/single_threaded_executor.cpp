@@ -194,6 +194,28 @@ BOOST_AUTO_TEST_CASE(an_invalid_priority_is_rejected_before_anything_is_queued) 
     BOOST_TEST(ex.is_empty());
 }
 
+BOOST_AUTO_TEST_CASE(spawn_detached_runs_by_priority_and_reports_its_exception) {
+    std::vector<int> log;
+    std::vector<std::string> reported;
+    SingleThreadedExecutor ex([&](std::exception_ptr e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            reported.push_back(x.what());
+        }
+    });
+    ex.spawn_detached(Record{&log, 0}, TaskPriority::Low);
+    ex.spawn_detached(Record{&log, 1});
+    ex.spawn_detached(poll_fn([](Context&) -> Poll<void> { throw std::runtime_error("lost?"); }));
+    BOOST_CHECK_THROW(ex.spawn_detached(zuki::ready(1), static_cast<TaskPriority>(9)),
+                      std::invalid_argument);
+    BOOST_TEST(ex.task_count() == 3u);
+    ex.run();
+    BOOST_TEST(log == (std::vector<int>{1, 0}), boost::test_tools::per_element());
+    BOOST_TEST(reported == (std::vector<std::string>{"lost?"}), boost::test_tools::per_element());
+    BOOST_TEST(ex.is_empty());
+}
+
 // ---- step -------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(step_polls_at_most_one_task_and_says_whether_ready_work_remains) {

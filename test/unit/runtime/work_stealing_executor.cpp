@@ -447,6 +447,68 @@ BOOST_AUTO_TEST_CASE(a_batch_of_another_executor_is_rejected) {
     BOOST_TEST(ran.load() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(join_does_not_wait_for_a_batch_that_was_never_submitted) {
+    zuki::test::Watchdog w(60s, "join vs unsubmitted batch");
+    WorkStealingExecutor ex(2);
+    std::atomic<int> ran{0};
+    Batch batch(ex);
+    JoinHandle<int> h = batch.push(call([&] { return ran.fetch_add(1) + 1; }));
+    batch.push_detached(call([&] { ran.fetch_add(1); }));
+    ex.spawn(call([&] { ran.fetch_add(1); })).detach();
+    ex.join();  // the batch's tasks are not work yet: this returns
+    BOOST_TEST(ran.load() == 1);
+    BOOST_TEST(batch.size() == 2u);
+    batch = Batch(ex);  // the old contents are cancelled, never run
+    BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
+    BOOST_TEST(ran.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(spawn_detached_and_push_detached_run_once_and_report_exceptions) {
+    zuki::test::Watchdog w(60s, "detached");
+    std::mutex m;
+    std::vector<std::string> reported;
+    WorkStealingConfig cfg = threads(2);
+    cfg.on_unhandled_exception = [&](std::exception_ptr e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            std::lock_guard lock(m);
+            reported.push_back(x.what());
+        }
+    };
+    WorkStealingExecutor ex(cfg);
+    constexpr int n = 1000;
+    auto runs = std::make_unique<std::atomic<int>[]>(2 * n);
+    for (int i = 0; i < 2 * n; ++i) runs[i].store(0);
+    Batch batch(ex);
+    for (int i = 0; i < n; ++i) {
+        ex.spawn_detached(call([&, i] { runs[i].fetch_add(1); }));
+        batch.push_detached(call([&, i] { runs[n + i].fetch_add(1); }),
+                            i % 2 ? TaskPriority::High : TaskPriority::Normal);
+    }
+    ex.spawn_detached(call([]() -> int { throw std::runtime_error("from spawn_detached"); }));
+    batch.push_detached(call([]() -> int { throw std::runtime_error("from push_detached"); }));
+    BOOST_TEST(batch.size() == static_cast<std::size_t>(n + 1));
+    ex.spawn_batch(std::move(batch));
+    ex.join();
+    for (int i = 0; i < 2 * n; ++i) BOOST_REQUIRE(runs[i].load() == 1);
+    std::sort(reported.begin(), reported.end());
+    BOOST_TEST(reported == (std::vector<std::string>{"from push_detached", "from spawn_detached"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_priority_is_rejected_with_nothing_queued) {
+    zuki::test::Watchdog w(60s, "invalid priority");
+    WorkStealingExecutor ex(1);
+    const auto bad = static_cast<TaskPriority>(4);
+    BOOST_CHECK_THROW((void)ex.spawn(zuki::ready(1), bad), std::invalid_argument);
+    BOOST_CHECK_THROW(ex.spawn_detached(zuki::ready(1), bad), std::invalid_argument);
+    Batch batch(ex);
+    BOOST_CHECK_THROW((void)batch.push(zuki::ready(1), bad), std::invalid_argument);
+    BOOST_TEST(batch.empty());
+    ex.join();  // nothing was counted as work
+}
+
 // ---- idle and wake-up ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(idle_workers_park_and_wake_for_an_outside_submission) {

@@ -104,6 +104,9 @@ public:
     virtual void report_exception(std::exception_ptr e) noexcept = 0;
     /// A task finished (any way): bookkeeping for `join()` and `task_count()`.
     virtual void task_finished() noexcept {}
+    /// `n` tasks exist that were not counted as work when they were made and will each call
+    /// `task_finished()` (a `Batch` counts its tasks when it is submitted or cancelled).
+    virtual void tasks_added(std::size_t n) noexcept { (void)n; }
 
     void acquire() noexcept {
         if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {
