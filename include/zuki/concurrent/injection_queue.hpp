@@ -61,8 +61,10 @@ public:
     /// visible to the thread that pops them.
     void push(Chunk<T> c, TaskPriority p) noexcept {
         Lane& lane = *lanes_[static_cast<std::size_t>(p)];
-        // relaxed: `len` is a hint for consumers (they still pop to find out); it may lag.
-        lane.len.fetch_add(c.count, std::memory_order_relaxed);
+        // relaxed: the length is a hint for consumers (they still pop to find out); it may lag.
+        // Sequenced before the caller's seq_cst fence, so the idle protocol's re-check after
+        // its own fence sees it (see concurrent/idle_set.hpp).
+        lane.pushed.fetch_add(c.count, std::memory_order_relaxed);
         // FIFO within a lane: while earlier chunks of this lane wait in the spill list, a new
         // chunk queues behind them there (else it would overtake them, and a steady stream
         // through the lock-free part could starve them). relaxed: coherence suffices; a push
@@ -82,14 +84,14 @@ public:
     Chunk<T> pop() noexcept {
         for (std::size_t i = lanes_.size(); i-- > 0;) {
             Lane& lane = *lanes_[i];
-            if (lane.len.load(std::memory_order_relaxed) <= 0 &&
+            if (lane.length() <= 0 &&
                 spilled_.load(std::memory_order_relaxed) == 0)
                 continue;
             Chunk<T> c;
             // acquire (spilled_): pairs with the release add in push().
             if (lane.queue.pop(c) ||
                 (spilled_.load(std::memory_order_acquire) != 0 && pop_spill(i, c))) {
-                lane.len.fetch_sub(c.count, std::memory_order_relaxed);
+                lane.popped.fetch_add(c.count, std::memory_order_relaxed);
                 return c;
             }
         }
@@ -99,7 +101,7 @@ public:
     /// Approximate number of queued tasks (exact when quiescent).
     std::int64_t size_hint() const noexcept {
         std::int64_t n = 0;
-        for (auto& l : lanes_) n += l->len.load(std::memory_order_relaxed);
+        for (auto& l : lanes_) n += l->length();
         return n;
     }
     bool empty_hint() const noexcept { return size_hint() <= 0; }
@@ -134,8 +136,19 @@ private:
     struct Lane {
         explicit Lane(std::size_t cap) : queue(cap) {}
         boost::lockfree::queue<Chunk<T>> queue;
-        alignas(detail::cache_line) detail::atomic<std::int64_t> len{0};
+        // The length is pushed - popped: two counters on their own cache lines, so producers
+        // and consumers each update a line the other side only reads (one shared counter
+        // would move between them on every push and every pop).
+        // `spilled` shares the producers' line: every push reads it, spills are rare.
+        alignas(detail::cache_line) detail::atomic<std::int64_t> pushed{0};
         detail::atomic<std::uint64_t> spilled{0};  // tasks of this lane in the spill list
+        alignas(detail::cache_line) detail::atomic<std::int64_t> popped{0};
+        // relaxed: a hint (see push()); it may be momentarily off, even negative, while pushes
+        // and pops are in flight; callers treat <= 0 as empty and pop to find out.
+        std::int64_t length() const noexcept {
+            const std::int64_t out = popped.load(std::memory_order_relaxed);
+            return pushed.load(std::memory_order_relaxed) - out;
+        }
     };
     std::array<std::unique_ptr<Lane>, task_priority_levels> lanes_;
     detail::atomic<std::uint64_t> spilled_{0};  // tasks in spill lists
