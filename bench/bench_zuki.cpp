@@ -599,26 +599,28 @@ private:
     std::atomic<int> state_{empty};
     zuki::Waker waker_ = zuki::Waker::noop();
 };
+// Both directions of a pair in one allocation, shared by ping and pong.
+struct PingPair {
+    Oneshot to_pong;
+    Oneshot to_ping;
+};
 struct Recv {
-    std::shared_ptr<Oneshot> ch;
+    std::shared_ptr<PingPair> pair;
+    Oneshot* ch;
     zuki::Poll<void> poll(zuki::Context& cx) { return ch->poll_recv(cx); }
 };
-// Await recv(ch), not Recv{ch}: GCC 12 destroys an aggregate-initialised temporary operand of
+// Await recv(...), not Recv{...}: GCC 12 destroys an aggregate-initialised temporary operand of
 // co_await twice (once at a wrong address); a prvalue returned by a function is fine.
-Recv recv(std::shared_ptr<Oneshot> ch) { return Recv{std::move(ch)}; }
-struct PingPair {
-    std::shared_ptr<Oneshot> to_pong = std::make_shared<Oneshot>();
-    std::shared_ptr<Oneshot> to_ping = std::make_shared<Oneshot>();
-};
-zuki::Async<void> zuki_pong(std::shared_ptr<Oneshot> in, std::shared_ptr<Oneshot> out) {
-    co_await recv(std::move(in));
-    out->send();
+Recv recv(std::shared_ptr<PingPair> pair, Oneshot* ch) { return Recv{std::move(pair), ch}; }
+zuki::Async<void> zuki_pong(std::shared_ptr<PingPair> p) {
+    co_await recv(p, &p->to_pong);
+    p->to_ping.send();
 }
 zuki::Async<void> zuki_ping(zuki::WorkStealingExecutor& pool) {
-    PingPair p;
-    pool.spawn_detached(zuki_pong(p.to_pong, p.to_ping));
-    p.to_pong->send();
-    co_await recv(p.to_ping);
+    auto p = std::make_shared<PingPair>();
+    pool.spawn_detached(zuki_pong(p));
+    p->to_pong.send();
+    co_await recv(p, &p->to_ping);
     arrive();
 }
 zuki::Async<void> zuki_ping_root(zuki::WorkStealingExecutor& pool) {
