@@ -254,8 +254,8 @@ int main(int argc, char** argv) {
             for (int r = 0; r < reps; ++r) best = std::min(best, c.with(w.run));
             const double rate = w.ops / best;
             if (reference == 0) reference = rate;
-            std::printf("%-20s %-26s %14.0f %10.2f %12.2f\n", "", c.name.c_str(), rate,
-                        1e6 / rate, rate / reference);
+            std::printf("%-20s %-26s %14.0f %10.2f %12.2f\n", "", c.name.c_str(), rate, 1e6 / rate,
+                        rate / reference);
             std::fflush(stdout);
         }
         references.push_back(reference);

@@ -238,8 +238,8 @@ private:
 // State of the run in progress. One instance for the whole program (runs are sequential), so a
 // late straggler of a finished run never touches freed memory.
 struct Shared {
-    Latch done;   // the measured work finished
-    Latch aux;    // spinners started / stopped
+    Latch done;  // the measured work finished
+    Latch aux;  // spinners started / stopped
     std::atomic<std::int64_t> t0{0};
     std::atomic<std::int64_t> t1{0};
     std::atomic<bool> stop{false};
@@ -269,11 +269,16 @@ constexpr Backend all_backends[] = {Backend::zuki, Backend::zuki_asio, Backend::
                                     Backend::io_context, Backend::tbb};
 const char* name_of(Backend b) {
     switch (b) {
-        case Backend::zuki: return "zuki";
-        case Backend::zuki_asio: return "zuki_asio";
-        case Backend::asio_tp: return "asio_tp";
-        case Backend::io_context: return "io_context";
-        case Backend::tbb: return "tbb";
+        case Backend::zuki:
+            return "zuki";
+        case Backend::zuki_asio:
+            return "zuki_asio";
+        case Backend::asio_tp:
+            return "asio_tp";
+        case Backend::io_context:
+            return "io_context";
+        case Backend::tbb:
+            return "tbb";
     }
     return "?";
 }
@@ -306,8 +311,7 @@ private:
 class TbbPool {
 public:
     explicit TbbPool(std::size_t n)
-        : gc_(tbb::global_control::max_allowed_parallelism, n + 1),
-          arena_(static_cast<int>(n), 0) {
+        : gc_(tbb::global_control::max_allowed_parallelism, n + 1), arena_(static_cast<int>(n), 0) {
         arena_.initialize();
     }
     tbb::task_arena& arena() noexcept { return arena_; }
@@ -327,22 +331,40 @@ struct Pools {
 
     void create(Backend b) {
         switch (b) {
-            case Backend::zuki: zuki = std::make_unique<zuki::WorkStealingExecutor>(n); break;
+            case Backend::zuki:
+                zuki = std::make_unique<zuki::WorkStealingExecutor>(n);
+                break;
             case Backend::zuki_asio:
                 zuki_asio = std::make_unique<zuki::WorkStealingExecutor>(n);
                 break;
-            case Backend::asio_tp: asio_tp = std::make_unique<boost::asio::thread_pool>(n); break;
-            case Backend::io_context: io_context = std::make_unique<IoContextPool>(n); break;
-            case Backend::tbb: tbb = std::make_unique<TbbPool>(n); break;
+            case Backend::asio_tp:
+                asio_tp = std::make_unique<boost::asio::thread_pool>(n);
+                break;
+            case Backend::io_context:
+                io_context = std::make_unique<IoContextPool>(n);
+                break;
+            case Backend::tbb:
+                tbb = std::make_unique<TbbPool>(n);
+                break;
         }
     }
     void destroy(Backend b) {
         switch (b) {
-            case Backend::zuki: zuki.reset(); break;
-            case Backend::zuki_asio: zuki_asio.reset(); break;
-            case Backend::asio_tp: asio_tp.reset(); break;
-            case Backend::io_context: io_context.reset(); break;
-            case Backend::tbb: tbb.reset(); break;
+            case Backend::zuki:
+                zuki.reset();
+                break;
+            case Backend::zuki_asio:
+                zuki_asio.reset();
+                break;
+            case Backend::asio_tp:
+                asio_tp.reset();
+                break;
+            case Backend::io_context:
+                io_context.reset();
+                break;
+            case Backend::tbb:
+                tbb.reset();
+                break;
         }
     }
 };
@@ -362,18 +384,22 @@ struct TbbImpl {
 template <class Fn>
 auto with_backend(Backend b, Pools& p, Fn&& fn) {
     switch (b) {
-        case Backend::zuki: return fn(ZukiImpl{*p.zuki});
+        case Backend::zuki:
+            return fn(ZukiImpl{*p.zuki});
 #if ZUKI_BENCH_HAVE_ZUKI_ASIO
         case Backend::zuki_asio:
             return fn(AsioImpl<decltype(p.zuki_asio->get_executor())>{p.zuki_asio->get_executor()});
 #else
-        case Backend::zuki_asio: break;
+        case Backend::zuki_asio:
+            break;
 #endif
         case Backend::asio_tp:
             return fn(AsioImpl<boost::asio::thread_pool::executor_type>{p.asio_tp->get_executor()});
         case Backend::io_context:
-            return fn(AsioImpl<boost::asio::io_context::executor_type>{p.io_context->get_executor()});
-        case Backend::tbb: return fn(TbbImpl{p.tbb->arena()});
+            return fn(
+                AsioImpl<boost::asio::io_context::executor_type>{p.io_context->get_executor()});
+        case Backend::tbb:
+            return fn(TbbImpl{p.tbb->arena()});
     }
     die("backend not available");
 }
@@ -1005,8 +1031,12 @@ std::string verdict_for(const Row& r) {
                 std::snprintf(b, sizeof b, "%.0f", z / r.target);
                 return std::string(b);
             }();
-        case TargetKind::vs_tbb: ratio = cost_ratio(r, z, r.cell(Backend::tbb).median); break;
-        default: ratio = ratio_for(r, Backend::zuki).ratio; break;
+        case TargetKind::vs_tbb:
+            ratio = cost_ratio(r, z, r.cell(Backend::tbb).median);
+            break;
+        default:
+            ratio = ratio_for(r, Backend::zuki).ratio;
+            break;
     }
     if (std::isnan(ratio)) return "n/a";
     if (ratio <= r.target) return "met";
@@ -1121,8 +1151,8 @@ void write_outputs(const std::string& header_comment) {
                 if (std::isnan(c.median)) continue;
                 RatioInfo ri;
                 if (b == Backend::zuki || b == Backend::zuki_asio) ri = ratio_for(r, b);
-                o << r.name << ',' << r.unit << ',' << name_of(b) << ',' << csv_num(c.median)
-                  << ',' << csv_num(c.min) << ',' << csv_num(c.max) << ',' << c.runs.size() << ','
+                o << r.name << ',' << r.unit << ',' << name_of(b) << ',' << csv_num(c.median) << ','
+                  << csv_num(c.min) << ',' << csv_num(c.max) << ',' << c.runs.size() << ','
                   << csv_num(ri.ratio) << ',' << ri.against << ','
                   << (b == Backend::zuki ? r.target_text : "") << ','
                   << (b == Backend::zuki ? verdict_for(r) : "") << '\n';
@@ -1175,9 +1205,9 @@ void write_outputs(const std::string& header_comment) {
             return;
         }
     const std::string cmd = "gnuplot -e \"csv='" + ratios.string() + "'; png='" + png.string() +
-                            "'; subtitle='" + sanitized + "'; have_asio=" +
-                            (ZUKI_BENCH_HAVE_ZUKI_ASIO ? "1" : "0") + "\" '" + script.string() +
-                            "' 2>&1";
+                            "'; subtitle='" + sanitized +
+                            "'; have_asio=" + (ZUKI_BENCH_HAVE_ZUKI_ASIO ? "1" : "0") + "\" '" +
+                            script.string() + "' 2>&1";
     std::FILE* p = popen(cmd.c_str(), "r");
     if (p == nullptr) {
         std::printf("could not run gnuplot: no PNG chart\n");
@@ -1309,18 +1339,30 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) die("missing value after " + a);
             return argv[++i];
         };
-        if (a == "--quick") opt.quick = true;
-        else if (a == "--threads") opt.threads = std::stoul(value());
-        else if (a == "--out") opt.out_dir = value();
-        else if (a == "--reps") opt.reps_override = std::stoi(value());
-        else if (a == "--only") opt.only = split(value());
-        else if (a == "--backends") opt.backends = split(value());
-        else if (a == "--no-chart") opt.chart = false;
-        else if (a == "--chart-script") opt.chart_script = value();
-        else if (a == "--timeout") opt.timeout_s = std::stoi(value());
-        else if (a == "--metrics") opt.metrics = true;
-        else if (a == "--list") list = true;
-        else if (a == "--wake-gap-us") opt.wake_gap_us = std::stoi(value());
+        if (a == "--quick")
+            opt.quick = true;
+        else if (a == "--threads")
+            opt.threads = std::stoul(value());
+        else if (a == "--out")
+            opt.out_dir = value();
+        else if (a == "--reps")
+            opt.reps_override = std::stoi(value());
+        else if (a == "--only")
+            opt.only = split(value());
+        else if (a == "--backends")
+            opt.backends = split(value());
+        else if (a == "--no-chart")
+            opt.chart = false;
+        else if (a == "--chart-script")
+            opt.chart_script = value();
+        else if (a == "--timeout")
+            opt.timeout_s = std::stoi(value());
+        else if (a == "--metrics")
+            opt.metrics = true;
+        else if (a == "--list")
+            list = true;
+        else if (a == "--wake-gap-us")
+            opt.wake_gap_us = std::stoi(value());
         else if (a == "--help" || a == "-h") {
             usage();
             return 0;
@@ -1329,8 +1371,8 @@ int main(int argc, char** argv) {
             die("unknown argument " + a);
         }
     }
-    const std::size_t n = opt.threads ? opt.threads
-                                      : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t n =
+        opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
     if (n == 0 || n > 1024) die("--threads must be in 1..1024");
 
     for (Backend b : all_backends) {
@@ -1371,9 +1413,7 @@ int main(int argc, char** argv) {
         ws.push_back(std::move(w));
     };
     auto single = [&](auto fn) {
-        return [&pools, fn](Backend b) {
-            return std::vector<double>{with_backend(b, pools, fn)};
-        };
+        return [&pools, fn](Backend b) { return std::vector<double>{with_backend(b, pools, fn)}; };
     };
 
     add("spawn_many_local",
@@ -1409,8 +1449,8 @@ int main(int argc, char** argv) {
             reps_heavy, all, single([p](auto impl) { return remote_post(impl, p); }));
     }
     add("spawn_batch_10k",
-        {make_row("spawn_batch_10k(batch)", "ns/task", Dir::lower, TargetKind::vs_single,
-                  1.0 / 3.0, "<= 0.33 vs single", zuki_only),
+        {make_row("spawn_batch_10k(batch)", "ns/task", Dir::lower, TargetKind::vs_single, 1.0 / 3.0,
+                  "<= 0.33 vs single", zuki_only),
          make_row("spawn_batch_10k(single)", "ns/task", Dir::lower, TargetKind::none, 0, "",
                   zuki_only)},
         reps_short, zuki_only, [&pools](Backend) {
@@ -1422,8 +1462,7 @@ int main(int argc, char** argv) {
     add("wake_latency",
         {make_row("wake_latency_p50", "us", Dir::lower, TargetKind::vs_best, 1.0, "<= 1.0", all),
          make_row("wake_latency_p99", "us", Dir::lower, TargetKind::vs_best, 1.5, "<= 1.5", all)},
-        reps_latency, all,
-        [&pools](Backend b) {
+        reps_latency, all, [&pools](Backend b) {
             return with_backend(b, pools, [](auto impl) { return wake_latency(impl); });
         });
     ws.back().warmup = 1;  // one warm-up pass of 2,000 samples is plenty

@@ -40,9 +40,9 @@ int main() {
 
     // Spawned in this order...
     const std::pair<const char*, TaskPriority> tasks[] = {
-        {"tidy the logs", TaskPriority::Low},      {"answer a request", TaskPriority::Normal},
-        {"heartbeat", TaskPriority::High},         {"shut the valve", TaskPriority::Critical},
-        {"answer another", TaskPriority::Normal},  {"compact the cache", TaskPriority::Low},
+        {"tidy the logs", TaskPriority::Low},     {"answer a request", TaskPriority::Normal},
+        {"heartbeat", TaskPriority::High},        {"shut the valve", TaskPriority::Critical},
+        {"answer another", TaskPriority::Normal}, {"compact the cache", TaskPriority::Low},
         {"renew the lease", TaskPriority::High},
     };
     std::printf("spawned:\n");
@@ -59,8 +59,8 @@ int main() {
     ex.run();
 
     const std::vector<std::string> expected = {
-        "shut the valve", "heartbeat",       "renew the lease",   "spawn_high", "answer a request",
-        "answer another", "tidy the logs",   "compact the cache", "spawn_low"};
+        "shut the valve", "heartbeat",     "renew the lease",   "spawn_high", "answer a request",
+        "answer another", "tidy the logs", "compact the cache", "spawn_low"};
     if (order != expected) {
         std::printf("unexpected order\n");
         return 1;

@@ -70,7 +70,8 @@ std::string header_value(std::string_view head, std::string_view name) {
 }
 
 std::string make_response(bool keep_alive) {
-    std::string r = "HTTP/1.1 200 OK\r\nServer: zuki\r\nContent-Type: text/plain\r\nContent-Length: ";
+    std::string r =
+        "HTTP/1.1 200 OK\r\nServer: zuki\r\nContent-Type: text/plain\r\nContent-Length: ";
     r += std::to_string(body.size());
     r += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
     r += body;
@@ -84,8 +85,9 @@ asio::awaitable<void> session(tcp::socket socket) {
     std::string buf;
     std::string out;  // responses of the requests already buffered (pipelining): one write
     for (;;) {
-        auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buf, max_header),
-                                                       "\r\n\r\n", asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await asio::async_read_until(socket, asio::dynamic_buffer(buf, max_header),
+                                            "\r\n\r\n", asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;  // eof, reset, or a header too large
         const std::string head = buf.substr(0, n);
         buf.erase(0, n);
@@ -95,9 +97,9 @@ asio::awaitable<void> session(tcp::socket socket) {
         if (const std::string cl = header_value(head, "content-length"); !cl.empty()) {
             const std::size_t len = std::strtoul(cl.c_str(), nullptr, 10);  // skip the body
             if (buf.size() < len) {
-                auto [rec, _] = co_await asio::async_read(
-                    socket, asio::dynamic_buffer(buf), asio::transfer_exactly(len - buf.size()),
-                    asio::as_tuple(asio::use_awaitable));
+                auto [rec, _] = co_await asio::async_read(socket, asio::dynamic_buffer(buf),
+                                                          asio::transfer_exactly(len - buf.size()),
+                                                          asio::as_tuple(asio::use_awaitable));
                 if (rec) co_return;
             }
             buf.erase(0, len);
@@ -136,8 +138,8 @@ asio::awaitable<std::string> read_response(tcp::socket& s, std::string& buf, boo
     server_closes = lower(header_value(head, "connection")) == "close";
     const std::size_t len = std::strtoul(header_value(head, "content-length").c_str(), nullptr, 10);
     if (buf.size() < len)
-        co_await asio::async_read(s, asio::dynamic_buffer(buf), asio::transfer_exactly(len - buf.size()),
-                                  asio::use_awaitable);
+        co_await asio::async_read(s, asio::dynamic_buffer(buf),
+                                  asio::transfer_exactly(len - buf.size()), asio::use_awaitable);
     std::string b = buf.substr(0, len);
     buf.erase(0, len);
     co_return b;
@@ -149,7 +151,8 @@ asio::awaitable<int> client(tcp::endpoint server, int requests, int pipelined) {
     tcp::socket s(co_await asio::this_coro::executor);
     co_await s.async_connect(server, asio::use_awaitable);
     s.set_option(tcp::no_delay(true));
-    const std::string get = "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: zuki-selfcheck\r\n\r\n";
+    const std::string get =
+        "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: zuki-selfcheck\r\n\r\n";
     const std::string post =
         "POST /submit HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello";
     std::string buf;
@@ -168,7 +171,8 @@ asio::awaitable<int> client(tcp::endpoint server, int requests, int pipelined) {
     co_await asio::async_write(s, asio::buffer(last), asio::use_awaitable);
     if (co_await read_response(s, buf, closes) == body && closes) ++ok;
     char c;
-    auto [ec, n] = co_await s.async_read_some(asio::buffer(&c, 1), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await s.async_read_some(asio::buffer(&c, 1), asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::eof && n == 0) ++ok;  // the server closed the connection
     co_return ok;
 }
@@ -193,13 +197,15 @@ int self_check() {
     auto ex = pool.get_executor();
     tcp::acceptor acceptor(ex, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     const tcp::endpoint server = acceptor.local_endpoint();
-    std::printf("HTTP server on http://%s:%u/\n", server.address().to_string().c_str(), server.port());
+    std::printf("HTTP server on http://%s:%u/\n", server.address().to_string().c_str(),
+                server.port());
     auto strand = asio::make_strand(ex);  // the listener and the close that stops it
     auto listening = asio::co_spawn(strand, listen(acceptor), asio::use_future);
 
     std::vector<std::future<int>> results;
     for (int c = 0; c < connections; ++c)
-        results.push_back(asio::co_spawn(ex, client(server, requests, pipelined), asio::use_future));
+        results.push_back(
+            asio::co_spawn(ex, client(server, requests, pipelined), asio::use_future));
     int ok = 0;
     bool failed = false;
     for (auto& r : results) {

@@ -39,7 +39,8 @@ using Pool = zuki::WorkStealingExecutor;
 asio::awaitable<void> shout_session(tcp::socket s) {
     std::array<char, 1024> buf;
     for (;;) {
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
         for (std::size_t i = 0; i < n; ++i)
             if (buf[i] >= 'a' && buf[i] <= 'z') buf[i] = static_cast<char>(buf[i] - 'a' + 'A');
@@ -92,7 +93,8 @@ asio::awaitable<std::string> conductor(Pool& pool, tcp::endpoint server, tcp::en
         co_await zuki::as_awaitable(pool.spawn(ask_nobody(ex, closed)));
         sentence += "(no error?) ";
     } catch (const boost::system::system_error& e) {
-        std::printf("  asio coroutine caught the zuki task's error: %s\n", e.code().message().c_str());
+        std::printf("  asio coroutine caught the zuki task's error: %s\n",
+                    e.code().message().c_str());
         sentence += "TOGETHER";
     }
     co_return sentence;

@@ -13,7 +13,7 @@ template <class Executor>
 zuki::Async<long> tree_sum(Executor& ex, int depth) {
     if (depth == 0) co_return 1;
     zuki::JoinHandle<long> left = ex.spawn(tree_sum(ex, depth - 1));  // runs concurrently
-    const long right = co_await tree_sum(ex, depth - 1);                // runs inline
+    const long right = co_await tree_sum(ex, depth - 1);  // runs inline
     co_return 1 + right + co_await left;
 }
 

@@ -1,8 +1,8 @@
 // A TCP echo server on a WorkStealingExecutor: one Asio coroutine per connection, co_spawned on
 // the pool, exactly as it would be on boost::asio::thread_pool.
 //
-//   example_tcp_echo_server                 # self-check: ephemeral port, in-process clients, exit 0
-//   example_tcp_echo_server --serve 5555    # a real server on 0.0.0.0:5555 until killed
+//   example_tcp_echo_server                 # self-check: ephemeral port, in-process clients, exit
+//   0 example_tcp_echo_server --serve 5555    # a real server on 0.0.0.0:5555 until killed
 //                                           # (try: nc 127.0.0.1 5555)
 //
 // The self-check starts the server on 127.0.0.1, port 0 (the kernel picks a free one), runs
@@ -39,8 +39,8 @@ using tcp = asio::ip::tcp;
 asio::awaitable<void> session(tcp::socket socket) {
     std::array<char, 4096> buf;
     for (;;) {
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf),
-                                                       asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await socket.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;  // eof or reset
         auto [wec, _] = co_await asio::async_write(socket, asio::buffer(buf.data(), n),
                                                    asio::as_tuple(asio::use_awaitable));
@@ -67,7 +67,8 @@ asio::awaitable<long> client(tcp::endpoint server, int id, int rounds) {
     long verified = 0;
     for (int r = 0; r < rounds; ++r) {
         std::string msg = "client " + std::to_string(id) + " round " + std::to_string(r) + " ";
-        msg.append(static_cast<std::size_t>((id * 131 + r * 17) % 2000), static_cast<char>('a' + r % 26));
+        msg.append(static_cast<std::size_t>((id * 131 + r * 17) % 2000),
+                   static_cast<char>('a' + r % 26));
         co_await asio::async_write(s, asio::buffer(msg), asio::use_awaitable);
         std::string back(msg.size(), '\0');
         co_await asio::async_read(s, asio::buffer(back), asio::use_awaitable);

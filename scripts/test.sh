@@ -12,7 +12,8 @@
 #              compiled when oneTBB is present); ctest
 #   tsan       g++, ZUKI_SANITIZE=thread (defines ZUKI_TSAN=1); ctest
 #   asan       g++, ZUKI_SANITIZE=address (ASan + UBSan); ctest
-#   clang      clang++-14, -Werror, builds everything; compile only
+#   clang      clang-format-14 check of the whole tree, then clang++-14,
+#              -Werror, builds everything; compile only
 #   consumers  install (static and shared) to a temporary prefix, then build
 #              and run test/consumer/find_package against it, and build and
 #              run test/consumer/add_subdirectory
@@ -130,6 +131,10 @@ stage_asan() {
 }
 
 stage_clang() {
+    # The tree is formatted with .clang-format (clang-format-14 -i on every .hpp/.cpp).
+    echo "--- clang-format-14 --dry-run --Werror"
+    git ls-files '*.hpp' '*.cpp' | xargs clang-format-14 --dry-run --Werror
+    echo "clang-format: clean"
     # Compile only, unoptimised (fast): clang's warnings come from its front end.
     cmake -S . -B build/clang -G Ninja \
         -DCMAKE_CXX_COMPILER=clang++-14 \
@@ -219,7 +224,7 @@ describe() {
     release) echo "g++ -O2 with assertions, -Werror: build + ctest" ;;
     tsan) echo "g++ ThreadSanitizer (ZUKI_TSAN=1): build + ctest" ;;
     asan) echo "g++ AddressSanitizer + UBSan: build + ctest" ;;
-    clang) echo "clang++-14 -Werror: build everything (no run)" ;;
+    clang) echo "clang-format check; clang++-14 -Werror: build everything (no run)" ;;
     consumers) echo "install + find_package consumer, add_subdirectory consumer" ;;
     b2) echo "b2 (Jamroot/Jamfile): build + run test/unit" ;;
     model) echo "Relacy model checks (test/model)" ;;

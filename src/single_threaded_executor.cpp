@@ -360,8 +360,8 @@ private:
     }
 
     // ---- parking ------------------------------------------------------------------------------
-    static constexpr std::uint32_t park_empty = 0;     // no token, driver not asleep
-    static constexpr std::uint32_t park_parked = 1;    // driver asleep (or about to be)
+    static constexpr std::uint32_t park_empty = 0;  // no token, driver not asleep
+    static constexpr std::uint32_t park_parked = 1;  // driver asleep (or about to be)
     static constexpr std::uint32_t park_notified = 2;  // a token waits for the driver
 
     void park() noexcept {

@@ -37,9 +37,7 @@ struct GlobalStopper {
 
 TimerService::TimerService() = default;
 
-TimerService::~TimerService() {
-    stop();
-}
+TimerService::~TimerService() { stop(); }
 
 TimerService& TimerService::global() {
     // Leaked on purpose: a Delay may be destroyed (or polled) during or after static destruction.
@@ -54,7 +52,8 @@ TimerService& TimerService::global() {
 
 // ---- the heap: a binary min-heap on (deadline, sequence) that keeps entries' indices current.
 
-bool TimerService::earlier(const detail::TimerEntry* a, const detail::TimerEntry* b) const noexcept {
+bool TimerService::earlier(const detail::TimerEntry* a,
+                           const detail::TimerEntry* b) const noexcept {
     if (a->deadline_ != b->deadline_) return a->deadline_ < b->deadline_;
     return a->sequence_ < b->sequence_;
 }
@@ -186,7 +185,7 @@ void TimerService::run() noexcept {
         }
         lock.unlock();
         for (Waker& w : fire_batch_) w.wake();  // in order; never under the lock (re-entrancy)
-        fire_batch_.clear();                    // only moved-from (no-op) wakers remain
+        fire_batch_.clear();  // only moved-from (no-op) wakers remain
         lock.lock();
     }
 }

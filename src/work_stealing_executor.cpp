@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -313,15 +313,18 @@ public:
                 workers_.push_back(&w);  // within the reserved capacity: no throw
             } else {
                 ++failed_starts_;
-                std::fprintf(stderr, "zuki: worker thread %zu failed to start (%s); running with "
-                             "the others\n", i, why);
+                std::fprintf(stderr,
+                             "zuki: worker thread %zu failed to start (%s); running with "
+                             "the others\n",
+                             i, why);
             }
         }
         if (workers_.empty()) {
             open_gate(/*abort=*/true);
             join_threads();
-            throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
-                                    "zuki::WorkStealingExecutor: no worker thread could be started");
+            throw std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again),
+                "zuki::WorkStealingExecutor: no worker thread could be started");
         }
         for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->index = i;
         try {
@@ -353,9 +356,8 @@ public:
         idle_->notify_all();  // parked workers wake up to fold their counts (then park again)
         {
             std::unique_lock lock(join_mutex_);
-            join_cv_.wait(lock, [&] {
-                return join_done() || stopping_.load(std::memory_order_acquire);
-            });
+            join_cv_.wait(lock,
+                          [&] { return join_done() || stopping_.load(std::memory_order_acquire); });
         }
         stop();
         join_threads();
@@ -727,9 +729,9 @@ void WorkStealingExecutor::spawn_batch(Batch&& batch) {
     if (const std::size_t n = std::exchange(batch.size_, 0); n != 0) sched_->tasks_added(n);
     for (std::size_t p = task_priority_levels; p-- > 0;) {
         if (lanes[p].count == 0) continue;
-        sched_->push_global(concurrent::Chunk<detail::TaskHeader>{lanes[p].head, lanes[p].tail,
-                                                                 lanes[p].count},
-                            static_cast<TaskPriority>(p));
+        sched_->push_global(
+            concurrent::Chunk<detail::TaskHeader>{lanes[p].head, lanes[p].tail, lanes[p].count},
+            static_cast<TaskPriority>(p));
     }
 }
 

@@ -116,7 +116,9 @@ private:
         // holder delete after every other holder's uses (pairs with the other decrements).
         if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
     }
-    static State* unwrap(const void* d) noexcept { return static_cast<State*>(const_cast<void*>(d)); }
+    static State* unwrap(const void* d) noexcept {
+        return static_cast<State*>(const_cast<void*>(d));
+    }
 
     static const void* vt_clone(const void* d) noexcept { return clone(unwrap(d)); }
     static void vt_wake(const void* d) noexcept {
@@ -169,8 +171,7 @@ private:
 /// Thread safety: any number of threads may each run their own `block_on`; the waker handed to
 /// the future may be woken, cloned and dropped from any thread, also after `block_on` returned.
 template <class F>
-    requires Future<std::remove_cvref_t<F>>
-output_t<std::remove_cvref_t<F>> block_on(F&& future) {
+requires Future<std::remove_cvref_t<F>> output_t<std::remove_cvref_t<F>> block_on(F&& future) {
     using Fut = std::remove_cvref_t<F>;
     if constexpr (!std::is_lvalue_reference_v<F>) {
         Fut local(std::move(future));

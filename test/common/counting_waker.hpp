@@ -28,9 +28,7 @@ public:
         return Waker(this, &vtable);
     }
 
-    int live() const {
-        return made.load() + clones.load() - drops.load() - wakes.load();
-    }
+    int live() const { return made.load() + clones.load() - drops.load() - wakes.load(); }
     /// Wakes of both kinds.
     int total_wakes() const { return wakes.load() + wakes_by_ref.load(); }
 

@@ -29,8 +29,7 @@ namespace zuki::test {
 class DropRegistry {
 public:
     explicit DropRegistry(std::size_t ids)
-        : size_(ids),
-          created_(std::make_unique<std::atomic<std::int64_t>[]>(ids)),
+        : size_(ids), created_(std::make_unique<std::atomic<std::int64_t>[]>(ids)),
           dropped_(std::make_unique<std::atomic<std::int64_t>[]>(ids)) {
         for (std::size_t i = 0; i < ids; ++i) {
             created_[i].store(0, std::memory_order_relaxed);

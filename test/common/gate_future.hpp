@@ -20,11 +20,11 @@ namespace zuki::test {
 /// What the test sees and controls of a `Gate` (single-threaded use).
 struct GateState {
     bool opened = false;
-    int value = 0;             // what an opened Gate<int> yields
+    int value = 0;  // what an opened Gate<int> yields
     std::exception_ptr error;  // when set, every poll throws it
     int polls = 0;
     int drops = 0;  // Gate objects holding this state that were destroyed
-    int live = 0;   // Gate objects holding this state now
+    int live = 0;  // Gate objects holding this state now
     std::optional<Waker> waker;  // the waker of the latest pending poll
 
     /// Open the gate and wake (by value) the waker of the latest pending poll, if any.

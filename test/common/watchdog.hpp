@@ -50,7 +50,8 @@ private:
         std::unique_lock<std::mutex> lock(mutex_);
         if (cv_.wait_until(lock, until, [this] { return done_; })) return;
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(limit).count();
-        std::fprintf(stderr, "zuki::test::Watchdog: \"%s\" did not finish within %lld ms; aborting\n",
+        std::fprintf(stderr,
+                     "zuki::test::Watchdog: \"%s\" did not finish within %lld ms; aborting\n",
                      what_.c_str(), static_cast<long long>(ms));
         std::fflush(stderr);
         std::abort();

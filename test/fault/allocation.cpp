@@ -57,8 +57,8 @@
 
 #include "common/drop_counter.hpp"
 #include "common/gate_future.hpp"
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 // ---- the failing operator new ------------------------------------------------------------------
 
@@ -112,7 +112,9 @@ public:
 
 void* operator new(std::size_t n) { return fault::allocate(n, 0); }
 void* operator new[](std::size_t n) { return fault::allocate(n, 0); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return fault::allocate_nothrow(n, 0); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    return fault::allocate_nothrow(n, 0);
+}
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
     return fault::allocate_nothrow(n, 0);
 }
@@ -141,7 +143,8 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
-// ---- helpers -------------------------------------------------------------------------------------
+// ---- helpers
+// -------------------------------------------------------------------------------------
 
 using namespace std::chrono_literals;
 using zuki::Batch;
@@ -179,11 +182,11 @@ struct BigJob {
 // What one run of a scenario did with each of its k operations.
 struct Outcome {
     explicit Outcome(std::size_t k) : accepted(k, -1), drops_at_throw(k, -1) {}
-    std::vector<int> accepted;                 // 1 accepted, 0 refused (bad_alloc), -1 not tried
+    std::vector<int> accepted;  // 1 accepted, 0 refused (bad_alloc), -1 not tried
     std::vector<std::int64_t> drops_at_throw;  // drops of a refused id when the call threw
-    bool fired = false;                        // the armed failure was thrown
-    bool spurious = false;                     // bad_alloc that the countdown did not throw
-    std::string unexpected;                    // any other exception
+    bool fired = false;  // the armed failure was thrown
+    bool spurious = false;  // bad_alloc that the countdown did not throw
+    std::string unexpected;  // any other exception
 };
 
 // Records the exception of a refused operation `i` (call from a catch block).
@@ -212,14 +215,14 @@ void check(const Outcome& o, const DropRegistry& reg, const std::atomic<int>* ru
     for (std::size_t i = 0; i < o.accepted.size(); ++i) {
         if (o.accepted[i] < 0) continue;
         const int r = runs[i].load(std::memory_order_relaxed);
-        const bool ok = o.accepted[i] == 1
-                            ? (r == 1 && reg.created(i) == 1 && reg.drops(i) == 1)
-                            : (r == 0 && reg.created(i) == 1 && reg.drops(i) == 1 &&
-                               o.drops_at_throw[i] == 1);
+        const bool ok = o.accepted[i] == 1 ? (r == 1 && reg.created(i) == 1 && reg.drops(i) == 1)
+                                           : (r == 0 && reg.created(i) == 1 && reg.drops(i) == 1 &&
+                                              o.drops_at_throw[i] == 1);
         if (!ok && bad++ < 5)
-            BOOST_ERROR("id " << i << (o.accepted[i] == 1 ? " accepted" : " refused") << ": ran " << r
-                              << " times, created " << reg.created(i) << ", dropped " << reg.drops(i)
-                              << " (" << o.drops_at_throw[i] << " when the call threw)");
+            BOOST_ERROR("id " << i << (o.accepted[i] == 1 ? " accepted" : " refused") << ": ran "
+                              << r << " times, created " << reg.created(i) << ", dropped "
+                              << reg.drops(i) << " (" << o.drops_at_throw[i]
+                              << " when the call threw)");
     }
     BOOST_TEST(bad == 0u);
 }
@@ -261,7 +264,7 @@ using zuki::test::threads_back_to;
 WorkStealingConfig small_pool() {
     WorkStealingConfig cfg;
     cfg.threads = 2;
-    cfg.local_queue_capacity = 2;   // overflow on the third local spawn
+    cfg.local_queue_capacity = 2;  // overflow on the third local spawn
     cfg.global_queue_capacity = 1;  // spill on the second global chunk
     return cfg;
 }
@@ -271,7 +274,8 @@ constexpr TaskPriority priorities[] = {TaskPriority::Normal, TaskPriority::High,
 
 }  // namespace
 
-// ---- scenarios -----------------------------------------------------------------------------------
+// ---- scenarios
+// -----------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(spawn_from_outside) {
     zuki::test::Watchdog w(120s, "spawn_from_outside");
@@ -490,7 +494,8 @@ BOOST_AUTO_TEST_CASE(batch_push_and_spawn_batch) {
                     BOOST_TEST(runs[i].load() == 0);
                     BOOST_TEST(reg.drops(i) == 1);
                     BOOST_TEST(reg.live(i) == 0);
-                    if (o.accepted[i] == 1) BOOST_CHECK_THROW((void)hs[i].get(), zuki::TaskCancelled);
+                    if (o.accepted[i] == 1)
+                        BOOST_CHECK_THROW((void)hs[i].get(), zuki::TaskCancelled);
                 }
                 BOOST_TEST(ex.metrics().total().tasks_run == 0u);
             }
@@ -520,9 +525,15 @@ BOOST_AUTO_TEST_CASE(single_threaded_executor_construct_spawn_run_destroy) {
                     try {
                         auto job = Job{DropCounter(reg, i), runs.get()};
                         switch (i % 3) {
-                            case 0: ex.spawn(std::move(job)).detach(); break;
-                            case 1: ex.spawn_high(std::move(job)).detach(); break;
-                            default: ex.spawn_low(std::move(job)).detach(); break;
+                            case 0:
+                                ex.spawn(std::move(job)).detach();
+                                break;
+                            case 1:
+                                ex.spawn_high(std::move(job)).detach();
+                                break;
+                            default:
+                                ex.spawn_low(std::move(job)).detach();
+                                break;
                         }
                         o.accepted[i] = 1;
                     } catch (...) {
@@ -610,7 +621,8 @@ BOOST_AUTO_TEST_CASE(shutdown_with_pending_and_queued_tasks) {
         auto runs = zeroed(k);
         std::vector<JoinHandle<std::size_t>> hs;
         auto ex = std::make_unique<WorkStealingExecutor>(small_pool());
-        for (std::size_t i = 0; i < pending; ++i) hs.push_back(ex->spawn(SelfWaking{DropCounter(reg, i), {}}));
+        for (std::size_t i = 0; i < pending; ++i)
+            hs.push_back(ex->spawn(SelfWaking{DropCounter(reg, i), {}}));
         auto started = std::make_shared<std::atomic<int>>(0);
         auto open = std::make_shared<std::atomic<bool>>(false);
         auto g1 = ex->spawn(SpinGate{started, open});
@@ -678,7 +690,8 @@ BOOST_AUTO_TEST_CASE(construct_a_pool) {
         BOOST_REQUIRE_MESSAGE(threads_back_to(baseline),
                               (constructed ? "after a constructed pool, "
                                            : "after a constructor that threw bad_alloc, ")
-                                  << process_threads() - baseline << " worker thread(s) left running");
+                                  << process_threads() - baseline
+                                  << " worker thread(s) left running");
         return fired;
     });
     BOOST_TEST(swept > 0);

@@ -90,9 +90,12 @@ struct NotStd {
 // Throws one of three kinds of exception carrying `id`.
 [[noreturn]] void throw_for(std::size_t id) {
     switch (id % 3) {
-        case 0: throw Boom(id);
-        case 1: throw NotStd{id};
-        default: throw id;  // a plain std::size_t
+        case 0:
+            throw Boom(id);
+        case 1:
+            throw NotStd{id};
+        default:
+            throw id;  // a plain std::size_t
     }
 }
 // The id carried by a caught exception (or SIZE_MAX if of another kind).
@@ -128,7 +131,7 @@ struct Reports {
     std::unique_ptr<std::atomic<int>[]> per_id;
     std::size_t size;
     std::atomic<int> total{0};
-    std::atomic<int> foreign{0};   // ids out of range or of an unknown kind
+    std::atomic<int> foreign{0};  // ids out of range or of an unknown kind
     std::atomic<int> off_pool{0};  // calls not on a worker of the pool
     std::atomic<WorkStealingExecutor*> pool{nullptr};
 
@@ -139,7 +142,8 @@ struct Reports {
         else
             foreign.fetch_add(1, std::memory_order_relaxed);
         WorkStealingExecutor* p = pool.load(std::memory_order_acquire);
-        if (p == nullptr || !p->running_in_this_thread()) off_pool.fetch_add(1, std::memory_order_relaxed);
+        if (p == nullptr || !p->running_in_this_thread())
+            off_pool.fetch_add(1, std::memory_order_relaxed);
         // release: pairs with the test's acquire wait on `total`.
         total.fetch_add(1, std::memory_order_release);
     }
@@ -154,7 +158,8 @@ struct Reports {
         for (std::size_t i = 0; i < size; ++i) {
             const int want = reported(i) ? 1 : 0;
             const int got = per_id[i].load(std::memory_order_relaxed);
-            if (got != want && wrong++ < 5) BOOST_ERROR("id " << i << " reported " << got << " times, want " << want);
+            if (got != want && wrong++ < 5)
+                BOOST_ERROR("id " << i << " reported " << got << " times, want " << want);
         }
         BOOST_TEST(wrong == 0u);
         BOOST_TEST(foreign.load() == 0);
@@ -262,7 +267,9 @@ private:
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
-    for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    for (std::size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + 1))
+        ++n;
     return n;
 }
 
@@ -298,7 +305,8 @@ BOOST_AUTO_TEST_CASE(a_tasks_exception_reaches_its_join_handle_with_its_type_and
     // odd ids return their id. Half spawned from outside, half from inside.
     std::vector<JoinHandle<std::size_t>> hs;
     hs.reserve(n);
-    for (std::size_t i = 0; i < n / 2; ++i) hs.push_back(ex.spawn(Thrower{s, i, i % 2 == 0, i % 4 == 0}));
+    for (std::size_t i = 0; i < n / 2; ++i)
+        hs.push_back(ex.spawn(Thrower{s, i, i % 2 == 0, i % 4 == 0}));
     std::vector<JoinHandle<std::size_t>> inside;
     inside.reserve(n / 2);
     ex.spawn(InsideSpawner{&ex, s, n / 2, n, &inside}).get();
@@ -387,9 +395,12 @@ BOOST_AUTO_TEST_CASE(detached_exceptions_reach_the_handler_once_each_on_a_worker
     }
     // Tasks that keep their handle never reach the handler.
     std::vector<JoinHandle<std::size_t>> kept;
-    for (std::size_t i = n + 50; i < n + 100; ++i) kept.push_back(ex.spawn(Thrower{s, i, true, false}));
+    for (std::size_t i = n + 50; i < n + 100; ++i)
+        kept.push_back(ex.spawn(Thrower{s, i, true, false}));
     s->release_all();
-    if (!wait_until([&] { return reports->total.load(std::memory_order_acquire) >= static_cast<int>(n + 50); })) {
+    if (!wait_until([&] {
+            return reports->total.load(std::memory_order_acquire) >= static_cast<int>(n + 50);
+        })) {
         std::ostringstream missing;
         std::size_t shown = 0;
         for (std::size_t i = 0; i < n + 50 && shown < 20; ++i)
@@ -430,9 +441,11 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_handle_dropped_unread_is_reported) {
         auto threw = ex.spawn(Thrower{s, 1, true, true});
         auto returned = ex.spawn(Thrower{s, 2, false, true});
         auto taken = ex.spawn(Thrower{s, 3, true, true});
-        BOOST_REQUIRE(wait_until([&] { return threw.is_finished() && returned.is_finished() && taken.is_finished(); }));
-        BOOST_CHECK_THROW((void)taken.get(), Boom);  // 3 % 3 == 0: Boom; observed, not to be reported
-        threw.detach();                              // the exception was never taken
+        BOOST_REQUIRE(wait_until(
+            [&] { return threw.is_finished() && returned.is_finished() && taken.is_finished(); }));
+        BOOST_CHECK_THROW((void)taken.get(),
+                          Boom);  // 3 % 3 == 0: Boom; observed, not to be reported
+        threw.detach();  // the exception was never taken
         returned.detach();
         taken.detach();
         ex.join();
@@ -440,7 +453,8 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_handle_dropped_unread_is_reported) {
     }
     BOOST_TEST(reports->per_id[1].load() == 1, "the unread exception of a dropped handle was lost");
     BOOST_TEST(reports->per_id[2].load() == 0);
-    BOOST_TEST(reports->per_id[3].load() == 0, "an exception taken through get() was reported again");
+    BOOST_TEST(reports->per_id[3].load() == 0,
+               "an exception taken through get() was reported again");
     BOOST_TEST(reports->total.load() == reports->per_id[1].load());
 
     // The same on the SingleThreadedExecutor (same task and handle code).
@@ -455,7 +469,8 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_handle_dropped_unread_is_reported) {
         BOOST_TEST(threw.is_finished());
         threw.detach();
     }
-    BOOST_TEST(st_reports.load() == 1, "SingleThreadedExecutor: the unread exception of a dropped handle was lost");
+    BOOST_TEST(st_reports.load() == 1,
+               "SingleThreadedExecutor: the unread exception of a dropped handle was lost");
 }
 
 // ---- Asio handlers -----------------------------------------------------------------------------
@@ -463,7 +478,7 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_handle_dropped_unread_is_reported) {
 BOOST_AUTO_TEST_CASE(exceptions_from_asio_handlers_reach_the_handler_and_join_still_returns) {
     zuki::test::Watchdog w(120s, "exceptions_from_asio_handlers");
     constexpr std::size_t outside = 300;  // ids [0, 300): post / defer / dispatch from outside
-    constexpr std::size_t inside = 300;   // ids [300, 600): post / defer from a worker
+    constexpr std::size_t inside = 300;  // ids [300, 600): post / defer from a worker
     constexpr std::size_t on_strand = 200;  // ids [600, 800): every other one throws
     constexpr std::size_t timer_id = 800;
     constexpr std::size_t total_ids = 801;
@@ -475,9 +490,15 @@ BOOST_AUTO_TEST_CASE(exceptions_from_asio_handlers_reach_the_handler_and_join_st
     for (std::size_t i = 0; i < outside; ++i) {
         auto h = [i] { throw_for(i); };
         switch (i % 3) {
-            case 0: boost::asio::post(exec, h); break;
-            case 1: boost::asio::defer(exec, h); break;
-            default: boost::asio::dispatch(exec, h); break;  // not on a worker: queued
+            case 0:
+                boost::asio::post(exec, h);
+                break;
+            case 1:
+                boost::asio::defer(exec, h);
+                break;
+            default:
+                boost::asio::dispatch(exec, h);
+                break;  // not on a worker: queued
         }
     }
     boost::asio::post(exec, [exec] {
@@ -513,7 +534,8 @@ BOOST_AUTO_TEST_CASE(exceptions_from_asio_handlers_reach_the_handler_and_join_st
     for (std::size_t i = 0; i < total_ids; ++i) {
         const bool throws = i < outside + inside || i == timer_id || i % 2 == 0;
         const int got = reports->per_id[i].load();
-        if (got != (throws ? 1 : 0) && wrong++ < 5) BOOST_ERROR("handler " << i << " reported " << got << " times");
+        if (got != (throws ? 1 : 0) && wrong++ < 5)
+            BOOST_ERROR("handler " << i << " reported " << got << " times");
     }
     BOOST_TEST(wrong == 0u);
     BOOST_TEST(reports->foreign.load() == 0);
@@ -568,7 +590,8 @@ BOOST_AUTO_TEST_CASE(a_future_that_throws_after_storing_its_waker_is_isolated) {
         std::vector<JoinHandle<int>> hs;
         for (std::size_t i = 0; i < n; ++i) {
             shared.push_back(std::make_shared<StoringThrower::Shared>());
-            auto h = ex.spawn(StoringThrower{shared.back(), i, 1 + static_cast<int>(i % 2), DropCounter(reg, i)});
+            auto h = ex.spawn(
+                StoringThrower{shared.back(), i, 1 + static_cast<int>(i % 2), DropCounter(reg, i)});
             if (i % 4 == 3)
                 h.detach();  // -> the handler
             else
@@ -604,11 +627,14 @@ BOOST_AUTO_TEST_CASE(a_future_that_throws_after_storing_its_waker_is_isolated) {
                 (void)hs[k++].get();
                 if (wrong++ < 5) BOOST_ERROR("task " << i << " did not throw");
             } catch (...) {
-                if (id_of(std::current_exception()) != i && wrong++ < 5) BOOST_ERROR("task " << i << ": wrong exception");
+                if (id_of(std::current_exception()) != i && wrong++ < 5)
+                    BOOST_ERROR("task " << i << ": wrong exception");
             }
         }
         BOOST_TEST(wrong == 0u);
-        BOOST_REQUIRE(wait_until([&] { return reports->total.load(std::memory_order_acquire) == static_cast<int>(n / 4); }));
+        BOOST_REQUIRE(wait_until([&] {
+            return reports->total.load(std::memory_order_acquire) == static_cast<int>(n / 4);
+        }));
         std::this_thread::sleep_for(20ms);  // more wakes on completed tasks
         stop.store(true, std::memory_order_release);
         for (auto& t : wakers) t.join();
@@ -616,8 +642,10 @@ BOOST_AUTO_TEST_CASE(a_future_that_throws_after_storing_its_waker_is_isolated) {
         std::size_t bad_polls = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const int want = 1 + static_cast<int>(i % 2);
-            if ((shared[i]->polls.load() != want || shared[i]->overlaps.load() != 0) && bad_polls++ < 5)
-                BOOST_ERROR("task " << i << " polled " << shared[i]->polls.load() << " times, want " << want);
+            if ((shared[i]->polls.load() != want || shared[i]->overlaps.load() != 0) &&
+                bad_polls++ < 5)
+                BOOST_ERROR("task " << i << " polled " << shared[i]->polls.load() << " times, want "
+                                    << want);
         }
         BOOST_TEST(bad_polls == 0u);
         for (std::size_t i = 0; i < n; ++i) BOOST_TEST(reg.drops(i) == 1);  // the future is gone...
@@ -628,7 +656,8 @@ BOOST_AUTO_TEST_CASE(a_future_that_throws_after_storing_its_waker_is_isolated) {
             sh->waker->wake_by_ref();
         }
         ex.join();
-        for (std::size_t i = 0; i < n; ++i) BOOST_TEST(shared[i]->polls.load() == 1 + static_cast<int>(i % 2));
+        for (std::size_t i = 0; i < n; ++i)
+            BOOST_TEST(shared[i]->polls.load() == 1 + static_cast<int>(i % 2));
     }
     // The stored wakers outlive the pool: waking and dropping them now is harmless.
     for (auto& sh : shared) {
@@ -637,7 +666,8 @@ BOOST_AUTO_TEST_CASE(a_future_that_throws_after_storing_its_waker_is_isolated) {
         sh->waker->wake();
         sh->waker.reset();
     }
-    for (std::size_t i = 0; i < n; ++i) BOOST_TEST(shared[i]->polls.load() == 1 + static_cast<int>(i % 2));
+    for (std::size_t i = 0; i < n; ++i)
+        BOOST_TEST(shared[i]->polls.load() == 1 + static_cast<int>(i % 2));
     reports->check_exactly_if([](std::size_t i) { return i % 4 == 3; });  // the detached ones
 }
 
@@ -682,10 +712,11 @@ BOOST_AUTO_TEST_CASE(a_foreign_waker_whose_clone_throws_leaves_the_join_handle_u
             zuki::Waker waker = target.make();
             Context cx(waker);
             target.fail.store(true);
-            BOOST_CHECK_THROW((void)h.poll(cx), std::bad_alloc);  // pending, but cannot store the waker
+            BOOST_CHECK_THROW((void)h.poll(cx),
+                              std::bad_alloc);  // pending, but cannot store the waker
             target.fail.store(false);
             BOOST_TEST(h.poll(cx).is_pending());  // now it can
-            BOOST_TEST(target.refs.load() == 2);   // ours and the handle's clone
+            BOOST_TEST(target.refs.load() == 2);  // ours and the handle's clone
             s->release_all();
             BOOST_REQUIRE(wait_until([&] { return target.wakes.load() >= 1; }));
             auto p = h.poll(cx);
@@ -708,8 +739,8 @@ namespace {
 struct ShutdownState {
     WorkStealingExecutor* ex = nullptr;
     std::mutex m;
-    std::vector<std::optional<zuki::Waker>> wakers;          // per id, guarded by m
-    std::vector<std::optional<JoinHandle<int>>> handles;     // per id, guarded by m
+    std::vector<std::optional<zuki::Waker>> wakers;  // per id, guarded by m
+    std::vector<std::optional<JoinHandle<int>>> handles;  // per id, guarded by m
     std::atomic<int> spawn_refused{0};
     std::atomic<int> spawn_accepted{0};
     std::atomic<int> destructors{0};
@@ -846,7 +877,9 @@ BOOST_AUTO_TEST_CASE(a_throwing_unhandled_exception_handler_is_logged_and_the_po
             auto s = std::make_shared<GoState>();
             for (std::size_t i = 0; i < tasks; ++i) spawn_detached(ex, Thrower{s, i, true, true});
             for (std::size_t i = 0; i < handlers; ++i) boost::asio::post(ex, [i] { throw_for(i); });
-            BOOST_REQUIRE(wait_until([&] { return calls.load(std::memory_order_acquire) == static_cast<int>(tasks + handlers); }));
+            BOOST_REQUIRE(wait_until([&] {
+                return calls.load(std::memory_order_acquire) == static_cast<int>(tasks + handlers);
+            }));
             std::vector<JoinHandle<int>> hs;
             for (int i = 0; i < 1000; ++i) hs.push_back(ex.spawn(zuki::ready(i)));
             long sum = 0;
@@ -858,8 +891,10 @@ BOOST_AUTO_TEST_CASE(a_throwing_unhandled_exception_handler_is_logged_and_the_po
         err = capture.stop();
     }
     BOOST_TEST(calls.load() == static_cast<int>(tasks + handlers));
-    BOOST_TEST(count_of(err, "zuki: the unhandled-exception handler threw; ignored") == tasks + handlers,
-               "stderr was:\n" << err);
+    BOOST_TEST(count_of(err, "zuki: the unhandled-exception handler threw; ignored") ==
+                   tasks + handlers,
+               "stderr was:\n"
+                   << err);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_handler_detached_exceptions_are_printed_and_the_pool_goes_on) {
@@ -877,5 +912,6 @@ BOOST_AUTO_TEST_CASE(without_a_handler_detached_exceptions_are_printed_and_the_p
     }
     // ids 0, 3, ... throw Boom ("boom <id>"); the others throw non-std exceptions.
     BOOST_TEST(count_of(err, "zuki: unhandled exception in a detached task: boom ") == 10u, err);
-    BOOST_TEST(count_of(err, "zuki: unhandled exception of unknown type in a detached task") == 20u, err);
+    BOOST_TEST(count_of(err, "zuki: unhandled exception of unknown type in a detached task") == 20u,
+               err);
 }

@@ -43,8 +43,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/drop_counter.hpp"
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Context;
@@ -105,8 +105,11 @@ struct NeverReady {
     Poll<std::size_t> poll(Context& cx) {
         r->runs[d.id()].fetch_add(1, std::memory_order_relaxed);  // polls, for never-ready ones
         switch (kind) {
-            case Kind::self_held: own.emplace(cx.waker()); break;
-            case Kind::forgotten: break;
+            case Kind::self_held:
+                own.emplace(cx.waker());
+                break;
+            case Kind::forgotten:
+                break;
             case Kind::held_outside: {
                 std::lock_guard lock(r->m);
                 r->held.push_back(cx.waker());
@@ -138,7 +141,8 @@ struct Gate {
     std::size_t first_child;
     std::size_t children;
     Poll<int> poll(Context&) {
-        for (std::size_t i = 0; i < children; ++i) ex->spawn(Work{DropCounter(r->reg, first_child + i), r}).detach();
+        for (std::size_t i = 0; i < children; ++i)
+            ex->spawn(Work{DropCounter(r->reg, first_child + i), r}).detach();
         // release: pairs with the test's acquire wait.
         r->gates_started.fetch_add(1, std::memory_order_release);
         while (!r->open.load(std::memory_order_acquire)) std::this_thread::yield();
@@ -150,10 +154,10 @@ enum class Ending { stop_then_release, release_racing_the_destructor, release_th
 
 // Id layout of a round.
 constexpr std::size_t never_ready = 12;  // ids [0, 12): 4 of each kind
-constexpr std::size_t yielders = 2;      // [12, 14)
-constexpr std::size_t queued = 16;       // [14, 30): spawned from outside behind the gates
-constexpr std::size_t handlers = 4;      // [30, 34): Asio posts behind the gates
-constexpr std::size_t timer_id = 34;     // a cancelled timer's completion handler
+constexpr std::size_t yielders = 2;  // [12, 14)
+constexpr std::size_t queued = 16;  // [14, 30): spawned from outside behind the gates
+constexpr std::size_t handlers = 4;  // [30, 34): Asio posts behind the gates
+constexpr std::size_t timer_id = 34;  // a cancelled timer's completion handler
 constexpr std::size_t local_per_gate = 4;
 constexpr std::size_t first_local = 35;  // [35, 35 + 4 * workers): spawned by the gates
 constexpr std::size_t max_ids = first_local + 4 * local_per_gate;
@@ -181,17 +185,21 @@ void one_round(std::size_t round, std::mt19937& rng, int baseline) {
         };
         for (std::size_t i = 0; i < never_ready; ++i)
             submit(i, NeverReady{DropCounter(r.reg, i), &r, static_cast<Kind>(i % 3), {}});
-        for (std::size_t i = never_ready; i < never_ready + yielders; ++i) submit(i, Yielder{DropCounter(r.reg, i)});
+        for (std::size_t i = never_ready; i < never_ready + yielders; ++i)
+            submit(i, Yielder{DropCounter(r.reg, i)});
         // Every never-ready task polled once (idle now, or its waker somewhere).
         const auto until = std::chrono::steady_clock::now() + 30s;
-        while (r.first_polls.load(std::memory_order_acquire) < never_ready && std::chrono::steady_clock::now() < until)
+        while (r.first_polls.load(std::memory_order_acquire) < never_ready &&
+               std::chrono::steady_clock::now() < until)
             std::this_thread::yield();
         BOOST_REQUIRE(r.first_polls.load() == never_ready);
         // Hold every worker.
         std::vector<JoinHandle<int>> gates;
         for (std::size_t g = 0; g < workers; ++g)
-            gates.push_back(ex.spawn(Gate{&ex, &r, first_local + g * local_per_gate, local_per_gate}));
-        while (r.gates_started.load(std::memory_order_acquire) < workers && std::chrono::steady_clock::now() < until)
+            gates.push_back(
+                ex.spawn(Gate{&ex, &r, first_local + g * local_per_gate, local_per_gate}));
+        while (r.gates_started.load(std::memory_order_acquire) < workers &&
+               std::chrono::steady_clock::now() < until)
             std::this_thread::yield();
         BOOST_REQUIRE(r.gates_started.load() == workers);
         // Queue work behind them.
@@ -204,9 +212,10 @@ void one_round(std::size_t round, std::mt19937& rng, int baseline) {
         if (with_timer) {
             // Cancelled by its destruction: its completion (operation_aborted) is queued too.
             boost::asio::steady_timer timer(ex.get_executor(), 1h);
-            timer.async_wait([d = DropCounter(r.reg, timer_id), rp = &r](boost::system::error_code) {
-                rp->runs[d.id()].fetch_add(1, std::memory_order_relaxed);
-            });
+            timer.async_wait(
+                [d = DropCounter(r.reg, timer_id), rp = &r](boost::system::error_code) {
+                    rp->runs[d.id()].fetch_add(1, std::memory_order_relaxed);
+                });
         }
         switch (ending) {
             case Ending::stop_then_release:
@@ -214,7 +223,8 @@ void one_round(std::size_t round, std::mt19937& rng, int baseline) {
                 r.open.store(true, std::memory_order_release);
                 break;
             case Ending::release_racing_the_destructor: {
-                const auto pause = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 200)(rng));
+                const auto pause =
+                    std::chrono::microseconds(std::uniform_int_distribution<int>(0, 200)(rng));
                 releaser.emplace([&r, pause] {
                     std::this_thread::sleep_for(pause);
                     r.open.store(true, std::memory_order_release);
@@ -241,19 +251,23 @@ void one_round(std::size_t round, std::mt19937& rng, int baseline) {
     std::size_t wrong = 0;
     auto fail = [&](std::size_t id, const char* what) {
         if (wrong++ < 5)
-            BOOST_ERROR("round " << round << " (" << workers << " workers, ending " << static_cast<int>(ending)
-                                 << "), id " << id << ": " << what << " (runs " << r.runs[id].load() << ", created "
+            BOOST_ERROR("round " << round << " (" << workers << " workers, ending "
+                                 << static_cast<int>(ending) << "), id " << id << ": " << what
+                                 << " (runs " << r.runs[id].load() << ", created "
                                  << r.reg.created(id) << ", dropped " << r.reg.drops(id) << ")");
     };
     for (std::size_t id = 0; id < ids; ++id) {
         if (id == timer_id && !with_timer) continue;
         if (r.reg.created(id) != 1 || r.reg.drops(id) != 1) fail(id, "not destroyed exactly once");
         const int runs = r.runs[id].load(std::memory_order_relaxed);
-        if (id < never_ready && runs != 1) fail(id, "a never-ready task was not polled exactly once");
+        if (id < never_ready && runs != 1)
+            fail(id, "a never-ready task was not polled exactly once");
         if (id < never_ready + yielders) continue;  // polls, not runs
         if (runs > 1) fail(id, "ran more than once");
-        const bool behind_gates = id >= never_ready + yielders && id < first_local && id != timer_id;
-        if (ending == Ending::stop_then_release && behind_gates && runs != 0) fail(id, "ran after stop()");
+        const bool behind_gates =
+            id >= never_ready + yielders && id < first_local && id != timer_id;
+        if (ending == Ending::stop_then_release && behind_gates && runs != 0)
+            fail(id, "ran after stop()");
     }
     for (auto& [id, h] : kept) {
         bool cancelled = false;
@@ -272,7 +286,8 @@ void one_round(std::size_t round, std::mt19937& rng, int baseline) {
     }
     BOOST_TEST(wrong == 0u);
     if (!threads_back_to(baseline))
-        BOOST_ERROR("round " << round << ": " << process_threads() - baseline << " thread(s) not joined");
+        BOOST_ERROR("round " << round << ": " << process_threads() - baseline
+                             << " thread(s) not joined");
 }
 
 }  // namespace
@@ -285,7 +300,8 @@ BOOST_AUTO_TEST_CASE(destruction_with_pending_and_queued_work_drops_everything_e
     std::mt19937 rng(20260611);
     const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t round = 0; round < n; ++round) one_round(round, rng, baseline);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
     BOOST_TEST_MESSAGE(n << " rounds in " << ms.count() << " ms");
     BOOST_TEST(process_threads() == baseline);
 }

@@ -40,8 +40,8 @@
 
 #include "common/drop_counter.hpp"
 #include "common/gate_future.hpp"
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Context;
@@ -162,7 +162,8 @@ void exercise(WorkStealingExecutor& ex, std::size_t expect_threads) {
     for (std::size_t i = 0; i < 2 * tasks; ++i) runs[i].store(0, std::memory_order_relaxed);
     std::vector<JoinHandle<std::size_t>> hs;
     hs.reserve(tasks);
-    for (std::size_t i = 0; i < tasks; ++i) hs.push_back(ex.spawn(Counted{&ex, runs.get(), i, true}));
+    for (std::size_t i = 0; i < tasks; ++i)
+        hs.push_back(ex.spawn(Counted{&ex, runs.get(), i, true}));
     std::size_t wrong_values = 0;
     for (std::size_t i = 0; i < tasks; ++i) wrong_values += hs[i].get() != i;
     BOOST_TEST(wrong_values == 0u);
@@ -223,7 +224,8 @@ BOOST_AUTO_TEST_CASE(each_subset_of_failing_workers_leaves_the_others_running) {
                 WorkStealingConfig cfg = config_owning(std::move(token));
                 cfg.before_thread_start = [&asked, mask](std::size_t i) {
                     asked.push_back(i);
-                    if (mask & (1u << i)) throw std::runtime_error("test: no thread " + std::to_string(i));
+                    if (mask & (1u << i))
+                        throw std::runtime_error("test: no thread " + std::to_string(i));
                 };
                 WorkStealingExecutor ex(cfg);
                 BOOST_TEST(asked == (std::vector<std::size_t>{0, 1, 2, 3}),
@@ -257,7 +259,8 @@ BOOST_AUTO_TEST_CASE(a_pool_with_failed_workers_cancels_its_queued_and_pending_t
                 WorkStealingExecutor ex(cfg);
                 // Hold every surviving worker, so what follows stays queued.
                 auto gate = std::make_shared<SpinGateState>();
-                for (std::size_t i = 0; i < ex.thread_count(); ++i) gates.push_back(ex.spawn(SpinGate{gate}));
+                for (std::size_t i = 0; i < ex.thread_count(); ++i)
+                    gates.push_back(ex.spawn(SpinGate{gate}));
                 const auto until = std::chrono::steady_clock::now() + 20s;
                 while (gate->started.load(std::memory_order_acquire) < ex.thread_count() &&
                        std::chrono::steady_clock::now() < until)

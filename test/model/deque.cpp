@@ -54,8 +54,8 @@ struct DequeSuite
     void take(Item* it) {
         RL_ASSERT(it != nullptr);
         RL_ASSERT(it->payload(here()) == 100 + it->id);  // the owner's write is visible
-        it->payload(here()) = -1;                        // the taker consumes it
-        RL_ASSERT(taken[it->id] == 0);                   // never taken twice
+        it->payload(here()) = -1;  // the taker consumes it
+        RL_ASSERT(taken[it->id] == 0);  // never taken twice
         ++taken[it->id];
     }
 
@@ -120,13 +120,13 @@ int main() {
     ok = ok && check<DequeSuite<4, 1, 6, 3, 3>>("deque: capacity 4, 1 thief", 300000);
     ok = ok && check<DequeSuite<2, 2, 4, 2, 2>>("deque: capacity 2, 2 thieves", 300000);
     ok = ok && check<DequeSuite<4, 2, 6, 2, 3>>("deque: capacity 4, 2 thieves", 300000);
-    ok = ok && check<DequeSuite<2, 1, 4, 2, 2>>("deque: capacity 2, 1 thief, 4 items, exhaustive", 0,
-                                               rl::sched_bound, 2);
-    ok = ok && check<DequeSuite<2, 1, 3, 2, 2>>("deque: capacity 2, 1 thief, 3 items, exhaustive", 0,
-                                               rl::sched_bound, 3);
-    ok = ok && check<DequeSuite<4, 1, 6, 2, 3>>("deque: capacity 4, 1 thief, 6 items, exhaustive", 0,
-                                               rl::sched_bound, 2);
-    ok = ok && check<DequeSuite<2, 2, 3, 1, 2>>("deque: capacity 2, 2 thieves, 3 items, exhaustive", 0,
-                                               rl::sched_bound, 2);
+    ok = ok && check<DequeSuite<2, 1, 4, 2, 2>>("deque: capacity 2, 1 thief, 4 items, exhaustive",
+                                                0, rl::sched_bound, 2);
+    ok = ok && check<DequeSuite<2, 1, 3, 2, 2>>("deque: capacity 2, 1 thief, 3 items, exhaustive",
+                                                0, rl::sched_bound, 3);
+    ok = ok && check<DequeSuite<4, 1, 6, 2, 3>>("deque: capacity 4, 1 thief, 6 items, exhaustive",
+                                                0, rl::sched_bound, 2);
+    ok = ok && check<DequeSuite<2, 2, 3, 1, 2>>("deque: capacity 2, 2 thieves, 3 items, exhaustive",
+                                                0, rl::sched_bound, 2);
     return ok ? 0 : 1;
 }

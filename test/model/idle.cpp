@@ -9,11 +9,10 @@
 // token: Relacy reports that as a DEADLOCK. The workers follow WsScheduler::run_worker and
 // WsScheduler::park step by step (look for work; become a searcher if allowed; search; announce
 // parking with prepare_park; re-check the queue and the stop flag; cancel_park or park; wake as
-// a searcher; the last searcher to find work notifies once more if work is left); submitters publish work, then
-// call notify_one, from outside the pool and from inside (a task that spawns another, as
-// push_local does). The last task to finish stops the pool like WsScheduler::stop (store the
-// flag, notify_all), so a correct run ends with every thread finished.
-// Also checked:
+// a searcher; the last searcher to find work notifies once more if work is left); submitters
+// publish work, then call notify_one, from outside the pool and from inside (a task that spawns
+// another, as push_local does). The last task to finish stops the pool like WsScheduler::stop
+// (store the flag, notify_all), so a correct run ends with every thread finished. Also checked:
 //   - every task runs exactly once;
 //   - at every step: searching <= awake (Relacy's invariant hook);
 //   - at the end: every worker awake, no parked bit left, and the searching count equals the
@@ -44,11 +43,11 @@ struct IdleSuite : rl::test_suite<IdleSuite<Workers, Outside, Spawning>, Workers
     static constexpr int total = Outside + (Spawning ? 1 : 0);
 
     IdleSet idle{Workers};
-    atomic<int> queued{0};     // tasks published and not yet taken
-    atomic<int> next_id{0};    // ids in order of taking (the queue is a counter)
-    atomic<int> finished{0};   // tasks run
+    atomic<int> queued{0};  // tasks published and not yet taken
+    atomic<int> next_id{0};  // ids in order of taking (the queue is a counter)
+    atomic<int> finished{0};  // tasks run
     atomic<bool> stopping{false};
-    int runs[total] = {};                 // bookkeeping outside the model
+    int runs[total] = {};  // bookkeeping outside the model
     bool stopped_searching[Workers] = {};
 
     void publish() {
@@ -140,14 +139,10 @@ struct IdleSuite : rl::test_suite<IdleSuite<Workers, Outside, Spawning>, Workers
 int main() {
     using zuki_model::check;
     bool ok = true;
-    ok = ok && check<IdleSuite<2, 1, false>>("idle: 2 workers, 1 submission from outside",
-                                             300000);
-    ok = ok && check<IdleSuite<2, 2, false>>("idle: 2 workers, 2 submissions from outside",
-                                             300000);
-    ok = ok && check<IdleSuite<2, 1, true>>("idle: 2 workers, outside + inside submission",
-                                            300000);
-    ok = ok && check<IdleSuite<3, 1, true>>("idle: 3 workers, outside + inside submission",
-                                            200000);
+    ok = ok && check<IdleSuite<2, 1, false>>("idle: 2 workers, 1 submission from outside", 300000);
+    ok = ok && check<IdleSuite<2, 2, false>>("idle: 2 workers, 2 submissions from outside", 300000);
+    ok = ok && check<IdleSuite<2, 1, true>>("idle: 2 workers, outside + inside submission", 300000);
+    ok = ok && check<IdleSuite<3, 1, true>>("idle: 3 workers, outside + inside submission", 200000);
     ok = ok && check<IdleSuite<2, 1, false>>("idle: 2 workers, 1 submission, exhaustive", 0,
                                              rl::sched_bound, 2);
     ok = ok && check<IdleSuite<2, 1, true>>("idle: 2 workers, outside + inside, exhaustive", 0,

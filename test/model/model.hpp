@@ -38,7 +38,9 @@ namespace zuki_model {
 
 /// The current source line as Relacy's debug info (what Relacy's `$` macro gives; test code
 /// writes `here()` instead, as `$` is not portable C++).
-inline rl::debug_info here(zuki::detail::model::where w = {}) { return zuki::detail::model::info(w); }
+inline rl::debug_info here(zuki::detail::model::where w = {}) {
+    return zuki::detail::model::info(w);
+}
 
 /// A checked assertion: on failure Relacy stops and prints the execution that broke it.
 #define ZUKI_MODEL_ASSERT(cond) RL_ASSERT(cond)
@@ -69,8 +71,7 @@ bool check(const char* name, rl::iteration_t iterations,
     std::cout << ")" << std::endl;
     const auto t0 = std::chrono::steady_clock::now();
     const bool ok = rl::simulate<Suite>(p);
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "== " << name << ": " << (ok ? "passed" : "FAILED") << " after "
               << p.stop_iteration << " iterations, " << s << " s\n"
               << std::endl;

@@ -107,7 +107,7 @@ private:
         for (TaskHeader* t = head_.exchange(nullptr, std::memory_order_acquire); t != nullptr;) {
             TaskHeader* next = t->next;
             t->cancel_scheduled();  // WsScheduler::cancel_queued
-            t->ref_dec();           // the queue's reference
+            t->ref_dec();  // the queue's reference
             t = next;
         }
     }
@@ -121,8 +121,7 @@ class ModelTask final : public TaskHeader {
 public:
     ModelTask(World& w, Scheduler* s, int id, bool registered)
         : TaskHeader(&vtable, s, TaskPriority::Normal, /*join_interest=*/false, registered),
-          world_(w),
-          id_(id) {
+          world_(w), id_(id) {
         state_(here()) = 0;
     }
 
@@ -192,7 +191,7 @@ struct ShutdownRacesWakeAndSubmit : rl::test_suite<ShutdownRacesWakeAndSubmit, 3
 
     void after() {
         for (int id = 0; id < task_count; ++id) {
-            RL_ASSERT(w.cancels[id] == 1);    // every future dropped, once
+            RL_ASSERT(w.cancels[id] == 1);  // every future dropped, once
             RL_ASSERT(w.destroyed[id] == 1);  // every task destroyed, once
         }
         RL_ASSERT(w.polls[0] == 1 && w.polls[1] == 0 && w.polls[2] == 0);
@@ -208,7 +207,6 @@ int main() {
     bool ok = true;
     // (An exhaustive search with one preemption takes 3.2 million runs, about 50 s here: too
     // long for every CI run; ZUKI_MODEL_SCALE scales the random search instead.)
-    ok = ok && check<ShutdownRacesWakeAndSubmit>("shutdown racing a wake and a submission",
-                                                 500000);
+    ok = ok && check<ShutdownRacesWakeAndSubmit>("shutdown racing a wake and a submission", 500000);
     return ok ? 0 : 1;
 }

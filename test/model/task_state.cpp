@@ -92,7 +92,7 @@ private:
 struct World {
     ModelScheduler* sched = nullptr;
     atomic<int> signal_a{0}, signal_b{0};  // set by the wakers before they wake
-    int signals_needed = 1;                // the future is ready once it saw this many
+    int signals_needed = 1;  // the future is ready once it saw this many
     // Bookkeeping outside the model (the fibres run one at a time).
     int polls = 0, wakes = 0, enqueues = 1, finished = 0, destroyed = 0;
     bool in_poll = false, future_alive = true, cancelled = false, scheduler_deleted = false;
@@ -133,8 +133,8 @@ public:
         const int round = self.state_(here());  // the previous poll's write must be visible
         self.state_(here()) = round + 1;
         // acquire: pairs with the wakers' release stores (the future's own synchronisation).
-        const int seen = w.signal_a.load(std::memory_order_acquire) +
-                         w.signal_b.load(std::memory_order_acquire);
+        const int seen =
+            w.signal_a.load(std::memory_order_acquire) + w.signal_b.load(std::memory_order_acquire);
         w.in_poll = false;
         if (seen < w.signals_needed) return PollOutcome::pending;
         self.output.emplace<1>(42);
@@ -156,8 +156,8 @@ public:
         World& w = self->world_;
         RL_ASSERT(w.destroyed == 0);  // the count reached zero exactly once
         ++w.destroyed;
-        RL_ASSERT(!w.future_alive);   // a task is destroyed only after it completed
-        w.sched->shut_down();         // the executors may return now
+        RL_ASSERT(!w.future_alive);  // a task is destroyed only after it completed
+        w.sched->shut_down();  // the executors may return now
         delete self;
     }
     static constexpr TaskVTable vtable{&poll_fn, &cancel_fn, &exception_fn, &destroy_fn};
@@ -304,9 +304,9 @@ int main() {
                    "task state: a wake that finds the task scheduled is not lost (2 wakes, a "
                    "joiner)",
                    300000);
-    ok = ok && check<CancelRacesPollAndWake>("task state: cancel racing a poll and a wake",
-                                             200000);
-    ok = ok && check<CancelRacesPollAndWake>(
-                   "task state: cancel racing a poll and a wake, exhaustive", 0, rl::sched_bound, 1);
+    ok = ok && check<CancelRacesPollAndWake>("task state: cancel racing a poll and a wake", 200000);
+    ok = ok &&
+         check<CancelRacesPollAndWake>("task state: cancel racing a poll and a wake, exhaustive", 0,
+                                       rl::sched_bound, 1);
     return ok ? 0 : 1;
 }

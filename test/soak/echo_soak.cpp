@@ -86,8 +86,8 @@ long open_fds() {
 
 // Errors that a client that disconnects abruptly may cause on the server side.
 bool expected_disconnect(const boost::system::error_code& ec) {
-    return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-           ec == asio::error::operation_aborted;
+    return ec == asio::error::eof || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == asio::error::operation_aborted;
 }
 
 struct Stats {
@@ -104,7 +104,8 @@ struct Stats {
     std::atomic<long> bytes_verified{0};
     std::atomic<long> mismatches{0};
     std::atomic<long> client_errors{0};
-    std::atomic<long> port_exhaustion{0};  // connect: address_not_available (TIME_WAIT), not a server fault
+    std::atomic<long> port_exhaustion{
+        0};  // connect: address_not_available (TIME_WAIT), not a server fault
 
     std::mutex m;
     std::vector<std::string> notes;  // first few problems, guarded by m
@@ -121,7 +122,8 @@ asio::awaitable<void> session(tcp::socket socket, Stats& st) {
     st.live_sessions.fetch_add(1, std::memory_order_relaxed);
     std::array<char, 4096> buf;
     for (;;) {
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await socket.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         if (!ec) {
             auto [wec, _] = co_await asio::async_write(socket, asio::buffer(buf.data(), n),
                                                        asio::as_tuple(asio::use_awaitable));
@@ -130,7 +132,8 @@ asio::awaitable<void> session(tcp::socket socket, Stats& st) {
         }
         if (ec) {
             if (expected_disconnect(ec)) {
-                if (ec != asio::error::eof) st.expected_server_errors.fetch_add(1, std::memory_order_relaxed);
+                if (ec != asio::error::eof)
+                    st.expected_server_errors.fetch_add(1, std::memory_order_relaxed);
             } else {
                 st.server_errors.fetch_add(1, std::memory_order_relaxed);
                 st.note("server session: " + ec.message());
@@ -156,7 +159,8 @@ asio::awaitable<void> listen(tcp::acceptor& acceptor, Stats& st) {
     }
 }
 
-// ---- clients --------------------------------------------------------------------------------------
+// ---- clients
+// --------------------------------------------------------------------------------------
 
 std::size_t message_size(std::mt19937_64& rng) {
     const unsigned p = static_cast<unsigned>(rng() % 100);
@@ -169,7 +173,8 @@ std::size_t message_size(std::mt19937_64& rng) {
 asio::awaitable<void> read_to_eof(tcp::socket& s, std::vector<char>& got) {
     std::array<char, 8192> buf;
     for (;;) {
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         got.insert(got.end(), buf.data(), buf.data() + n);
         if (ec == asio::error::eof) co_return;
         if (ec) throw boost::system::system_error(ec);
@@ -211,7 +216,8 @@ asio::awaitable<void> client(int id, tcp::endpoint server, Clock::time_point dea
                 if (size > 1 && rng() % 7 == 0) {
                     // Cut the message short and disconnect.
                     const std::size_t part = 1 + rng() % (size - 1);
-                    co_await asio::async_write(s, asio::buffer(out.data(), part), asio::use_awaitable);
+                    co_await asio::async_write(s, asio::buffer(out.data(), part),
+                                               asio::use_awaitable);
                     switch (rng() % 3) {
                         case 0: {  // read some of the echo, then reset the connection
                             in.resize(1 + rng() % part);
@@ -220,7 +226,8 @@ asio::awaitable<void> client(int id, tcp::endpoint server, Clock::time_point dea
                                 st.mismatches.fetch_add(1, std::memory_order_relaxed);
                                 st.note("client " + std::to_string(id) + ": partial echo differs");
                             } else {
-                                st.bytes_verified.fetch_add(static_cast<long>(in.size()), std::memory_order_relaxed);
+                                st.bytes_verified.fetch_add(static_cast<long>(in.size()),
+                                                            std::memory_order_relaxed);
                             }
                             s.set_option(asio::socket_base::linger(true, 0));  // RST on close
                             s.close();
@@ -235,10 +242,13 @@ asio::awaitable<void> client(int id, tcp::endpoint server, Clock::time_point dea
                             co_await read_to_eof(s, in);
                             if (!same(out, part, in)) {
                                 st.mismatches.fetch_add(1, std::memory_order_relaxed);
-                                st.note("client " + std::to_string(id) + ": echo of a half-closed message differs (" +
-                                        std::to_string(in.size()) + " of " + std::to_string(part) + " bytes)");
+                                st.note("client " + std::to_string(id) +
+                                        ": echo of a half-closed message differs (" +
+                                        std::to_string(in.size()) + " of " + std::to_string(part) +
+                                        " bytes)");
                             } else {
-                                st.bytes_verified.fetch_add(static_cast<long>(part), std::memory_order_relaxed);
+                                st.bytes_verified.fetch_add(static_cast<long>(part),
+                                                            std::memory_order_relaxed);
                             }
                             s.close();
                             break;
@@ -252,10 +262,11 @@ asio::awaitable<void> client(int id, tcp::endpoint server, Clock::time_point dea
                               asio::async_read(s, asio::buffer(in), asio::use_awaitable));
                     if (in != out) {
                         st.mismatches.fetch_add(1, std::memory_order_relaxed);
-                        st.note("client " + std::to_string(id) + ": echo of a " + std::to_string(size) +
-                                "-byte message differs");
+                        st.note("client " + std::to_string(id) + ": echo of a " +
+                                std::to_string(size) + "-byte message differs");
                     } else {
-                        st.bytes_verified.fetch_add(static_cast<long>(size), std::memory_order_relaxed);
+                        st.bytes_verified.fetch_add(static_cast<long>(size),
+                                                    std::memory_order_relaxed);
                     }
                     st.messages.fetch_add(1, std::memory_order_relaxed);
                 }
@@ -266,7 +277,8 @@ asio::awaitable<void> client(int id, tcp::endpoint server, Clock::time_point dea
                 co_await read_to_eof(s, in);
                 if (!in.empty()) {
                     st.mismatches.fetch_add(1, std::memory_order_relaxed);
-                    st.note("client " + std::to_string(id) + ": unexpected bytes after the last echo");
+                    st.note("client " + std::to_string(id) +
+                            ": unexpected bytes after the last echo");
                 }
                 s.close();
             }
@@ -305,15 +317,16 @@ int main() {
             const auto deadline = start + std::chrono::seconds(seconds);
             asio::io_context client_io(1);
             for (int id = 0; id < clients; ++id) {
-                asio::co_spawn(client_io, client(id, server, deadline, st), [&st](std::exception_ptr e) {
-                    if (!e) return;
-                    st.client_errors.fetch_add(1, std::memory_order_relaxed);
-                    try {
-                        std::rethrow_exception(e);
-                    } catch (const std::exception& x) {
-                        st.note(std::string("client coroutine: ") + x.what());
-                    }
-                });
+                asio::co_spawn(client_io, client(id, server, deadline, st),
+                               [&st](std::exception_ptr e) {
+                                   if (!e) return;
+                                   st.client_errors.fetch_add(1, std::memory_order_relaxed);
+                                   try {
+                                       std::rethrow_exception(e);
+                                   } catch (const std::exception& x) {
+                                       st.note(std::string("client coroutine: ") + x.what());
+                                   }
+                               });
             }
             std::thread client_thread([&] { client_io.run(); });
 
@@ -336,19 +349,27 @@ int main() {
 
     const long rss_limit = rss_start + rss_start / 2 + 16 * 1024;
     const bool rss_ok = rss_end <= rss_limit;
-    const bool ok = st.mismatches.load() == 0 && st.server_errors.load() == 0 && st.client_errors.load() == 0 &&
-                    rss_ok && fds_after == fds_before && st.live_sessions.load() == 0 && st.messages.load() > 0;
+    const bool ok = st.mismatches.load() == 0 && st.server_errors.load() == 0 &&
+                    st.client_errors.load() == 0 && rss_ok && fds_after == fds_before &&
+                    st.live_sessions.load() == 0 && st.messages.load() > 0;
     for (const auto& n : st.notes) std::printf("echo_soak: %s\n", n.c_str());
-    if (!rss_ok) std::printf("echo_soak: RSS grew from %ld KiB to %ld KiB (limit %ld KiB)\n", rss_start, rss_end, rss_limit);
-    if (fds_after != fds_before) std::printf("echo_soak: %ld file descriptors open before, %ld after\n", fds_before, fds_after);
-    std::printf(
-        "echo_soak: %ld s, %d clients, %zu workers: %ld connections (%ld cut short mid-message), %ld messages, %ld "
-        "bytes verified, %ld mismatches; server: %ld sessions, %ld errors (%ld expected disconnects); %ld client "
-        "errors, %ld connects refused for lack of ports; RSS %ld KiB after warm-up, %ld KiB at the end, %ld KiB "
-        "after shutdown: %s\n",
-        seconds, clients, workers, st.connections.load(), st.cut_short.load(), st.messages.load(),
-        st.bytes_verified.load(), st.mismatches.load(), st.sessions.load(), st.server_errors.load(),
-        st.expected_server_errors.load(), st.client_errors.load(), st.port_exhaustion.load(), rss_start, rss_end,
-        rss_after, ok ? "OK" : "FAILED");
+    if (!rss_ok)
+        std::printf("echo_soak: RSS grew from %ld KiB to %ld KiB (limit %ld KiB)\n", rss_start,
+                    rss_end, rss_limit);
+    if (fds_after != fds_before)
+        std::printf("echo_soak: %ld file descriptors open before, %ld after\n", fds_before,
+                    fds_after);
+    std::printf("echo_soak: %ld s, %d clients, %zu workers: %ld connections (%ld cut short "
+                "mid-message), %ld messages, %ld "
+                "bytes verified, %ld mismatches; server: %ld sessions, %ld errors (%ld expected "
+                "disconnects); %ld client "
+                "errors, %ld connects refused for lack of ports; RSS %ld KiB after warm-up, %ld "
+                "KiB at the end, %ld KiB "
+                "after shutdown: %s\n",
+                seconds, clients, workers, st.connections.load(), st.cut_short.load(),
+                st.messages.load(), st.bytes_verified.load(), st.mismatches.load(),
+                st.sessions.load(), st.server_errors.load(), st.expected_server_errors.load(),
+                st.client_errors.load(), st.port_exhaustion.load(), rss_start, rss_end, rss_after,
+                ok ? "OK" : "FAILED");
     return ok ? 0 : 1;
 }

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 // A million tasks per configuration (scaled; 100,000 under sanitizers), for each one below:
 // submitted from 4 outside threads (two spawning one by one, two in batches), and each outside
@@ -90,9 +90,9 @@ void run_config(std::size_t workers, std::size_t capacity, std::size_t tasks) {
     }
     for (auto& t : ts) t.join();
     ex.join();  // every task, children included
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
 
     std::size_t wrong = 0;
     for (std::size_t i = 0; i < outside * 2; ++i) {

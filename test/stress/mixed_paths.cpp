@@ -43,8 +43,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Batch;
@@ -69,11 +69,18 @@ using zuki::test::stress_scale;
 
 enum class Kind : std::uint8_t { leaf, pender, yielder, handler };
 enum class Path : std::uint8_t {
-    out_spawn, out_batch, out_post,                       // roots, from outside threads
-    in_spawn, in_batch, in_post, in_defer, in_dispatch,   // children, from inside the pool
+    out_spawn,
+    out_batch,
+    out_post,  // roots, from outside threads
+    in_spawn,
+    in_batch,
+    in_post,
+    in_defer,
+    in_dispatch,  // children, from inside the pool
 };
 constexpr bool is_asio(Path p) {
-    return p == Path::out_post || p == Path::in_post || p == Path::in_defer || p == Path::in_dispatch;
+    return p == Path::out_post || p == Path::in_post || p == Path::in_defer ||
+           p == Path::in_dispatch;
 }
 
 struct Spec {
@@ -114,7 +121,8 @@ std::vector<Spec> make_plan(std::uint64_t seed, std::size_t total) {
     std::vector<Spec> plan(total / 3);
     for (auto& s : plan) fill(s, true);
     for (std::size_t i = 0; i < plan.size() && plan.size() < total; ++i) {
-        const std::uint32_t c = std::min<std::uint32_t>(pick(4), static_cast<std::uint32_t>(total - plan.size()));
+        const std::uint32_t c =
+            std::min<std::uint32_t>(pick(4), static_cast<std::uint32_t>(total - plan.size()));
         plan[i].first_child = static_cast<std::uint32_t>(plan.size());
         plan[i].children = c;
         for (std::uint32_t j = 0; j < c; ++j) {
@@ -170,9 +178,7 @@ struct Run {
     Mailbox mailbox;
 
     Run(const std::vector<Spec>& p, WorkStealingExecutor& e)
-        : plan(&p),
-          ex(&e),
-          polls(std::make_unique<std::atomic<std::uint32_t>[]>(p.size())),
+        : plan(&p), ex(&e), polls(std::make_unique<std::atomic<std::uint32_t>[]>(p.size())),
           done(std::make_unique<std::atomic<std::uint32_t>[]>(p.size())),
           in_poll(std::make_unique<std::atomic<std::uint8_t>[]>(p.size())) {
         for (std::size_t i = 0; i < p.size(); ++i) {
@@ -245,12 +251,24 @@ void submit_children(Run& r, std::uint32_t id) {
     for (std::uint32_t c = s.first_child; c < s.first_child + s.children; ++c) {
         const Spec& cs = (*r.plan)[c];
         switch (cs.path) {
-            case Path::in_spawn: r.ex->spawn(item_of(r, c), cs.priority).detach(); break;
-            case Path::in_batch: batch.push(item_of(r, c), cs.priority).detach(); break;
-            case Path::in_post: boost::asio::post(*r.ex, Handler{&r, c}); break;
-            case Path::in_defer: boost::asio::defer(*r.ex, Handler{&r, c}); break;
-            case Path::in_dispatch: boost::asio::dispatch(*r.ex, Handler{&r, c}); break;  // inline
-            default: BOOST_ERROR("a child with an outside path"); break;
+            case Path::in_spawn:
+                r.ex->spawn(item_of(r, c), cs.priority).detach();
+                break;
+            case Path::in_batch:
+                batch.push(item_of(r, c), cs.priority).detach();
+                break;
+            case Path::in_post:
+                boost::asio::post(*r.ex, Handler{&r, c});
+                break;
+            case Path::in_defer:
+                boost::asio::defer(*r.ex, Handler{&r, c});
+                break;
+            case Path::in_dispatch:
+                boost::asio::dispatch(*r.ex, Handler{&r, c});
+                break;  // inline
+            default:
+                BOOST_ERROR("a child with an outside path");
+                break;
         }
     }
     if (!batch.empty()) r.ex->spawn_batch(std::move(batch));
@@ -290,10 +308,12 @@ bool run_config(std::size_t workers, std::uint64_t seed, std::size_t total, Tota
 
     constexpr std::uint32_t submitters = 3;
     std::size_t roots = 0;
-    while (roots < plan.size() && (plan[roots].path == Path::out_spawn || plan[roots].path == Path::out_batch ||
-                                   plan[roots].path == Path::out_post))
+    while (roots < plan.size() &&
+           (plan[roots].path == Path::out_spawn || plan[roots].path == Path::out_batch ||
+            plan[roots].path == Path::out_post))
         ++roots;
-    std::vector<std::vector<std::pair<std::uint32_t, JoinHandle<std::uint32_t>>>> kept_by(submitters);
+    std::vector<std::vector<std::pair<std::uint32_t, JoinHandle<std::uint32_t>>>> kept_by(
+        submitters);
     std::vector<std::thread> outside;
     for (std::uint32_t t = 0; t < submitters; ++t) {
         outside.emplace_back([&, t] {
@@ -318,8 +338,11 @@ bool run_config(std::size_t workers, std::uint64_t seed, std::size_t total, Tota
                         }
                         break;
                     }
-                    case Path::out_post: boost::asio::post(ex, Handler{&r, id}); break;
-                    default: break;
+                    case Path::out_post:
+                        boost::asio::post(ex, Handler{&r, id});
+                        break;
+                    default:
+                        break;
                 }
             }
             if (!batch.empty()) ex.spawn_batch(std::move(batch));
@@ -353,13 +376,14 @@ bool run_config(std::size_t workers, std::uint64_t seed, std::size_t total, Tota
         for (std::size_t id = 0; id < plan.size() && shown < 10; ++id)
             if (r.done[id].load() == 0) {
                 missing << ' ' << id << "(kind " << static_cast<int>(plan[id].kind) << ", path "
-                        << static_cast<int>(plan[id].path) << ", polls " << r.polls[id].load() << ')';
+                        << static_cast<int>(plan[id].path) << ", polls " << r.polls[id].load()
+                        << ')';
                 ++shown;
             }
         std::ostringstream diag;  // formatted here: the log stream may carry other flags
         diag << "no progress for 30 s: " << r.completed.load() << " of " << plan.size()
-             << " items completed; mailbox " << r.mailbox.size() << "; not completed:" << missing.str()
-             << '\n'
+             << " items completed; mailbox " << r.mailbox.size()
+             << "; not completed:" << missing.str() << '\n'
              << ex.metrics();
         BOOST_ERROR(diag.str());
     } else {
@@ -367,7 +391,8 @@ bool run_config(std::size_t workers, std::uint64_t seed, std::size_t total, Tota
     }
     stop_waking.store(true, std::memory_order_release);
     for (auto& t : wakers) t.join();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
     if (stalled) return false;  // the destructor cancels the rest
 
     std::size_t wrong_values = 0;
@@ -383,8 +408,9 @@ bool run_config(std::size_t workers, std::uint64_t seed, std::size_t total, Tota
         const std::uint32_t d = r.done[id].load(std::memory_order_relaxed);
         const std::uint32_t p = r.polls[id].load(std::memory_order_relaxed);
         if ((d != 1 || p != want_polls) && wrong++ < 10)
-            BOOST_ERROR("item " << id << " (kind " << static_cast<int>(s.kind) << ", path " << static_cast<int>(s.path)
-                                << ", k " << static_cast<int>(s.k) << "): completed " << d << " times, polled " << p
+            BOOST_ERROR("item " << id << " (kind " << static_cast<int>(s.kind) << ", path "
+                                << static_cast<int>(s.path) << ", k " << static_cast<int>(s.k)
+                                << "): completed " << d << " times, polled " << p
                                 << " times, want 1 and " << want_polls);
     }
     BOOST_TEST(wrong == 0u);
@@ -393,8 +419,8 @@ bool run_config(std::size_t workers, std::uint64_t seed, std::size_t total, Tota
     totals.overflows += m.overflows;
     totals.steals += m.steals;
     totals.inside_wakes += r.inside_wakes.load();
-    BOOST_TEST_MESSAGE(workers << " workers, seed " << seed << ": " << plan.size() << " items in " << ms.count()
-                               << " ms; " << m);
+    BOOST_TEST_MESSAGE(workers << " workers, seed " << seed << ": " << plan.size() << " items in "
+                               << ms.count() << " ms; " << m);
     return true;
 }
 
@@ -408,9 +434,11 @@ BOOST_AUTO_TEST_CASE(every_item_completes_exactly_once_with_every_submission_pat
     if (const char* s = std::getenv("ZUKI_STRESS_SEED"); s != nullptr && *s != '\0')
         random_seed = std::strtoull(s, nullptr, 0);
     seeds.push_back(random_seed);
-    BOOST_TEST_MESSAGE("random seed " << random_seed << " (rerun with ZUKI_STRESS_SEED=" << random_seed << ")");
-    std::cout << "mixed_paths: random seed " << random_seed << " (rerun with ZUKI_STRESS_SEED=" << random_seed
-              << ")" << std::endl;  // also in ctest's --output-on-failure
+    BOOST_TEST_MESSAGE("random seed " << random_seed
+                                      << " (rerun with ZUKI_STRESS_SEED=" << random_seed << ")");
+    std::cout << "mixed_paths: random seed " << random_seed
+              << " (rerun with ZUKI_STRESS_SEED=" << random_seed << ")"
+              << std::endl;  // also in ctest's --output-on-failure
     Totals totals;
     bool going = true;
     for (std::size_t workers : {1u, 2u, 4u, 8u}) {
@@ -423,8 +451,10 @@ BOOST_AUTO_TEST_CASE(every_item_completes_exactly_once_with_every_submission_pat
         }
     }
     BOOST_REQUIRE_MESSAGE(going, "stopped after the first configuration that made no progress");
-    BOOST_TEST_MESSAGE(totals.items << " items; " << totals.overflows << " overflows, " << totals.steals
-                                    << " steals, " << totals.inside_wakes << " wakes from inside");
-    BOOST_TEST(totals.overflows > 0u, "capacity 2 never overflowed: the overflow path was not exercised");
+    BOOST_TEST_MESSAGE(totals.items << " items; " << totals.overflows << " overflows, "
+                                    << totals.steals << " steals, " << totals.inside_wakes
+                                    << " wakes from inside");
+    BOOST_TEST(totals.overflows > 0u,
+               "capacity 2 never overflowed: the overflow path was not exercised");
     BOOST_TEST(totals.inside_wakes > 0u);
 }

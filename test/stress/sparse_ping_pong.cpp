@@ -16,8 +16,8 @@
 #include <random>
 #include <thread>
 
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 // Sparse work is where lost wake-ups hide: post one task from outside, wait for it, pause a
 // random 0-200 us so the workers go back to sleep, repeat. If a submission ever fails to wake a
@@ -78,9 +78,9 @@ void ping_pong(std::size_t workers, std::size_t n) {
         lock.unlock();
         std::this_thread::sleep_for(std::chrono::microseconds(pause_us(rng)));
     }
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     BOOST_TEST(sig->runs.load() == n);  // each posted task ran once
     const zuki::Metrics m = ex.metrics();
     BOOST_TEST(m.total().tasks_run == n);
@@ -93,6 +93,7 @@ void ping_pong(std::size_t workers, std::size_t n) {
 BOOST_AUTO_TEST_CASE(a_task_posted_to_an_idle_pool_always_runs) {
     zuki::test::Watchdog w(std::chrono::seconds(240), "sparse_ping_pong");
     const std::size_t n = iterations * stress_scale();
-    for (std::size_t workers : {1u, 2u, 4u})
-        BOOST_TEST_CONTEXT(workers << " workers") { ping_pong(workers, n / 3); }
+    for (std::size_t workers : {1u, 2u, 4u}) BOOST_TEST_CONTEXT(workers << " workers") {
+            ping_pong(workers, n / 3);
+        }
 }

@@ -122,8 +122,7 @@ private:
     static constexpr std::uint32_t cancelled = 8;
 
     FutureOperation(F&& future, Handler&& handler, const Executor& ex)
-        : future_(std::in_place, std::move(future)),
-          handler_(std::in_place, std::move(handler)),
+        : future_(std::in_place, std::move(future)), handler_(std::in_place, std::move(handler)),
           work_(std::in_place, ex) {}
     ~FutureOperation() = default;
 
@@ -159,7 +158,8 @@ private:
         CancelHandler& operator=(const CancelHandler&) = delete;
         ~CancelHandler() { op_->release(); }
         void operator()(boost::asio::cancellation_type_t type) noexcept {
-            if ((type & boost::asio::cancellation_type::all) != boost::asio::cancellation_type::none)
+            if ((type & boost::asio::cancellation_type::all) !=
+                boost::asio::cancellation_type::none)
                 op_->cancel();
         }
 
@@ -227,10 +227,8 @@ private:
     void run() noexcept {
         // SCHEDULED → RUNNING. acquire: pairs with the CAS that scheduled this poll.
         std::uint32_t s = state_.load(std::memory_order_acquire);
-        while (!state_.compare_exchange_weak(s, (s & cancelled) | running,
-                                             std::memory_order_acq_rel,
-                                             std::memory_order_acquire)) {
-        }
+        while (!state_.compare_exchange_weak(
+            s, (s & cancelled) | running, std::memory_order_acq_rel, std::memory_order_acquire)) {}
         if (s & cancelled) {
             finish_cancelled();
             release();
@@ -366,9 +364,8 @@ public:
     void operator()(Handler&& handler, F&& future) const {
         using H = std::decay_t<Handler>;
         auto ex = boost::asio::get_associated_executor(handler, ex_);
-        FutureOperation<std::decay_t<F>, H, decltype(ex)>::start(std::move(future),
-                                                                 H(std::forward<Handler>(handler)),
-                                                                 ex);
+        FutureOperation<std::decay_t<F>, H, decltype(ex)>::start(
+            std::move(future), H(std::forward<Handler>(handler)), ex);
     }
 
 private:
@@ -384,7 +381,8 @@ public:
     Poll<std::optional<output_t<F>>> poll(Context& cx) {
         auto p = f_.poll(cx);
         if (p.is_pending()) return Poll<std::optional<output_t<F>>>::pending();
-        return Poll<std::optional<output_t<F>>>::ready(std::optional<output_t<F>>(std::move(p).value()));
+        return Poll<std::optional<output_t<F>>>::ready(
+            std::optional<output_t<F>>(std::move(p).value()));
     }
 
 private:
@@ -396,7 +394,8 @@ template <class Executor, class F>
 boost::asio::awaitable<output_t<F>, Executor> await_boxed(F future);
 
 template <class E>
-concept asio_executor = boost::asio::execution::is_executor<E>::value || boost::asio::is_executor<E>::value;
+concept asio_executor =
+    boost::asio::execution::is_executor<E>::value || boost::asio::is_executor<E>::value;
 
 }  // namespace detail
 
@@ -463,8 +462,8 @@ boost::asio::awaitable<output_t<F>, Executor> as_awaitable(F future) {
 namespace detail {
 template <class Executor, class F>
 boost::asio::awaitable<output_t<F>, Executor> await_boxed(F future) {
-    std::optional<output_t<F>> v = co_await async_await(
-        OptionalOutput<F>(std::move(future)), boost::asio::use_awaitable_t<Executor>());
+    std::optional<output_t<F>> v = co_await async_await(OptionalOutput<F>(std::move(future)),
+                                                        boost::asio::use_awaitable_t<Executor>());
     co_return std::move(*v);
 }
 }  // namespace detail
@@ -485,7 +484,7 @@ boost::asio::awaitable<output_t<F>, Executor> await_boxed(F future) {
 /// int v = h.get();
 /// @endcode
 template <class ZukiExecutor, class T, class AwaitableExecutor>
-    requires requires(ZukiExecutor& z) { z.get_executor(); }
+requires requires(ZukiExecutor& z) { z.get_executor(); }
 JoinHandle<T> spawn_awaitable(ZukiExecutor& executor,
                               boost::asio::awaitable<T, AwaitableExecutor> awaitable,
                               TaskPriority priority = TaskPriority::Normal) {

@@ -62,7 +62,8 @@ public:
         : ctx_(&ctx), alloc_(a), bits_(bits) {
         if constexpr (Tracked) ctx_->asio_work_started();
     }
-    BasicExecutor(const BasicExecutor& o) noexcept : ctx_(o.ctx_), alloc_(o.alloc_), bits_(o.bits_) {
+    BasicExecutor(const BasicExecutor& o) noexcept
+        : ctx_(o.ctx_), alloc_(o.alloc_), bits_(o.bits_) {
         if constexpr (Tracked)
             if (ctx_) ctx_->asio_work_started();
     }
@@ -124,21 +125,21 @@ public:
     BasicExecutor require(execution::relationship_t::continuation_t) const noexcept {
         return BasicExecutor(ctx_, alloc_, bits_ | relationship_continuation);
     }
-    BasicExecutor<Context, Allocator, true> require(
-        execution::outstanding_work_t::tracked_t) const noexcept {
+    BasicExecutor<Context, Allocator, true>
+    require(execution::outstanding_work_t::tracked_t) const noexcept {
         return BasicExecutor<Context, Allocator, true>(ctx_, alloc_, bits_);
     }
-    BasicExecutor<Context, Allocator, false> require(
-        execution::outstanding_work_t::untracked_t) const noexcept {
+    BasicExecutor<Context, Allocator, false>
+    require(execution::outstanding_work_t::untracked_t) const noexcept {
         return BasicExecutor<Context, Allocator, false>(ctx_, alloc_, bits_);
     }
     template <class OtherAllocator>
-    BasicExecutor<Context, OtherAllocator, Tracked> require(
-        execution::allocator_t<OtherAllocator> a) const noexcept {
+    BasicExecutor<Context, OtherAllocator, Tracked>
+    require(execution::allocator_t<OtherAllocator> a) const noexcept {
         return BasicExecutor<Context, OtherAllocator, Tracked>(ctx_, a.value(), bits_);
     }
-    BasicExecutor<Context, std::allocator<void>, Tracked> require(
-        execution::allocator_t<void>) const noexcept {
+    BasicExecutor<Context, std::allocator<void>, Tracked>
+    require(execution::allocator_t<void>) const noexcept {
         return BasicExecutor<Context, std::allocator<void>, Tracked>(ctx_, {}, bits_);
     }
 
@@ -214,8 +215,8 @@ private:
         using H = std::decay_t<F>;
         auto alloc = boost::asio::get_associated_allocator(f, a);
         using Alloc = decltype(alloc);
-        auto* t = detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc,
-                                                     ctx_->asio_scheduler());
+        auto* t =
+            detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc, ctx_->asio_scheduler());
         ctx_->asio_work_started();  // released by the scheduler when the handler finished
         ctx_->asio_submit(t, continuation);
     }

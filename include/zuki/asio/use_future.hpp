@@ -138,7 +138,8 @@ public:
     /// The handler was destroyed without being called.
     void set_abandoned() noexcept {
         try {
-            set_exception(std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
+            set_exception(
+                std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
         } catch (...) {
             set_exception(std::current_exception());  // bad_alloc making the exception object
         }
@@ -183,19 +184,19 @@ public:
     /// The result; only after poll_ready()/is_done() returned true. Throws the operation's error.
     T take() {
         switch (result_.index()) {
-        case value_index:
-            if constexpr (std::is_void_v<T>)
-                return;
-            else
-                return std::move(std::get<value_index>(result_));
-        case exception_index:
-            std::rethrow_exception(std::get<exception_index>(result_));
-        case boost_error_index:
-            throw boost::system::system_error(std::get<boost_error_index>(result_));
-        case std_error_index:
-            throw std::system_error(std::get<std_error_index>(result_));
-        default:
-            throw std::logic_error("zuki::AsioFuture: no result (internal error)");
+            case value_index:
+                if constexpr (std::is_void_v<T>)
+                    return;
+                else
+                    return std::move(std::get<value_index>(result_));
+            case exception_index:
+                std::rethrow_exception(std::get<exception_index>(result_));
+            case boost_error_index:
+                throw boost::system::system_error(std::get<boost_error_index>(result_));
+            case std_error_index:
+                throw std::system_error(std::get<std_error_index>(result_));
+            default:
+                throw std::logic_error("zuki::AsioFuture: no result (internal error)");
         }
     }
     /// The future is dropped: take the waker back if it is still registered, then release.
@@ -221,9 +222,9 @@ protected:
     ~AsioOperationState() = default;
 
 private:
-    static constexpr std::uint32_t empty = 0;    // no result, no waker registered
+    static constexpr std::uint32_t empty = 0;  // no result, no waker registered
     static constexpr std::uint32_t waiting = 1;  // no result, waker_ registered by the poller
-    static constexpr std::uint32_t done = 2;     // result_ written; terminal
+    static constexpr std::uint32_t done = 2;  // result_ written; terminal
     static constexpr std::size_t value_index = 1;
     static constexpr std::size_t exception_index = 2;
     static constexpr std::size_t boost_error_index = 3;
@@ -241,8 +242,8 @@ private:
 /// `AsioOperationState<T>` allocated with (a rebound copy of) `Alloc`.
 template <class T, class Alloc>
 class AllocatedAsioOperationState final : public AsioOperationState<T> {
-    using self_alloc = typename std::allocator_traits<Alloc>::template rebind_alloc<
-        AllocatedAsioOperationState>;
+    using self_alloc =
+        typename std::allocator_traits<Alloc>::template rebind_alloc<AllocatedAsioOperationState>;
     using traits = std::allocator_traits<self_alloc>;
 
 public:
@@ -470,9 +471,10 @@ public:
         // Not a copy constructor (checked first: asking whether this type converts to
         // InnerExecutor while it is being checked as an executor would recurse).
         template <class InnerExecutor1>
-            requires(!std::is_same_v<InnerExecutor1, executor_with_default>) &&
-                    std::is_convertible_v<const InnerExecutor1&, InnerExecutor>
-        executor_with_default(const InnerExecutor1& ex) noexcept : InnerExecutor(ex) {}
+        requires(!std::is_same_v<InnerExecutor1, executor_with_default>) &&
+            std::is_convertible_v<const InnerExecutor1&, InnerExecutor> executor_with_default(
+                const InnerExecutor1& ex) noexcept
+            : InnerExecutor(ex) {}
     };
     /// `T` (an I/O object type) rebound to an executor whose default token is this token.
     template <class T>
@@ -514,9 +516,8 @@ public:
 
     template <class Initiation, class RawToken, class... InitArgs>
     static return_type initiate(Initiation&& initiation, RawToken&& token, InitArgs&&... args) {
-        auto* state =
-            zuki::detail::AllocatedAsioOperationState<value_type, Allocator>::make(
-                token.get_allocator());
+        auto* state = zuki::detail::AllocatedAsioOperationState<value_type, Allocator>::make(
+            token.get_allocator());
         return_type future(state);  // one reference; the handler below holds the other
         // If the initiation throws, the handler it received is destroyed uncalled (the state
         // completes as broken_promise), then `future` drops the state: nothing leaks.

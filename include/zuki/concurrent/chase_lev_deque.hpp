@@ -57,8 +57,7 @@ class ChaseLevDeque {
 public:
     /// `capacity` must be a power of two >= 2 (std::invalid_argument otherwise).
     explicit ChaseLevDeque(std::size_t capacity)
-        : mask_(check(capacity) - 1),
-          max_claim_(static_cast<std::int64_t>(capacity / 2)),
+        : mask_(check(capacity) - 1), max_claim_(static_cast<std::int64_t>(capacity / 2)),
           slots_(std::make_unique<detail::atomic<T*>[]>(capacity)) {}
     ChaseLevDeque(const ChaseLevDeque&) = delete;
     ChaseLevDeque& operator=(const ChaseLevDeque&) = delete;
@@ -143,7 +142,8 @@ public:
             const std::int64_t size = b - t;
             if (size <= 0) return 0;
             const std::int64_t n = std::min(std::max<std::int64_t>(size / 2, 1), max_claim_);
-            for (std::int64_t i = 0; i < n; ++i) out[i] = slot(t + i).load(std::memory_order_relaxed);
+            for (std::int64_t i = 0; i < n; ++i)
+                out[i] = slot(t + i).load(std::memory_order_relaxed);
             // seq_cst: as in pop().
             if (top_.compare_exchange_weak(t, t + n, std::memory_order_seq_cst,
                                            std::memory_order_acquire))
@@ -159,8 +159,8 @@ public:
         // dst is ours: its bottom is stable, its top only grows (which only frees room).
         const std::int64_t db = dst.bottom_.load(std::memory_order_relaxed);
         // acquire: as in push() (we are about to write dst's slots).
-        const std::int64_t room =
-            static_cast<std::int64_t>(dst.capacity()) - (db - dst.top_.load(std::memory_order_acquire));
+        const std::int64_t room = static_cast<std::int64_t>(dst.capacity()) -
+                                  (db - dst.top_.load(std::memory_order_acquire));
         // acquire: pairs with the seq_cst CAS of a previous claimant.
         std::int64_t t = top_.load(std::memory_order_acquire);
         for (;;) {
@@ -175,8 +175,8 @@ public:
             // Copy the rest into dst's unpublished slots (beyond its bottom): no one reads them
             // until we publish dst's bottom, so a failed claim leaves nothing behind.
             for (std::int64_t i = 1; i < n; ++i)
-                dst.slot(db + i - 1).store(slot(t + i).load(std::memory_order_relaxed),
-                                           std::memory_order_relaxed);
+                dst.slot(db + i - 1)
+                    .store(slot(t + i).load(std::memory_order_relaxed), std::memory_order_relaxed);
             // seq_cst: serialises claims (and the owner's CAS pops) in one total order on top,
             // and orders our slot reads before the owner's later overwrite (release).
             if (top_.compare_exchange_weak(t, t + n, std::memory_order_seq_cst,

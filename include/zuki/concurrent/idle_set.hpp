@@ -45,8 +45,7 @@ namespace zuki::concurrent {
 class IdleSet {
 public:
     explicit IdleSet(std::size_t workers)
-        : n_(workers),
-          words_((workers + 63) / 64),
+        : n_(workers), words_((workers + 63) / 64),
           parked_(std::make_unique<detail::atomic<std::uint64_t>[]>(words_)),
           tokens_(std::make_unique<Token[]>(workers)) {
         state_.store(pack(0, workers), std::memory_order_relaxed);
@@ -119,14 +118,15 @@ public:
     /// Wake every parked worker (shutdown).
     void notify_all() noexcept {
         detail::fence(std::memory_order_seq_cst);
-        while (wake_any()) {
-        }
+        while (wake_any()) {}
     }
 
     std::size_t searching_count() const noexcept {
         return searching(state_.load(std::memory_order_relaxed));
     }
-    std::size_t awake_count() const noexcept { return awake(state_.load(std::memory_order_relaxed)); }
+    std::size_t awake_count() const noexcept {
+        return awake(state_.load(std::memory_order_relaxed));
+    }
     bool is_parked(std::size_t i) const noexcept {
         return (parked_[i / 64].load(std::memory_order_relaxed) & bit(i)) != 0;
     }

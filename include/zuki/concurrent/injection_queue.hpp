@@ -84,9 +84,7 @@ public:
     Chunk<T> pop() noexcept {
         for (std::size_t i = lanes_.size(); i-- > 0;) {
             Lane& lane = *lanes_[i];
-            if (lane.length() <= 0 &&
-                spilled_.load(std::memory_order_relaxed) == 0)
-                continue;
+            if (lane.length() <= 0 && spilled_.load(std::memory_order_relaxed) == 0) continue;
             Chunk<T> c;
             // acquire (spilled_): pairs with the release add in push().
             if (lane.queue.pop(c) ||
@@ -113,7 +111,10 @@ private:
         T* tail = nullptr;
         std::size_t count = 0;
         void push(Chunk<T> c) noexcept {  // O(1): splices at the tail
-            if (tail) tail->next = c.head; else head = c.head;
+            if (tail)
+                tail->next = c.head;
+            else
+                head = c.head;
             tail = c.tail;
             count += c.count;
         }

@@ -64,16 +64,15 @@ public:
 
     /// Erase `f` (moved or copied into a new heap object).
     template <class F>
-        requires(!std::is_same_v<std::remove_cvref_t<F>, AnyFuture>) &&
-                Future<std::remove_cvref_t<F>> &&
-                std::is_same_v<output_t<std::remove_cvref_t<F>>, T> &&
-                std::constructible_from<std::remove_cvref_t<F>, F>
-    AnyFuture(F&& f)  // NOLINT(google-explicit-constructor): implicit on purpose
+    requires(!std::is_same_v<std::remove_cvref_t<F>, AnyFuture>) &&
+        Future<std::remove_cvref_t<F>>&& std::is_same_v<output_t<std::remove_cvref_t<F>>, T>&& std::
+            constructible_from<std::remove_cvref_t<F>, F> AnyFuture(
+                F&& f)  // NOLINT(google-explicit-constructor): implicit on purpose
         : AnyFuture(std::in_place_type<std::remove_cvref_t<F>>, std::forward<F>(f)) {}
 
     /// Construct an `F` in place from `args` (for futures that cannot be moved).
     template <class F, class... Args>
-        requires Future<F> && std::is_same_v<output_t<F>, T> && std::constructible_from<F, Args...>
+    requires Future<F> && std::is_same_v<output_t<F>, T> && std::constructible_from<F, Args...>
     explicit AnyFuture(std::in_place_type_t<F>, Args&&... args)
         : self_(new F(std::forward<Args>(args)...)), vtable_(&detail::AnyFutureOps<F, T>::vtable) {}
 
@@ -126,7 +125,7 @@ private:
 
 /// `AnyFuture f = some_future;` deduces `AnyFuture<output_t<decltype(some_future)>>`.
 template <class F>
-    requires Future<F>
-AnyFuture(F) -> AnyFuture<output_t<F>>;
+requires Future<F> AnyFuture(F)
+->AnyFuture<output_t<F>>;
 
 }  // namespace zuki

@@ -133,7 +133,7 @@ inline constexpr bool always_false = false;
 class AsyncPromiseBase {
 public:
     std::suspend_always initial_suspend() const noexcept { return {}; }  // lazy
-    std::suspend_always final_suspend() const noexcept { return {}; }    // poll() reads results
+    std::suspend_always final_suspend() const noexcept { return {}; }  // poll() reads results
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
     // Coroutine frames come from the per-thread recycling cache (frames of one coroutine all
@@ -146,15 +146,14 @@ public:
     }
 
     template <class A>
-        requires awaitable_future<A>
-    FutureAwaiter<std::conditional_t<std::is_lvalue_reference_v<A>, A, std::remove_cvref_t<A>>>
-    await_transform(A&& future) {
+    requires awaitable_future<A>
+        FutureAwaiter<std::conditional_t<std::is_lvalue_reference_v<A>, A, std::remove_cvref_t<A>>>
+        await_transform(A&& future) {
         return {std::forward<A>(future), state_};
     }
 
     template <class A>
-        requires(!awaitable_future<A>)
-    void await_transform(A&&) {
+    requires(!awaitable_future<A>) void await_transform(A&&) {
         static_assert(always_false<A>,
                       "co_await in a zuki::Async body takes a zuki::Future (an object with "
                       "poll(zuki::Context&) returning zuki::Poll<T>): a non-const lvalue, or a "
@@ -171,10 +170,8 @@ public:
     Async<T> get_return_object() noexcept;
 
     template <class U = T>
-        requires std::convertible_to<U&&, T>
-    void return_value(U&& value) {
-        value_.emplace(std::forward<U>(value));
-    }
+    requires std::convertible_to<U&&, T>
+    void return_value(U&& value) { value_.emplace(std::forward<U>(value)); }
 
     std::optional<T> value_;
 };

@@ -59,8 +59,8 @@ template <class Fn>
 struct invoke_with_output<Fn, void> : std::invoke_result<Fn> {};
 
 template <class Fn, class T>
-concept invocable_with_output =
-    (std::is_void_v<T> && std::invocable<Fn>) || (!std::is_void_v<T> && std::invocable<Fn, T>);
+concept invocable_with_output = (std::is_void_v<T> && std::invocable<Fn>) ||
+                                (!std::is_void_v<T> && std::invocable<Fn, T>);
 
 /// Call `fn` (as an rvalue: it is called once) with the ready output in `p`.
 template <class Fn, class T>
@@ -98,14 +98,14 @@ value_or_monostate_t<T> take_output(Poll<T>&& p) {
 /// Thread safety: polled by one thread at a time, like any future; `fn` runs on the thread that
 /// polls when `fut` becomes ready.
 template <Future F, class Fn>
-    requires detail::invocable_with_output<Fn, output_t<F>>
+requires detail::invocable_with_output<Fn, output_t<F>>
 class [[nodiscard]] Map {
     using result_type = typename detail::invoke_with_output<Fn, output_t<F>>::type;
 
 public:
     /// `fn`'s result, without reference or cv-qualifiers (a returned reference is copied).
-    using output_type = std::conditional_t<std::is_void_v<result_type>, void,
-                                           std::remove_cvref_t<result_type>>;
+    using output_type =
+        std::conditional_t<std::is_void_v<result_type>, void, std::remove_cvref_t<result_type>>;
 
     template <class F2, class Fn2>
     Map(F2&& fut, Fn2&& fn) : fut_(std::forward<F2>(fut)), fn_(std::forward<Fn2>(fn)) {}
@@ -133,9 +133,9 @@ private:
 /// A future that yields `fn(output of fut)`; `fn()` when `fut` yields `void`. `fn` is called once,
 /// as an rvalue, on the poll where `fut` becomes ready.
 template <class F, class Fn>
-    requires Future<std::remove_cvref_t<F>> &&
-             detail::invocable_with_output<std::decay_t<Fn>, output_t<std::remove_cvref_t<F>>>
-Map<std::remove_cvref_t<F>, std::decay_t<Fn>> map(F&& fut, Fn&& fn) {
+requires Future<std::remove_cvref_t<F>> &&
+    detail::invocable_with_output<std::decay_t<Fn>, output_t<std::remove_cvref_t<F>>>
+        Map<std::remove_cvref_t<F>, std::decay_t<Fn>> map(F&& fut, Fn&& fn) {
     return {std::forward<F>(fut), std::forward<Fn>(fn)};
 }
 
@@ -160,8 +160,8 @@ using then_future_t = std::remove_cvref_t<typename invoke_with_output<Fn, T>::ty
 ///
 /// Thread safety: polled by one thread at a time, like any future.
 template <Future F, class Fn>
-    requires detail::invocable_with_output<Fn, output_t<F>> &&
-             Future<detail::then_future_t<Fn, output_t<F>>>
+requires detail::invocable_with_output<Fn, output_t<F>> &&
+    Future<detail::then_future_t<Fn, output_t<F>>>
 class [[nodiscard]] Then {
     using second_type = detail::then_future_t<Fn, output_t<F>>;
 
@@ -206,10 +206,10 @@ private:
 /// A future that runs `fut`, calls `fn` with its output (no argument for `void`), and then runs
 /// the future `fn` returned, yielding its output.
 template <class F, class Fn>
-    requires Future<std::remove_cvref_t<F>> &&
-             detail::invocable_with_output<std::decay_t<Fn>, output_t<std::remove_cvref_t<F>>> &&
-             Future<detail::then_future_t<std::decay_t<Fn>, output_t<std::remove_cvref_t<F>>>>
-Then<std::remove_cvref_t<F>, std::decay_t<Fn>> then(F&& fut, Fn&& fn) {
+requires Future<std::remove_cvref_t<F>> &&
+    detail::invocable_with_output<std::decay_t<Fn>, output_t<std::remove_cvref_t<F>>> &&
+    Future<detail::then_future_t<std::decay_t<Fn>, output_t<std::remove_cvref_t<F>>>>
+        Then<std::remove_cvref_t<F>, std::decay_t<Fn>> then(F&& fut, Fn&& fn) {
     return {std::forward<F>(fut), std::forward<Fn>(fn)};
 }
 
@@ -306,8 +306,7 @@ public:
     using output_type = std::tuple<value_or_monostate_t<output_t<Fs>>...>;
 
     template <class... Gs>
-        requires(sizeof...(Gs) == sizeof...(Fs))
-    explicit Join(std::in_place_t, Gs&&... futures)
+    requires(sizeof...(Gs) == sizeof...(Fs)) explicit Join(std::in_place_t, Gs&&... futures)
         : slots_(slot_type<Fs>(std::in_place_index<0>, std::forward<Gs>(futures))...) {}
 
     Poll<output_type> poll(Context& cx) {
@@ -347,8 +346,8 @@ private:
 
 /// A future that waits for all of `futures` and yields a `std::tuple` of their outputs.
 template <class... Fs>
-    requires(Future<std::remove_cvref_t<Fs>> && ...)
-Join<std::remove_cvref_t<Fs>...> join(Fs&&... futures) {
+requires(Future<std::remove_cvref_t<Fs>>&&...) Join<std::remove_cvref_t<Fs>...> join(
+    Fs&&... futures) {
     return Join<std::remove_cvref_t<Fs>...>(std::in_place, std::forward<Fs>(futures)...);
 }
 
@@ -372,14 +371,12 @@ Join<std::remove_cvref_t<Fs>...> join(Fs&&... futures) {
 ///
 /// Thread safety: polled by one thread at a time, like any future.
 template <Future... Fs>
-    requires(sizeof...(Fs) >= 2)
-class [[nodiscard]] Select {
+requires(sizeof...(Fs) >= 2) class [[nodiscard]] Select {
 public:
     using output_type = std::variant<value_or_monostate_t<output_t<Fs>>...>;
 
     template <class... Gs>
-        requires(sizeof...(Gs) == sizeof...(Fs))
-    explicit Select(std::in_place_t, Gs&&... futures)
+    requires(sizeof...(Gs) == sizeof...(Fs)) explicit Select(std::in_place_t, Gs&&... futures)
         : children_(std::in_place, std::forward<Gs>(futures)...) {}
 
     Poll<output_type> poll(Context& cx) {
@@ -410,8 +407,8 @@ private:
 /// A future that completes with whichever of `futures` is ready first (leftmost on a tie); the
 /// others are dropped.
 template <class... Fs>
-    requires(sizeof...(Fs) >= 2) && (Future<std::remove_cvref_t<Fs>> && ...)
-Select<std::remove_cvref_t<Fs>...> select(Fs&&... futures) {
+requires(sizeof...(Fs) >= 2) && (Future<std::remove_cvref_t<Fs>> &&
+                                 ...) Select<std::remove_cvref_t<Fs>...> select(Fs&&... futures) {
     return Select<std::remove_cvref_t<Fs>...>(std::in_place, std::forward<Fs>(futures)...);
 }
 

@@ -23,7 +23,7 @@ namespace zuki {
 ///   threads for `WorkStealingExecutor`), so keep it movable and free of thread affinity.
 template <class F>
 concept Future = std::is_object_v<F> && requires(F& f, Context& cx) {
-    { f.poll(cx) };
+    {f.poll(cx)};
     requires detail::is_poll<decltype(f.poll(cx))>::value;
 };
 

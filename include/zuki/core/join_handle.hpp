@@ -135,7 +135,8 @@ public:
 private:
     Cell& task() const {
         if (task_ == nullptr)
-            throw std::logic_error("zuki::JoinHandle: the handle is empty (moved-from or detached)");
+            throw std::logic_error(
+                "zuki::JoinHandle: the handle is empty (moved-from or detached)");
         return *task_;
     }
     Poll<T> take() {

@@ -41,8 +41,9 @@ public:
     Poll() noexcept = default;
     /// Implicitly wrap a value as ready, so `return 42;` works in a `poll()` returning `Poll<int>`.
     template <class U = T>
-        requires std::is_constructible_v<T, U&&> && (!std::is_same_v<std::remove_cvref_t<U>, Poll>)
-    Poll(U&& v) : value_(std::in_place, std::forward<U>(v)) {}
+    requires std::is_constructible_v<T, U&&> &&
+        (!std::is_same_v<std::remove_cvref_t<U>, Poll>)Poll(U&& v)
+        : value_(std::in_place, std::forward<U>(v)) {}
 
     bool is_ready() const noexcept { return value_.has_value(); }
     bool is_pending() const noexcept { return !value_.has_value(); }

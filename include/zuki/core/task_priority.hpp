@@ -22,10 +22,14 @@ inline constexpr std::size_t task_priority_levels = 4;
 
 inline std::ostream& operator<<(std::ostream& os, TaskPriority p) {
     switch (p) {
-        case TaskPriority::Low: return os << "Low";
-        case TaskPriority::Normal: return os << "Normal";
-        case TaskPriority::High: return os << "High";
-        case TaskPriority::Critical: return os << "Critical";
+        case TaskPriority::Low:
+            return os << "Low";
+        case TaskPriority::Normal:
+            return os << "Normal";
+        case TaskPriority::High:
+            return os << "High";
+        case TaskPriority::Critical:
+            return os << "Critical";
     }
     return os << "TaskPriority(" << static_cast<int>(p) << ')';
 }

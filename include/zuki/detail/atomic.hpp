@@ -39,7 +39,8 @@
 #include <cstdint>
 #include <string_view>
 // Relacy's core, without relacy.hpp's macros and without its windows.h / pthread.h emulations
-// (which are macros too): see the file comment.
+// (which are macros too): see the file comment. The order matters (relacy.hpp's own order).
+// clang-format off
 #include <relacy/base.hpp>
 #include <relacy/context.hpp>
 #include <relacy/context_base_impl.hpp>
@@ -54,12 +55,13 @@
 #include <relacy/stdlib/condition_variable.hpp>
 #include <relacy/stdlib/semaphore.hpp>
 #include <relacy/stdlib/event.hpp>
+// clang-format on
 
 #define ZUKI_MODEL_CAPACITY(normal, model) (model)
 #if defined(ZUKI_MODEL_PLANT_BUG)
 #define ZUKI_MODEL_STR2(x) #x
 #define ZUKI_MODEL_STR(x) ZUKI_MODEL_STR2(x)
-#define ZUKI_MODEL_WEAKEN(name, order, weaker) \
+#define ZUKI_MODEL_WEAKEN(name, order, weaker)                                                     \
     (std::string_view(ZUKI_MODEL_STR(ZUKI_MODEL_PLANT_BUG)) == #name ? (weaker) : (order))
 #endif
 #else
@@ -102,15 +104,23 @@ struct where {
     const char* file;
     unsigned line;
 };
-inline rl::debug_info info(const where& w) noexcept { return rl::debug_info(w.func, w.file, w.line); }
+inline rl::debug_info info(const where& w) noexcept {
+    return rl::debug_info(w.func, w.file, w.line);
+}
 inline rl::memory_order order(std::memory_order o) noexcept {
     switch (o) {
-        case std::memory_order_relaxed: return rl::mo_relaxed;
-        case std::memory_order_consume: return rl::mo_consume;
-        case std::memory_order_acquire: return rl::mo_acquire;
-        case std::memory_order_release: return rl::mo_release;
-        case std::memory_order_acq_rel: return rl::mo_acq_rel;
-        default: return rl::mo_seq_cst;
+        case std::memory_order_relaxed:
+            return rl::mo_relaxed;
+        case std::memory_order_consume:
+            return rl::mo_consume;
+        case std::memory_order_acquire:
+            return rl::mo_acquire;
+        case std::memory_order_release:
+            return rl::mo_release;
+        case std::memory_order_acq_rel:
+            return rl::mo_acq_rel;
+        default:
+            return rl::mo_seq_cst;
     }
 }
 }  // namespace model
@@ -126,21 +136,17 @@ public:
     atomic(const atomic&) = delete;
     atomic& operator=(const atomic&) = delete;
 
-    T load(std::memory_order o = std::memory_order_seq_cst,
-           model::where w = {}) const noexcept {
+    T load(std::memory_order o = std::memory_order_seq_cst, model::where w = {}) const noexcept {
         return a_.load(model::order(o), model::info(w));
     }
-    void store(T v, std::memory_order o = std::memory_order_seq_cst,
-               model::where w = {}) noexcept {
+    void store(T v, std::memory_order o = std::memory_order_seq_cst, model::where w = {}) noexcept {
         a_.store(v, model::order(o), model::info(w));
     }
-    T exchange(T v, std::memory_order o = std::memory_order_seq_cst,
-               model::where w = {}) noexcept {
+    T exchange(T v, std::memory_order o = std::memory_order_seq_cst, model::where w = {}) noexcept {
         return a_.exchange(v, model::order(o), model::info(w));
     }
     bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
-                               std::memory_order failure,
-                               model::where w = {}) noexcept {
+                               std::memory_order failure, model::where w = {}) noexcept {
         return a_.compare_exchange_weak(expected, desired, model::order(success), model::info(w),
                                         model::order(failure), model::info(w));
     }
@@ -150,10 +156,9 @@ public:
         return a_.compare_exchange_weak(expected, desired, model::order(o), model::info(w));
     }
     bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
-                                 std::memory_order failure,
-                                 model::where w = {}) noexcept {
-        return a_.compare_exchange_strong(expected, desired, model::order(success),
-                                          model::info(w), model::order(failure), model::info(w));
+                                 std::memory_order failure, model::where w = {}) noexcept {
+        return a_.compare_exchange_strong(expected, desired, model::order(success), model::info(w),
+                                          model::order(failure), model::info(w));
     }
     bool compare_exchange_strong(T& expected, T desired,
                                  std::memory_order o = std::memory_order_seq_cst,
@@ -172,8 +177,7 @@ public:
                 model::where w = {}) noexcept {
         return a_.fetch_and(v, model::order(o), model::info(w));
     }
-    T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst,
-               model::where w = {}) noexcept {
+    T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst, model::where w = {}) noexcept {
         return a_.fetch_or(v, model::order(o), model::info(w));
     }
 
@@ -187,7 +191,8 @@ private:
 /// Relacy's fence. A relaxed fence does nothing, as in the standard (and a planted bug that
 /// weakens a fence to relaxed removes it).
 inline void fence(std::memory_order order, model::where w = {}) noexcept {
-    if (order != std::memory_order_relaxed) rl::atomic_thread_fence(model::order(order), model::info(w));
+    if (order != std::memory_order_relaxed)
+        rl::atomic_thread_fence(model::order(order), model::info(w));
 }
 
 #endif  // ZUKI_RELACY

@@ -45,13 +45,12 @@ inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
         rl::preemption_disabler no_preemption(c);
         sleep = word.relacy().fetch_add(0, rl::mo_relaxed, model::info(w)) == expected;
     }
-    if (sleep) word.relacy().wait(c, /*is_timed=*/false, /*allow_spurious_wakeup=*/false,
-                                  model::info(w));
+    if (sleep)
+        word.relacy().wait(c, /*is_timed=*/false, /*allow_spurious_wakeup=*/false, model::info(w));
 }
 
 /// Wake up to `count` threads sleeping on `word`.
-inline void futex_wake(atomic<std::uint32_t>& word, int count,
-                       model::where w = {}) noexcept {
+inline void futex_wake(atomic<std::uint32_t>& word, int count, model::where w = {}) noexcept {
     rl::context& c = rl::ctx();
     c.sched();
     word.relacy().wake(c, static_cast<rl::thread_id_t>(count), model::info(w));

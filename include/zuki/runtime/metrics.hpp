@@ -14,13 +14,13 @@ namespace zuki {
 /// Counters of one worker. Each is written by its worker only (a relaxed store, no RMW), so
 /// keeping them on costs a few plain increments per task.
 struct WorkerMetrics {
-    std::uint64_t tasks_run = 0;       ///< polls of tasks (and Asio handlers run)
-    std::uint64_t steals = 0;          ///< successful steal operations
-    std::uint64_t tasks_stolen = 0;    ///< tasks taken by those steals
-    std::uint64_t overflows = 0;       ///< times the local deque was full (half moved to global)
-    std::uint64_t global_takes = 0;    ///< chunks taken from the global queue
-    std::uint64_t parks = 0;           ///< times the worker went to sleep
-    std::uint64_t unparks = 0;         ///< times it was woken (or cancelled its park)
+    std::uint64_t tasks_run = 0;  ///< polls of tasks (and Asio handlers run)
+    std::uint64_t steals = 0;  ///< successful steal operations
+    std::uint64_t tasks_stolen = 0;  ///< tasks taken by those steals
+    std::uint64_t overflows = 0;  ///< times the local deque was full (half moved to global)
+    std::uint64_t global_takes = 0;  ///< chunks taken from the global queue
+    std::uint64_t parks = 0;  ///< times the worker went to sleep
+    std::uint64_t unparks = 0;  ///< times it was woken (or cancelled its park)
 };
 
 /// A snapshot of every worker's counters (`WorkStealingExecutor::metrics()`). Counters read while

@@ -201,7 +201,8 @@ class Batch {
 public:
     explicit Batch(WorkStealingExecutor& executor) noexcept : executor_(&executor) {}
     Batch(Batch&& o) noexcept
-        : executor_(o.executor_), lanes_(std::exchange(o.lanes_, {})), size_(std::exchange(o.size_, 0)) {}
+        : executor_(o.executor_), lanes_(std::exchange(o.lanes_, {})),
+          size_(std::exchange(o.size_, 0)) {}
     Batch& operator=(Batch&& o) noexcept {
         if (this != &o) {
             cancel_all();

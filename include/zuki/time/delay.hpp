@@ -53,9 +53,7 @@ public:
         : deadline_(deadline), service_(&service) {}
 
     Delay(Delay&& other) noexcept
-        : deadline_(other.deadline_),
-          service_(other.service_),
-          entry_(std::move(other.entry_)),
+        : deadline_(other.deadline_), service_(other.service_), entry_(std::move(other.entry_)),
           done_(other.done_) {}
     Delay& operator=(Delay&& other) noexcept {
         if (this != &other) {
@@ -79,9 +77,12 @@ public:
         if (!service_) service_ = &TimerService::global();  // before the entry: cancel() needs it
         if (!entry_) entry_ = std::make_unique<detail::TimerEntry>(deadline_);
         switch (service_->arm(*entry_, cx.waker())) {
-            case TimerService::ArmResult::Fired: return finish();
-            case TimerService::ArmResult::Pending: break;
-            case TimerService::ArmResult::Stopped: break;  // no thread left: never woken
+            case TimerService::ArmResult::Fired:
+                return finish();
+            case TimerService::ArmResult::Pending:
+                break;
+            case TimerService::ArmResult::Stopped:
+                break;  // no thread left: never woken
         }
         return Poll<void>::pending();
     }
@@ -106,9 +107,9 @@ private:
     }
 
     clock::time_point deadline_;
-    TimerService* service_ = nullptr;              // null: the global service, looked up lazily
-    std::unique_ptr<detail::TimerEntry> entry_;    // null until the first registering poll
-    bool done_ = false;                            // poll returned ready
+    TimerService* service_ = nullptr;  // null: the global service, looked up lazily
+    std::unique_ptr<detail::TimerEntry> entry_;  // null until the first registering poll
+    bool done_ = false;  // poll returned ready
 };
 
 static_assert(Future<Delay>);

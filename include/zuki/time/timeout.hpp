@@ -112,8 +112,7 @@ public:
     using output_type = TimeoutResult<output_t<F>>;
 
     Timeout(F inner, Delay deadline)
-        : deadline_(deadline.deadline()),
-          inner_(std::in_place, std::move(inner)),
+        : deadline_(deadline.deadline()), inner_(std::in_place, std::move(inner)),
           delay_(std::in_place, std::move(deadline)) {}
 
     Poll<output_type> poll(Context& cx) {
@@ -149,23 +148,22 @@ private:
     }
 
     clock::time_point deadline_;
-    std::optional<F> inner_;      // empty once complete
+    std::optional<F> inner_;  // empty once complete
     std::optional<Delay> delay_;  // empty once complete
 };
 
 /// Races `future` against `duration` from now (zero or negative: already passed, yet a ready
 /// `future` still wins). The result's `timed_out()` says who won.
 template <class F>
-    requires Future<std::remove_cvref_t<F>>
-Timeout<std::remove_cvref_t<F>> timeout(F&& future, std::chrono::steady_clock::duration duration) {
+requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>>
+timeout(F&& future, std::chrono::steady_clock::duration duration) {
     return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future), zuki::delay(duration));
 }
 
 /// Races `future` against the instant `deadline`.
 template <class F>
-    requires Future<std::remove_cvref_t<F>>
-Timeout<std::remove_cvref_t<F>> timeout_at(F&& future,
-                                           std::chrono::steady_clock::time_point deadline) {
+requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>>
+timeout_at(F&& future, std::chrono::steady_clock::time_point deadline) {
     return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future), zuki::sleep_until(deadline));
 }
 

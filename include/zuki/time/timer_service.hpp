@@ -124,7 +124,7 @@ public:
     /// What `arm` did.
     enum class ArmResult {
         Pending,  ///< registered (or already registered): the waker will be woken at the deadline
-        Fired,    ///< the deadline already fired; the future is ready
+        Fired,  ///< the deadline already fired; the future is ready
         Stopped,  ///< the service is stopped: nothing registered, nothing will wake the waker
     };
 
@@ -180,13 +180,13 @@ private:
     static constexpr clock::duration max_sleep = std::chrono::hours(1);
 
     mutable std::mutex mutex_;
-    std::condition_variable wakeup_;                 // the timer thread sleeps here
-    std::vector<detail::TimerEntry*> heap_;          // guarded by mutex_
-    std::uint64_t next_sequence_ = 0;                // guarded by mutex_
-    bool stopping_ = false;                          // guarded by mutex_
-    bool started_ = false;                           // guarded by mutex_
-    std::thread thread_;                             // guarded by mutex_
-    std::vector<Waker> fire_batch_;                  // timer thread only (reserved before start)
+    std::condition_variable wakeup_;  // the timer thread sleeps here
+    std::vector<detail::TimerEntry*> heap_;  // guarded by mutex_
+    std::uint64_t next_sequence_ = 0;  // guarded by mutex_
+    bool stopping_ = false;  // guarded by mutex_
+    bool started_ = false;  // guarded by mutex_
+    std::thread thread_;  // guarded by mutex_
+    std::vector<Waker> fire_batch_;  // timer thread only (reserved before start)
 };
 
 }  // namespace zuki

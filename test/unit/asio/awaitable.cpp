@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(a_gate_is_polled_on_the_awaiting_coroutines_thread) {
     };
     BOOST_TEST(run_on(io, body(gate)) == 11);
     BOOST_TEST(gate->polls == 2);  // first poll pending, second after the wake
-    BOOST_TEST(gate->live == 0);   // the future was destroyed on completion
+    BOOST_TEST(gate->live == 0);  // the future was destroyed on completion
 }
 
 BOOST_AUTO_TEST_CASE(join_handle_from_a_pool_resumes_on_the_io_context) {
@@ -101,7 +101,8 @@ BOOST_AUTO_TEST_CASE(join_handle_from_a_pool_resumes_on_the_io_context) {
     zuki::WorkStealingExecutor pool(2);
     asio::io_context io;
     const auto io_thread = std::this_thread::get_id();
-    auto body = [](zuki::WorkStealingExecutor& p, std::thread::id expected) -> asio::awaitable<int> {
+    auto body = [](zuki::WorkStealingExecutor& p,
+                   std::thread::id expected) -> asio::awaitable<int> {
         zuki::JoinHandle<int> h = p.spawn(slow_value(p, 20));
         const int v = co_await zuki::as_awaitable(std::move(h));
         if (std::this_thread::get_id() != expected) co_return -1;
@@ -119,7 +120,8 @@ BOOST_AUTO_TEST_CASE(exceptions_propagate_into_the_asio_coroutine) {
     std::exception_ptr kept;
     zuki::WorkStealingExecutor pool(2);
     asio::io_context io;
-    auto body = [](zuki::WorkStealingExecutor& p, std::exception_ptr& k) -> asio::awaitable<std::string> {
+    auto body = [](zuki::WorkStealingExecutor& p,
+                   std::exception_ptr& k) -> asio::awaitable<std::string> {
         try {
             co_await zuki::as_awaitable(p.spawn(slow_failure(p)));
         } catch (const std::runtime_error& e) {
@@ -131,9 +133,8 @@ BOOST_AUTO_TEST_CASE(exceptions_propagate_into_the_asio_coroutine) {
     BOOST_TEST(run_on(io, body(pool, kept)) == "zuki task failed");
 
     auto throwing_poll = []() -> asio::awaitable<void> {
-        co_await zuki::as_awaitable(zuki::map(zuki::ready(1), [](int) -> int {
-            throw std::logic_error("thrown by poll");
-        }));
+        co_await zuki::as_awaitable(zuki::map(
+            zuki::ready(1), [](int) -> int { throw std::logic_error("thrown by poll"); }));
     };
     BOOST_CHECK_THROW(run_on(io, throwing_poll()), std::logic_error);
 }
@@ -143,7 +144,8 @@ BOOST_AUTO_TEST_CASE(awaited_from_coroutines_running_on_the_pool) {
     zuki::WorkStealingExecutor pool(2);
     constexpr int n = 300;
     std::atomic<int> sum{0};
-    auto one = [](zuki::WorkStealingExecutor& p, int i, std::atomic<int>& s) -> asio::awaitable<void> {
+    auto one = [](zuki::WorkStealingExecutor& p, int i,
+                  std::atomic<int>& s) -> asio::awaitable<void> {
         const int v = co_await zuki::as_awaitable(p.spawn(slow_value(p, i)));
         if (!p.running_in_this_thread()) co_return;  // resumed elsewhere: not counted
         s.fetch_add(v);
@@ -167,7 +169,7 @@ BOOST_AUTO_TEST_CASE(cancellation_drops_the_future) {
         co_return static_cast<int>(r.index());
     };
     BOOST_TEST(run_on(io, body(gate)) == 1);  // the timer won
-    BOOST_TEST(gate->live == 0);               // the gate was dropped, never opened
+    BOOST_TEST(gate->live == 0);  // the gate was dropped, never opened
     BOOST_TEST(gate->drops >= 1);
 }
 
@@ -297,7 +299,8 @@ BOOST_AUTO_TEST_CASE(pool_destroyed_while_a_coroutine_awaits_a_pending_task) {
     std::atomic<bool> resumed{false};
     {
         zuki::WorkStealingExecutor pool(2);
-        auto coro = [](zuki::WorkStealingExecutor& p, std::atomic<bool>& r) -> asio::awaitable<void> {
+        auto coro = [](zuki::WorkStealingExecutor& p,
+                       std::atomic<bool>& r) -> asio::awaitable<void> {
             co_await zuki::as_awaitable(p.spawn(zuki::pending<int>()));
             r.store(true);
         };

@@ -96,7 +96,7 @@ struct TestError : std::runtime_error {
 
 struct Unhandled {
     std::atomic<int> test_errors{0};  // TestError instances received
-    std::atomic<int> others{0};       // anything else
+    std::atomic<int> others{0};  // anything else
     void record(std::exception_ptr e) noexcept {
         try {
             std::rethrow_exception(std::move(e));
@@ -274,12 +274,12 @@ constexpr bool check_executor_concepts() {
     static_assert(net::can_query_v<Ex, execution::allocator_t<void>>);
     static_assert(net::can_require_v<Ex, execution::allocator_t<Alloc>>);
     static_assert(net::can_require_v<Ex, execution::allocator_t<void>>);
-    using WithAlloc =
-        std::decay_t<decltype(net::require(std::declval<Ex>(), execution::allocator(Alloc(nullptr))))>;
+    using WithAlloc = std::decay_t<decltype(net::require(std::declval<Ex>(),
+                                                         execution::allocator(Alloc(nullptr))))>;
     static_assert(execution::is_executor_v<WithAlloc>);
-    static_assert(std::is_same_v<decltype(net::query(std::declval<WithAlloc>(),
-                                                     execution::allocator)),
-                                 Alloc>);
+    static_assert(
+        std::is_same_v<decltype(net::query(std::declval<WithAlloc>(), execution::allocator)),
+                       Alloc>);
     // context: the execution context object itself
     static_assert(net::can_query_v<Ex, execution::context_t>);
     static_assert(
@@ -331,8 +331,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(properties_query_require_prefer, H, all_contexts) 
     BOOST_TEST((net::query(ex, execution::blocking) == execution::blocking.possibly));
     const auto never = net::require(ex, execution::blocking.never);
     BOOST_TEST((net::query(never, execution::blocking) == execution::blocking.never));
-    BOOST_TEST((net::query(net::require(never, execution::blocking.possibly), execution::blocking) ==
-                execution::blocking.possibly));
+    BOOST_TEST((net::query(net::require(never, execution::blocking.possibly),
+                           execution::blocking) == execution::blocking.possibly));
     BOOST_TEST((net::query(net::prefer(ex, execution::blocking.never), execution::blocking) ==
                 execution::blocking.never));
     // relationship
@@ -344,7 +344,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(properties_query_require_prefer, H, all_contexts) 
     BOOST_TEST((net::query(net::prefer(ex, execution::relationship.continuation),
                            execution::relationship) == execution::relationship.continuation));
     // outstanding_work
-    BOOST_TEST((net::query(ex, execution::outstanding_work) == execution::outstanding_work.untracked));
+    BOOST_TEST(
+        (net::query(ex, execution::outstanding_work) == execution::outstanding_work.untracked));
     {
         const auto tracked = net::require(ex, execution::outstanding_work.tracked);
         BOOST_TEST((net::query(tracked, execution::outstanding_work) ==
@@ -360,7 +361,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(properties_query_require_prefer, H, all_contexts) 
     // allocator
     BOOST_TEST((net::query(ex, execution::allocator) == std::allocator<void>()));
     AllocCounts counts;
-    const auto with_alloc = net::require(ex, execution::allocator(CountingAllocator<void>(&counts)));
+    const auto with_alloc =
+        net::require(ex, execution::allocator(CountingAllocator<void>(&counts)));
     BOOST_TEST((net::query(with_alloc, execution::allocator) == CountingAllocator<void>(&counts)));
     BOOST_TEST((net::query(net::require(with_alloc, execution::allocator), execution::allocator) ==
                 std::allocator<void>()));
@@ -412,7 +414,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(properties_query_require_prefer, H, all_contexts) 
 
 // ---- post / dispatch / defer ------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(post_dispatch_defer_from_outside_run_once_on_the_pool, H, all_contexts) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(post_dispatch_defer_from_outside_run_once_on_the_pool, H,
+                              all_contexts) {
     zuki::test::Watchdog dog(watchdog_limit, std::string("from outside: ") + H::name);
     H h;
     h.start();
@@ -490,7 +493,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(post_dispatch_defer_from_inside, H, all_contexts) 
     }
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(posts_from_four_outside_threads_each_run_exactly_once, H, all_contexts) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(posts_from_four_outside_threads_each_run_exactly_once, H,
+                              all_contexts) {
     zuki::test::Watchdog dog(watchdog_limit, std::string("100k posts: ") + H::name);
     const int n = base_posts * stress_scale();
     constexpr int producers = 4;
@@ -505,7 +509,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(posts_from_four_outside_threads_each_run_exactly_o
             for (int i = p; i < n; i += producers) {
                 net::post(ex, [&runs, &off_pool, &ex, i] {
                     runs[static_cast<std::size_t>(i)].fetch_add(1, std::memory_order_relaxed);
-                    if (!ex.running_in_this_thread()) off_pool.fetch_add(1, std::memory_order_relaxed);
+                    if (!ex.running_in_this_thread())
+                        off_pool.fetch_add(1, std::memory_order_relaxed);
                 });
             }
         });
@@ -614,8 +619,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(co_spawn_with_use_future, H, all_contexts) {
     h.start();
     std::future<int> f = net::co_spawn(h.context(), add_after_hops(40, 2), net::use_future);
     BOOST_TEST(f.get() == 42);
-    std::future<int> g = net::co_spawn(h.context().get_executor(), throws_after_a_hop(true),
-                                       net::use_future);
+    std::future<int> g =
+        net::co_spawn(h.context().get_executor(), throws_after_a_hop(true), net::use_future);
     BOOST_CHECK_THROW(g.get(), TestError);
     h.wait();
 }
@@ -738,7 +743,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_timer_awaited_in_a_coroutine, H, all_contexts) {
 
 // ---- handler memory -----------------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_handlers_associated_allocator_provides_its_memory, H, all_contexts) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_handlers_associated_allocator_provides_its_memory, H,
+                              all_contexts) {
     zuki::test::Watchdog dog(watchdog_limit, std::string("handler allocator: ") + H::name);
     AllocCounts counts;
     std::atomic<int> ran{0};
@@ -762,8 +768,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_handlers_associated_allocator_provides_its_memor
 
 // ---- exceptions (Zuki only: thread_pool terminates, see the file comment) ----------------
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(an_exception_escaping_a_handler_reaches_the_handler_not_the_worker,
-                              H, zuki_contexts) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_exception_escaping_a_handler_reaches_the_handler_not_the_worker, H,
+                              zuki_contexts) {
     zuki::test::Watchdog dog(watchdog_limit, std::string("handler exception: ") + H::name);
     constexpr int throwing = 10;
     constexpr int others = 1000;
@@ -847,8 +853,8 @@ BOOST_AUTO_TEST_CASE(step_and_block_on_run_handlers_on_the_calling_thread) {
         inside = ex.running_in_this_thread();
         same_thread = std::this_thread::get_id() == me;
     });
-    BOOST_TEST(!inside);                // queued, not run by post
-    BOOST_TEST(!ex.step());             // ran it; nothing else ready
+    BOOST_TEST(!inside);  // queued, not run by post
+    BOOST_TEST(!ex.step());  // ran it; nothing else ready
     BOOST_TEST(inside);
     BOOST_TEST(same_thread);
     int second = 0;

@@ -53,8 +53,8 @@ int stress_scale() {
 asio::awaitable<void> echo_session(tcp::socket socket, std::atomic<long>& echoed) {
     std::array<char, max_message> buf;
     for (;;) {
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf),
-                                                       asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await socket.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         if (ec) break;  // eof: the client is done
         co_await asio::async_write(socket, asio::buffer(buf.data(), n), asio::use_awaitable);
         echoed.fetch_add(static_cast<long>(n), std::memory_order_relaxed);

@@ -102,8 +102,8 @@ zuki::Async<void> wait_and_count(zuki::WorkStealingExecutor& pool, int i, std::a
 BOOST_AUTO_TEST_SUITE(signatures)
 
 BOOST_AUTO_TEST_CASE(outputs_follow_the_completion_signature) {
-    using zuki::AsioFuture;
     using boost::system::error_code;
+    using zuki::AsioFuture;
     auto a = InlineCompletion<void()>::start(zuki::use_future);
     static_assert(std::is_same_v<decltype(a), AsioFuture<void>>);
     BOOST_TEST(a.is_ready());
@@ -132,8 +132,8 @@ BOOST_AUTO_TEST_CASE(outputs_follow_the_completion_signature) {
     static_assert(std::is_same_v<decltype(f), AsioFuture<std::unique_ptr<int>>>);
     BOOST_TEST(*zuki::test::block_on(std::move(f)) == 9);
 
-    auto g = InlineCompletion<void(std::error_code, int)>::start(zuki::use_future,
-                                                                std::error_code(), 3);
+    auto g =
+        InlineCompletion<void(std::error_code, int)>::start(zuki::use_future, std::error_code(), 3);
     BOOST_TEST(zuki::test::block_on(std::move(g)) == 3);
 }
 
@@ -157,8 +157,8 @@ BOOST_AUTO_TEST_CASE(errors_are_thrown_from_poll) {
 
 BOOST_AUTO_TEST_CASE(nothrow_and_adapters_return_the_error_code) {
     using boost::system::error_code;
-    auto a = InlineCompletion<void(error_code, int)>::start(
-        zuki::use_future_nothrow, error_code(asio::error::eof), 4);
+    auto a = InlineCompletion<void(error_code, int)>::start(zuki::use_future_nothrow,
+                                                            error_code(asio::error::eof), 4);
     static_assert(std::is_same_v<decltype(a), zuki::AsioFuture<std::tuple<error_code, int>>>);
     auto [ec, n] = zuki::test::block_on(std::move(a));
     BOOST_TEST((ec == asio::error::eof));
@@ -350,8 +350,8 @@ BOOST_AUTO_TEST_CASE(socket_operations_return_values) {
             got += co_await server.async_read_some(asio::buffer(in.data() + got, in.size() - got),
                                                    zuki::use_future);
         if (in != out) co_return 0;
-        const std::size_t n = co_await asio::async_read(server, asio::buffer(in.data(), 0),
-                                                        zuki::use_future);
+        const std::size_t n =
+            co_await asio::async_read(server, asio::buffer(in.data(), 0), zuki::use_future);
         if (n != 0) co_return 0;
 
         // EOF surfaces as system_error(eof)

@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using zuki::concurrent::ChaseLevDeque;
 
@@ -152,7 +152,8 @@ BOOST_AUTO_TEST_CASE(take_half_takes_the_older_half_at_least_one) {
             for (std::size_t i = 0; i < k; ++i) BOOST_REQUIRE(d.push(&items[i]));
             std::vector<Item*> out(cap / 2, nullptr);
             const std::size_t n = d.take_half(out.data());
-            const std::size_t want = k == 0 ? 0 : std::min(std::max<std::size_t>(k / 2, 1), cap / 2);
+            const std::size_t want =
+                k == 0 ? 0 : std::min(std::max<std::size_t>(k / 2, 1), cap / 2);
             BOOST_TEST(n == want);
             for (std::size_t i = 0; i < n; ++i) BOOST_TEST(out[i]->id == i);  // oldest first
             BOOST_TEST(d.size() == k - n);
@@ -278,7 +279,8 @@ BOOST_AUTO_TEST_CASE(random_operations_match_the_documented_model) {
                         std::vector<Item*> out(half + 1, nullptr);
                         const std::size_t n = d[w].take_half(out.data());
                         const std::size_t sz = m[w].size();
-                        const std::size_t want = sz == 0 ? 0 : std::min(std::max<std::size_t>(sz / 2, 1), half);
+                        const std::size_t want =
+                            sz == 0 ? 0 : std::min(std::max<std::size_t>(sz / 2, 1), half);
                         BOOST_REQUIRE(n == want);
                         for (std::size_t i = 0; i < n; ++i) {
                             BOOST_REQUIRE(out[i] == m[w].front());
@@ -335,7 +337,8 @@ struct StressResult {
 // One owner pushing and popping a random mix; `thieves` threads calling steal_half_into, each
 // into its own destination deque, which it drains (partly, at random) with pop. Every item must
 // be taken exactly once.
-StressResult run_stress(std::size_t capacity, int thieves, std::size_t n_items, std::uint64_t seed) {
+StressResult run_stress(std::size_t capacity, int thieves, std::size_t n_items,
+                        std::uint64_t seed) {
     auto items = make_items(n_items);
     auto taken = std::make_unique<std::atomic<std::uint8_t>[]>(n_items);
     for (std::size_t i = 0; i < n_items; ++i) taken[i].store(0, std::memory_order_relaxed);
@@ -437,17 +440,15 @@ StressResult run_stress(std::size_t capacity, int thieves, std::size_t n_items, 
     return r;
 }
 
-std::size_t stress_items() {
-    return (sanitized ? 200'000 : 2'000'000) * stress_scale();
-}
+std::size_t stress_items() { return (sanitized ? 200'000 : 2'000'000) * stress_scale(); }
 
 void stress_case(std::size_t capacity, int thieves) {
     zuki::test::Watchdog w(std::chrono::seconds(120), "chase_lev_deque stress");
     const auto t0 = std::chrono::steady_clock::now();
     StressResult r = run_stress(capacity, thieves, stress_items(), capacity * 10 + thieves);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     std::cout << "capacity " << capacity << ", " << thieves << " thieves, " << stress_items()
               << " items: owner pops " << r.owner_pops << ", owner self-takes "
               << r.owner_self_takes << ", steals " << r.steals << " (" << r.stolen_items

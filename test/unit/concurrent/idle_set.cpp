@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using zuki::concurrent::IdleSet;
 
@@ -104,7 +104,9 @@ BOOST_AUTO_TEST_CASE(prepare_park_and_cancel_park_keep_the_counts) {
 }
 
 BOOST_AUTO_TEST_CASE(notify_one_wakes_a_parked_worker_as_a_searcher) {
-    zuki::test::Watchdog w(std::chrono::seconds(10), "notify_one_wakes_a_parked_worker_as_a_searcher: park() without a token blocks");
+    zuki::test::Watchdog w(
+        std::chrono::seconds(10),
+        "notify_one_wakes_a_parked_worker_as_a_searcher: park() without a token blocks");
     IdleSet s(4);
     s.prepare_park(1, false);
     BOOST_TEST(s.notify_one());
@@ -118,12 +120,14 @@ BOOST_AUTO_TEST_CASE(notify_one_wakes_a_parked_worker_as_a_searcher) {
 }
 
 BOOST_AUTO_TEST_CASE(notify_one_wakes_nobody_while_someone_searches) {
-    zuki::test::Watchdog w(std::chrono::seconds(10), "notify_one_wakes_nobody_while_someone_searches: park() without a token blocks");
+    zuki::test::Watchdog w(
+        std::chrono::seconds(10),
+        "notify_one_wakes_nobody_while_someone_searches: park() without a token blocks");
     IdleSet s(4);
     s.prepare_park(0, false);
     s.prepare_park(1, false);
     BOOST_TEST(s.try_begin_search());  // worker 2 searches
-    BOOST_TEST(!s.notify_one());       // the searcher will find the work
+    BOOST_TEST(!s.notify_one());  // the searcher will find the work
     BOOST_TEST(s.is_parked(0));
     BOOST_TEST(s.is_parked(1));
     BOOST_TEST(s.awake_count() == 2u);
@@ -147,11 +151,13 @@ BOOST_AUTO_TEST_CASE(notify_one_wakes_nobody_while_someone_searches) {
 }
 
 BOOST_AUTO_TEST_CASE(cancel_park_after_a_notifier_claimed_the_worker_takes_its_token) {
-    zuki::test::Watchdog w(std::chrono::seconds(10), "cancel_park_after_a_notifier_claimed_the_worker_takes_its_token: park() without a token blocks");
+    zuki::test::Watchdog w(std::chrono::seconds(10),
+                           "cancel_park_after_a_notifier_claimed_the_worker_takes_its_token: "
+                           "park() without a token blocks");
     IdleSet s(2);
     s.prepare_park(0, false);
     BOOST_TEST(s.notify_one());  // claims worker 0 between its prepare_park and its re-check
-    s.cancel_park(0);            // must not double count, must not block
+    s.cancel_park(0);  // must not double count, must not block
     BOOST_TEST(!s.is_parked(0));
     BOOST_TEST(s.awake_count() == 2u);
     BOOST_TEST(s.searching_count() == 1u);
@@ -165,7 +171,8 @@ BOOST_AUTO_TEST_CASE(cancel_park_after_a_notifier_claimed_the_worker_takes_its_t
 }
 
 BOOST_AUTO_TEST_CASE(notify_all_wakes_every_parked_worker) {
-    zuki::test::Watchdog w(std::chrono::seconds(10), "notify_all_wakes_every_parked_worker: park() without a token blocks");
+    zuki::test::Watchdog w(std::chrono::seconds(10),
+                           "notify_all_wakes_every_parked_worker: park() without a token blocks");
     IdleSet s(5);
     for (std::size_t i : {0u, 2u, 3u}) s.prepare_park(i, false);
     BOOST_TEST(s.awake_count() == 2u);
@@ -177,7 +184,9 @@ BOOST_AUTO_TEST_CASE(notify_all_wakes_every_parked_worker) {
 }
 
 BOOST_AUTO_TEST_CASE(more_than_64_workers_use_several_bitmap_words) {
-    zuki::test::Watchdog w(std::chrono::seconds(10), "more_than_64_workers_use_several_bitmap_words: park() without a token blocks");
+    zuki::test::Watchdog w(
+        std::chrono::seconds(10),
+        "more_than_64_workers_use_several_bitmap_words: park() without a token blocks");
     IdleSet s(130);
     s.prepare_park(129, false);
     s.prepare_park(64, false);
@@ -314,9 +323,9 @@ void run_no_lost_wake(std::size_t workers, std::size_t units, bool sleepy_notifi
         cancels += s.cancels.load();
     }
     BOOST_TEST(taken == units);  // every unit once
-    std::cout << workers << " workers, " << units << " units" << (sleepy_notifier ? " (sleepy)" : "")
-              << ": notifies that woke " << notified << ", parks " << parks << ", cancelled parks "
-              << cancels << '\n';
+    std::cout << workers << " workers, " << units << " units"
+              << (sleepy_notifier ? " (sleepy)" : "") << ": notifies that woke " << notified
+              << ", parks " << parks << ", cancelled parks " << cancels << '\n';
 }
 
 }  // namespace
@@ -324,13 +333,15 @@ void run_no_lost_wake(std::size_t workers, std::size_t units, bool sleepy_notifi
 BOOST_AUTO_TEST_CASE(parked_workers_never_miss_published_work) {
     zuki::test::Watchdog w(std::chrono::seconds(120), "idle_set no lost wake");
     const std::size_t units = (sanitized ? 20'000 : 200'000) * stress_scale();
-    for (std::size_t workers : {1u, 2u, 3u, 4u})
-        BOOST_TEST_CONTEXT(workers << " workers") { run_no_lost_wake(workers, units, false); }
+    for (std::size_t workers : {1u, 2u, 3u, 4u}) BOOST_TEST_CONTEXT(workers << " workers") {
+            run_no_lost_wake(workers, units, false);
+        }
 }
 
 BOOST_AUTO_TEST_CASE(sparse_work_wakes_a_parked_worker_every_time) {
     zuki::test::Watchdog w(std::chrono::seconds(120), "idle_set sparse");
     const std::size_t units = (sanitized ? 2'000 : 10'000) * stress_scale();
-    for (std::size_t workers : {1u, 3u})
-        BOOST_TEST_CONTEXT(workers << " workers") { run_no_lost_wake(workers, units, true); }
+    for (std::size_t workers : {1u, 3u}) BOOST_TEST_CONTEXT(workers << " workers") {
+            run_no_lost_wake(workers, units, true);
+        }
 }

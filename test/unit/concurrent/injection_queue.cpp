@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using zuki::TaskPriority;
 using zuki::concurrent::Chunk;
@@ -206,7 +206,8 @@ void run_concurrent(std::size_t producers, std::size_t consumers, std::size_t ch
     const std::size_t per = chunks * 4;
     auto nodes = make_nodes(producers * per);
     for (std::size_t p = 0; p < producers; ++p)
-        for (std::size_t i = 0; i < per; ++i) nodes[p * per + i].producer = static_cast<std::uint32_t>(p);
+        for (std::size_t i = 0; i < per; ++i)
+            nodes[p * per + i].producer = static_cast<std::uint32_t>(p);
     auto seen = std::make_unique<std::atomic<std::uint8_t>[]>(nodes.size());
     for (std::size_t i = 0; i < nodes.size(); ++i) seen[i].store(0, std::memory_order_relaxed);
 

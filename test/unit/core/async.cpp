@@ -88,7 +88,6 @@ Async<int> throw_after_gate(GatePtr g) {
 }
 Async<int> pass_through(Async<int> inner) { co_return co_await std::move(inner); }
 
-
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------

@@ -55,8 +55,8 @@ struct ReadyAfter {
 // ------------------------------------------------------------------------------------------------
 
 static_assert(Future<decltype(zuki::map(zuki::ready(1), [](int x) { return x * 2.0; }))>);
-static_assert(std::is_same_v<output_t<decltype(zuki::map(zuki::ready(1), [](int) { return 2.0; }))>,
-                             double>);
+static_assert(
+    std::is_same_v<output_t<decltype(zuki::map(zuki::ready(1), [](int) { return 2.0; }))>, double>);
 static_assert(std::is_same_v<output_t<decltype(zuki::map(zuki::ready(), [] {}))>, void>);
 static_assert(std::is_same_v<output_t<decltype(zuki::map(zuki::ready(1), [](int) {}))>, void>);
 
@@ -199,8 +199,8 @@ BOOST_AUTO_TEST_CASE(then_propagates_exceptions) {
     BOOST_CHECK_THROW((void)f.poll(c.cx), std::runtime_error);
     auto g = zuki::then(zuki::ready(1), [](int) { return Throws{}; });
     BOOST_CHECK_THROW((void)g.poll(c.cx), std::runtime_error);
-    auto h = zuki::then(zuki::ready(1),
-                        [](int) -> zuki::Ready<int> { throw std::out_of_range("fn"); });
+    auto h =
+        zuki::then(zuki::ready(1), [](int) -> zuki::Ready<int> { throw std::out_of_range("fn"); });
     BOOST_CHECK_THROW((void)h.poll(c.cx), std::out_of_range);
     BOOST_CHECK_THROW((void)h.poll(c.cx), std::logic_error);
 }
@@ -424,7 +424,7 @@ BOOST_AUTO_TEST_CASE(select_drops_every_child_when_it_completes) {
         a->open(1);  // a late wake for a dropped loser is harmless
         BOOST_CHECK_THROW((void)s.poll(cx), std::logic_error);
         BOOST_TEST(a->polls == 2);  // a loser is never polled again
-        b->waker.reset();           // the test's state outlives the Gate: release its clone
+        b->waker.reset();  // the test's state outlives the Gate: release its clone
     }
     BOOST_TEST(cw.live() == 0);
 }
@@ -454,12 +454,12 @@ BOOST_AUTO_TEST_CASE(select_propagates_a_child_exception) {
 BOOST_AUTO_TEST_CASE(combinators_compose) {
     NoopCx c;
     auto g = make_gate_state();
-    auto f = zuki::map(
-        zuki::join(zuki::then(Gate<int>(g), [](int x) { return zuki::ready(x * 2); }),
-                   zuki::select(zuki::pending<int>(), zuki::ready(3))),
-        [](std::tuple<int, std::variant<int, int>> t) {
-            return std::get<0>(t) + std::get<1>(std::get<1>(t));
-        });
+    auto f =
+        zuki::map(zuki::join(zuki::then(Gate<int>(g), [](int x) { return zuki::ready(x * 2); }),
+                             zuki::select(zuki::pending<int>(), zuki::ready(3))),
+                  [](std::tuple<int, std::variant<int, int>> t) {
+                      return std::get<0>(t) + std::get<1>(std::get<1>(t));
+                  });
     BOOST_TEST(f.poll(c.cx).is_pending());
     g->open(20);
     BOOST_TEST(f.poll(c.cx).value() == 43);

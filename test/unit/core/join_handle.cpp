@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(get_returns_the_value_once) {
     BOOST_TEST(h.is_finished());
     BOOST_TEST(h.get() == 42);
     BOOST_CHECK_THROW(h.get(), std::logic_error);  // taken
-    BOOST_TEST(h.valid());                         // still refers to the task
+    BOOST_TEST(h.valid());  // still refers to the task
 }
 
 BOOST_AUTO_TEST_CASE(void_and_move_only_outputs) {
@@ -174,13 +174,14 @@ BOOST_AUTO_TEST_CASE(get_inside_a_task_is_a_logic_error_instead_of_a_deadlock) {
     JoinHandle<int> other = ex.spawn_low(zuki::ready(1));
     bool threw = false;
     ex.spawn(poll_fn([&](Context&) {
-        try {
-            (void)other.get();
-        } catch (const std::logic_error&) {
-            threw = true;
-        }
-        return Poll<void>::ready();
-    })).detach();
+          try {
+              (void)other.get();
+          } catch (const std::logic_error&) {
+              threw = true;
+          }
+          return Poll<void>::ready();
+      }))
+        .detach();
     ex.run();
     BOOST_TEST(threw);
     BOOST_TEST(other.get() == 1);
@@ -245,9 +246,10 @@ BOOST_AUTO_TEST_CASE(cancel_from_another_task) {
     zuki::test::DropRegistry drops(1);
     JoinHandle<int> victim = ex.spawn_high(Gate{gate, zuki::test::DropCounter(drops, 0), 1});
     ex.spawn(poll_fn([&](Context&) {
-        victim.cancel();  // idle by now (the High task ran first)
-        return Poll<void>::ready();
-    })).detach();
+          victim.cancel();  // idle by now (the High task ran first)
+          return Poll<void>::ready();
+      }))
+        .detach();
     ex.run();
     BOOST_TEST(drops.drops(0) == 1);
     BOOST_CHECK_THROW(victim.get(), zuki::TaskCancelled);

@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(moved_from_waker_is_a_noop_waker) {
         Waker b = std::move(a);
         // The moved-from object does nothing, and is a noop waker.
         a.wake_by_ref();  // NOLINT(bugprone-use-after-move)
-        Waker a2 = a;     // clone of a noop: no call reaches cw
+        Waker a2 = a;  // clone of a noop: no call reaches cw
         a2.wake();
         a.wake();
         BOOST_TEST(a.will_wake(Waker::noop()));
@@ -243,14 +243,13 @@ BOOST_AUTO_TEST_CASE(wakers_are_usable_from_many_threads_at_once) {
         std::vector<std::thread> pool;
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&shared, &go] {
-                while (!go.load(std::memory_order_acquire)) {
-                }
+                while (!go.load(std::memory_order_acquire)) {}
                 for (int i = 0; i < rounds; ++i) {
-                    shared.wake_by_ref();   // concurrent wake_by_ref on one shared object
-                    Waker mine = shared;    // concurrent clone
+                    shared.wake_by_ref();  // concurrent wake_by_ref on one shared object
+                    Waker mine = shared;  // concurrent clone
                     if (i % 2 == 0) {
-                        mine.wake();        // wake by value releases the clone
-                    }                       // otherwise ~Waker drops it
+                        mine.wake();  // wake by value releases the clone
+                    }  // otherwise ~Waker drops it
                 }
             });
         }

@@ -161,7 +161,8 @@ BOOST_AUTO_TEST_CASE(drain_after_concurrent_removes_finds_exactly_the_survivors)
         for (int th = 0; th < threads; ++th) {
             ts.emplace_back([&, th] {
                 const std::size_t base = static_cast<std::size_t>(th) * per_thread;
-                for (std::size_t i = 0; i < per_thread; ++i) idx[base + i] = r.insert(tasks[base + i]);
+                for (std::size_t i = 0; i < per_thread; ++i)
+                    idx[base + i] = r.insert(tasks[base + i]);
                 // Remove every other one, while the other threads still insert.
                 for (std::size_t i = 0; i < per_thread; i += 2) (void)r.remove(idx[base + i]);
             });

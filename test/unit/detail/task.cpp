@@ -35,9 +35,12 @@ namespace zuki::detail {
 // For Boost.Test's messages.
 inline std::ostream& operator<<(std::ostream& os, RunOutcome r) {
     switch (r) {
-        case RunOutcome::finished: return os << "finished";
-        case RunOutcome::idle: return os << "idle";
-        case RunOutcome::reschedule: return os << "reschedule";
+        case RunOutcome::finished:
+            return os << "finished";
+        case RunOutcome::idle:
+            return os << "idle";
+        case RunOutcome::reschedule:
+            return os << "reschedule";
     }
     return os << "RunOutcome(?)";
 }
@@ -141,7 +144,9 @@ zuki::detail::TaskCell<F>* make_task(zuki::detail::Scheduler* s, F f, bool join_
 }
 
 std::uint64_t refs(const TaskHeader* t) { return ts::refs(t->state(std::memory_order_acquire)); }
-std::uint64_t flags(const TaskHeader* t) { return t->state(std::memory_order_acquire) & ts::flag_mask; }
+std::uint64_t flags(const TaskHeader* t) {
+    return t->state(std::memory_order_acquire) & ts::flag_mask;
+}
 
 /// The executor's handling of a run() outcome.
 void finish_run(TestScheduler* s, TaskHeader* t, RunOutcome r) {
@@ -214,7 +219,7 @@ BOOST_AUTO_TEST_CASE(idle_to_scheduled_on_wake_exactly_one_schedule_for_many_wak
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
     BOOST_TEST(flags(t) == ts::join_interest);  // idle
-    BOOST_TEST(refs(t) == 3u);                 // registry + handle + the future's waker clone
+    BOOST_TEST(refs(t) == 3u);  // registry + handle + the future's waker clone
 
     for (int i = 0; i < 10; ++i) sh->waker->wake_by_ref();
     BOOST_TEST(fx.sched->schedule_calls.load() == 1);
@@ -243,7 +248,7 @@ BOOST_AUTO_TEST_CASE(wake_by_ref_on_an_odd_reference_count_takes_a_queue_referen
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
     Waker extra = t->make_waker();  // registry + handle + future's clone + extra = 4
-    Waker extra2 = extra;           // 5: odd
+    Waker extra2 = extra;  // 5: odd
     BOOST_TEST(refs(t) == 5u);
     extra.wake_by_ref();
     BOOST_TEST(refs(t) == 6u);
@@ -270,7 +275,7 @@ BOOST_AUTO_TEST_CASE(running_to_notified_to_rescheduled_without_a_schedule_call)
     BOOST_TEST((seen_in_poll & ts::running) != 0);
     BOOST_TEST((flags(t) & (ts::scheduled | ts::running | ts::notified)) == ts::scheduled);
     BOOST_TEST(fx.sched->schedule_calls.load() == 0);  // the poller re-queues, not the waker
-    BOOST_TEST(refs(t) == 4u);                          // queue ref kept + the future's clone
+    BOOST_TEST(refs(t) == 4u);  // queue ref kept + the future's clone
 
     sh->during_poll = nullptr;
     sh->ready = true;
@@ -362,7 +367,7 @@ BOOST_AUTO_TEST_CASE(cancel_a_scheduled_task_marks_it_and_run_completes_it_as_ca
     h.cancel();
     BOOST_TEST((flags(t) & (ts::scheduled | ts::cancelled)) == (ts::scheduled | ts::cancelled));
     BOOST_TEST(drops.drops(0) == 0);  // the executor drops it the next time it holds it
-    h.cancel();                       // idempotent
+    h.cancel();  // idempotent
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
     BOOST_TEST(sh->polls == 0);
@@ -440,7 +445,7 @@ BOOST_AUTO_TEST_CASE(wake_by_val_and_wake_by_ref_reference_accounting) {
         BOOST_TEST(refs(t) == 3u);  // registry, handle, future's waker
 
         Waker a = t->make_waker();  // 4
-        Waker b = a;                // 5
+        Waker b = a;  // 5
         BOOST_TEST(refs(t) == 5u);
         a.wake_by_ref();  // idle -> scheduled: + queue reference
         BOOST_TEST(refs(t) == 6u);
@@ -454,7 +459,7 @@ BOOST_AUTO_TEST_CASE(wake_by_val_and_wake_by_ref_reference_accounting) {
         BOOST_TEST(refs(t) == 4u);  // registry, handle, future's (re-cloned) waker, a
 
         Waker c = a;  // 5
-        c.wake();     // idle -> scheduled: c's reference becomes the queue's
+        c.wake();  // idle -> scheduled: c's reference becomes the queue's
         BOOST_TEST(refs(t) == 5u);
         BOOST_TEST(fx.sched->schedule_calls.load() == 2);
 
@@ -525,7 +530,7 @@ BOOST_AUTO_TEST_CASE(a_task_done_in_its_first_poll_never_enters_the_registry) {
     JoinHandle<int> h(t);
     BOOST_TEST(t->run() == RunOutcome::finished);
     BOOST_TEST(refs(t) == 2u);  // the registry's reference went with COMPLETE
-    t->ref_dec();               // the queue's
+    t->ref_dec();  // the queue's
     BOOST_TEST(refs(t) == 1u);
     BOOST_TEST(sweep(fx.sched) == 0);
     BOOST_TEST(h.get() == 7);
@@ -836,8 +841,8 @@ BOOST_AUTO_TEST_CASE(concurrent_wake_by_ref_never_queues_twice_and_never_loses_t
 
     BOOST_TEST(fx.sched->violations.load() == 0);
     BOOST_TEST(rs.concurrent_polls.load() == 0);
-    BOOST_TEST_MESSAGE("polls: " << rs.polls.load() << " for " << total << " wakes, schedule() calls: "
-                                 << fx.sched->schedule_calls.load()
+    BOOST_TEST_MESSAGE("polls: " << rs.polls.load() << " for " << total
+                                 << " wakes, schedule() calls: " << fx.sched->schedule_calls.load()
                                  << ", reschedules (woken while running): " << reschedules);
     BOOST_TEST(rs.polls.load() >= 2u);
     BOOST_TEST(h.get() == total);

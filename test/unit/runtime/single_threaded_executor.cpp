@@ -85,7 +85,7 @@ struct WaitFlag {
 struct NeverReady {
     zuki::test::DropCounter token;
     std::shared_ptr<std::optional<Waker>> leak_to;  // where to put a clone of the waker
-    std::optional<Waker> self;                      // keep our own waker: a reference cycle
+    std::optional<Waker> self;  // keep our own waker: a reference cycle
     bool keep_self = false;
     Poll<int> poll(Context& cx) {
         if (leak_to && !*leak_to) *leak_to = cx.waker();
@@ -140,8 +140,8 @@ double process_cpu_ms() {
 BOOST_AUTO_TEST_CASE(ready_tasks_run_by_priority_and_fifo_within_a_level) {
     std::vector<int> log;
     SingleThreadedExecutor ex;
-    const TaskPriority ps[] = {TaskPriority::Low,      TaskPriority::Normal, TaskPriority::High,
-                               TaskPriority::Critical, TaskPriority::Normal, TaskPriority::Low,
+    const TaskPriority ps[] = {TaskPriority::Low,      TaskPriority::Normal,  TaskPriority::High,
+                               TaskPriority::Critical, TaskPriority::Normal,  TaskPriority::Low,
                                TaskPriority::High,     TaskPriority::Critical};
     for (int i = 0; i < 8; ++i) ex.spawn(Record{&log, i}, ps[i]).detach();
     BOOST_TEST(ex.task_count() == 8u);
@@ -167,11 +167,12 @@ BOOST_AUTO_TEST_CASE(a_task_spawned_while_running_is_ordered_by_its_priority) {
     std::vector<int> log;
     SingleThreadedExecutor ex;
     ex.spawn(poll_fn([&](Context&) {
-        log.push_back(1);
-        ex.spawn_high(Record{&log, 10}).detach();  // local spawn: straight to the High list
-        ex.spawn_low(Record{&log, 11}).detach();
-        return Poll<void>::ready();
-    })).detach();
+          log.push_back(1);
+          ex.spawn_high(Record{&log, 10}).detach();  // local spawn: straight to the High list
+          ex.spawn_low(Record{&log, 11}).detach();
+          return Poll<void>::ready();
+      }))
+        .detach();
     ex.spawn(Record{&log, 2}).detach();
     ex.run();
     BOOST_TEST(log == (std::vector<int>{1, 10, 2, 11}), boost::test_tools::per_element());
@@ -253,10 +254,11 @@ BOOST_AUTO_TEST_CASE(block_on_returns_the_value_and_runs_other_tasks_meanwhile) 
     auto flag = std::make_shared<FlagState>();
     bool helper_ran = false;
     ex.spawn_low(poll_fn([&](Context&) {
-        helper_ran = true;
-        flag->signal();  // local wake: the block_on task goes to its ready list
-        return Poll<void>::ready();
-    })).detach();
+          helper_ran = true;
+          flag->signal();  // local wake: the block_on task goes to its ready list
+          return Poll<void>::ready();
+      }))
+        .detach();
     BOOST_TEST(ex.block_on(WaitFlag{flag}) == 1);
     BOOST_TEST(helper_ran);
     BOOST_TEST(ex.is_empty());
@@ -306,8 +308,7 @@ BOOST_AUTO_TEST_CASE(is_empty_and_task_count_follow_live_tasks) {
     JoinHandle<int> b = ex.spawn(WaitFlag{flag});
     BOOST_TEST(ex.task_count() == 2u);
     BOOST_TEST(!ex.is_empty());
-    while (ex.step()) {
-    }
+    while (ex.step()) {}
     BOOST_TEST(ex.task_count() == 1u);  // b waits for its flag
     flag->signal();
     ex.run();
@@ -430,9 +431,10 @@ BOOST_AUTO_TEST_CASE(spawns_from_another_thread_reach_a_running_executor) {
     std::thread producer([&] {
         for (int i = 0; i < n; ++i)
             ex.spawn(poll_fn([&](Context&) {
-                ran.fetch_add(1, std::memory_order_relaxed);
-                return Poll<void>::ready();
-            })).detach();
+                  ran.fetch_add(1, std::memory_order_relaxed);
+                  return Poll<void>::ready();
+              }))
+                .detach();
         flag->signal();
     });
     ex.run();
@@ -509,7 +511,8 @@ BOOST_AUTO_TEST_CASE(the_default_handler_prints_to_stderr_and_continues) {
                "stderr was: " << text);
 }
 
-// ---- destruction ----------------------------------------------------------------------------------
+// ---- destruction
+// ----------------------------------------------------------------------------------
 
 namespace {
 /// Never ready; on destruction wakes another task's waker (a wake during the shutdown sweep).
@@ -528,21 +531,22 @@ struct WakesOnDrop {
 
 BOOST_AUTO_TEST_CASE(the_destructor_cancels_every_pending_task_and_destroys_each_future_once) {
     zuki::test::DropRegistry drops(5);
-    auto leaked = std::make_shared<std::optional<Waker>>();    // task 0's waker, kept by the test
-    auto b_waker = std::make_shared<std::optional<Waker>>();   // task 3's waker
+    auto leaked = std::make_shared<std::optional<Waker>>();  // task 0's waker, kept by the test
+    auto b_waker = std::make_shared<std::optional<Waker>>();  // task 3's waker
     std::vector<JoinHandle<int>> handles;
     {
         SingleThreadedExecutor ex;
         // 0: idle; its waker is held by the test and outlives the executor.
-        handles.push_back(ex.spawn(NeverReady{zuki::test::DropCounter(drops, 0), leaked, {}, false}));
+        handles.push_back(
+            ex.spawn(NeverReady{zuki::test::DropCounter(drops, 0), leaked, {}, false}));
         // 1: idle, holding its own waker: a reference cycle only the shutdown sweep breaks.
         handles.push_back(ex.spawn(NeverReady{zuki::test::DropCounter(drops, 1), {}, {}, true}));
         // 2: idle; destroying it wakes task 3 in the middle of the sweep.
         handles.push_back(ex.spawn(WakesOnDrop(zuki::test::DropCounter(drops, 2), b_waker)));
         // 3: idle (its waker in b_waker).
-        handles.push_back(ex.spawn(NeverReady{zuki::test::DropCounter(drops, 3), b_waker, {}, false}));
-        while (ex.step()) {
-        }
+        handles.push_back(
+            ex.spawn(NeverReady{zuki::test::DropCounter(drops, 3), b_waker, {}, false}));
+        while (ex.step()) {}
         // 4: queued, never polled.
         handles.push_back(ex.spawn(NeverReady{zuki::test::DropCounter(drops, 4), {}, {}, false}));
         BOOST_TEST(ex.task_count() == 5u);
@@ -569,9 +573,10 @@ BOOST_AUTO_TEST_CASE(a_waker_kept_past_the_executor_is_harmless) {
     {
         SingleThreadedExecutor ex;
         ex.spawn(poll_fn([&](Context& cx) {
-            kept = cx.waker();
-            return Poll<void>::pending();
-        })).detach();
+              kept = cx.waker();
+              return Poll<void>::pending();
+          }))
+            .detach();
         (void)ex.step();
     }
     BOOST_TEST(!kept.will_wake(Waker::noop()));  // a real task waker
@@ -629,7 +634,8 @@ BOOST_AUTO_TEST_CASE(spawn_during_destruction_throws_executor_stopped) {
     BOOST_TEST(threw);
 }
 
-// ---- misuse ---------------------------------------------------------------------------------------
+// ---- misuse
+// ---------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(run_block_on_and_step_from_inside_a_task_throw_logic_error) {
     SingleThreadedExecutor ex;
@@ -638,35 +644,36 @@ BOOST_AUTO_TEST_CASE(run_block_on_and_step_from_inside_a_task_throw_logic_error)
     bool other_step_ok = false;
     JoinHandle<int> sibling = ex.spawn_low(zuki::ready(3));
     ex.spawn(poll_fn([&](Context&) {
-        try {
-            ex.run();
-        } catch (const std::logic_error&) {
-            ++run_threw;
-        }
-        try {
-            (void)ex.block_on(zuki::ready(1));
-        } catch (const std::logic_error&) {
-            ++block_on_threw;
-        }
-        try {
-            (void)ex.step();
-        } catch (const std::logic_error&) {
-            ++step_threw;
-        }
-        try {
-            other.run();  // blocking inside any task is refused
-        } catch (const std::logic_error&) {
-            ++other_run_threw;
-        }
-        (void)other.step();  // never blocks: allowed
-        other_step_ok = true;
-        try {
-            (void)sibling.get();
-        } catch (const std::logic_error&) {
-            ++get_threw;
-        }
-        return Poll<void>::ready();
-    })).detach();
+          try {
+              ex.run();
+          } catch (const std::logic_error&) {
+              ++run_threw;
+          }
+          try {
+              (void)ex.block_on(zuki::ready(1));
+          } catch (const std::logic_error&) {
+              ++block_on_threw;
+          }
+          try {
+              (void)ex.step();
+          } catch (const std::logic_error&) {
+              ++step_threw;
+          }
+          try {
+              other.run();  // blocking inside any task is refused
+          } catch (const std::logic_error&) {
+              ++other_run_threw;
+          }
+          (void)other.step();  // never blocks: allowed
+          other_step_ok = true;
+          try {
+              (void)sibling.get();
+          } catch (const std::logic_error&) {
+              ++get_threw;
+          }
+          return Poll<void>::ready();
+      }))
+        .detach();
     ex.run();
     BOOST_TEST(run_threw == 1);
     BOOST_TEST(block_on_threw == 1);

@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "common/drop_counter.hpp"
-#include "common/watchdog.hpp"
 #include "common/test_env.hpp"
+#include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using zuki::Batch;
@@ -110,8 +110,7 @@ bool wait_until(Pred pred, std::chrono::steady_clock::duration limit = 20s) {
 
 void spin_for(std::chrono::nanoseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < until) {
-    }
+    while (std::chrono::steady_clock::now() < until) {}
 }
 
 template <class E, class F>
@@ -153,7 +152,8 @@ BOOST_AUTO_TEST_CASE(invalid_configurations_are_rejected_naming_the_field) {
             bad.set(c);
             const std::string v = what_of<std::invalid_argument>([&] { c.validate(); });
             BOOST_TEST(v.find(bad.field) != std::string::npos, "validate(): " << v);
-            const std::string e = what_of<std::invalid_argument>([&] { WorkStealingExecutor ex(c); });
+            const std::string e =
+                what_of<std::invalid_argument>([&] { WorkStealingExecutor ex(c); });
             BOOST_TEST(e.find(bad.field) != std::string::npos, "constructor: " << e);
         }
     }
@@ -270,8 +270,10 @@ BOOST_AUTO_TEST_CASE(queued_critical_and_high_work_runs_before_normal_and_low) {
     BOOST_REQUIRE(order.size() == 12u);
     std::size_t last_urgent = 0, first_relaxed = order.size();
     for (std::size_t i = 0; i < order.size(); ++i) {
-        if (order[i] >= TaskPriority::High) last_urgent = i;
-        else first_relaxed = std::min(first_relaxed, i);
+        if (order[i] >= TaskPriority::High)
+            last_urgent = i;
+        else
+            first_relaxed = std::min(first_relaxed, i);
     }
     BOOST_TEST(last_urgent < first_relaxed, "Critical and High before Normal and Low");
     // One worker, single-task submissions: it always takes the highest non-empty lane.
@@ -294,7 +296,8 @@ BOOST_AUTO_TEST_CASE(idle_workers_steal_from_a_busy_one) {
                   runs[i].fetch_add(1, std::memory_order_relaxed);
                   // release: pairs with the acquire load below (publishes who[i]).
                   done.fetch_add(1, std::memory_order_release);
-              })).detach();
+              }))
+                .detach();
         }
         return std::this_thread::get_id();
     }));
@@ -546,8 +549,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_idle_wake_cycles_lose_nothing) {
                 BOOST_REQUIRE(ex.spawn(zuki::ready(i)).get() == i);
                 std::this_thread::sleep_for(std::chrono::microseconds(pause(rng)));
             }
-            std::cout << n << " workers, " << cycles << " idle/wake cycles: " << ex.metrics().total()
-                      << '\n';
+            std::cout << n << " workers, " << cycles
+                      << " idle/wake cycles: " << ex.metrics().total() << '\n';
         }
     }
 }
@@ -614,11 +617,11 @@ BOOST_AUTO_TEST_CASE(stop_then_destroy_cancels_queued_tasks) {
         WorkStealingExecutor ex(1);
         auto gate = std::make_shared<SpinGateState>();
         g = ex.spawn(SpinGate(gate));
-        BOOST_REQUIRE(wait_until([&] { return gate->started.load(std::memory_order_acquire) == 1; }));
+        BOOST_REQUIRE(
+            wait_until([&] { return gate->started.load(std::memory_order_acquire) == 1; }));
         for (std::size_t i = 0; i < n; ++i) {
-            hs.push_back(ex.spawn(call([&ran, d = zuki::test::DropCounter(reg, i)] {
-                return ran.fetch_add(1) + 1;
-            })));
+            hs.push_back(ex.spawn(call(
+                [&ran, d = zuki::test::DropCounter(reg, i)] { return ran.fetch_add(1) + 1; })));
         }
         ex.stop();
         gate->open.store(true, std::memory_order_release);
@@ -646,7 +649,8 @@ BOOST_AUTO_TEST_CASE(a_thread_blocked_in_get_wakes_with_task_cancelled_on_destru
         WorkStealingExecutor ex(1);
         auto gate = std::make_shared<SpinGateState>();
         auto g = ex.spawn(SpinGate(gate));
-        BOOST_REQUIRE(wait_until([&] { return gate->started.load(std::memory_order_acquire) == 1; }));
+        BOOST_REQUIRE(
+            wait_until([&] { return gate->started.load(std::memory_order_acquire) == 1; }));
         JoinHandle<int> queued = ex.spawn(zuki::ready(5));
         waiter = std::thread([&outcome, h = std::move(queued)]() mutable {
             try {
@@ -782,7 +786,8 @@ BOOST_AUTO_TEST_CASE(tasks_waking_each_other_cannot_starve_the_deque) {
         ex.spawn(call([&] {
               ran.store(true, std::memory_order_release);
               st->stop.store(true, std::memory_order_release);
-          })).detach();
+          }))
+            .detach();
         ex.spawn(Bouncer{&ex, st, 0, true}).detach();
     }));
     root.get();
@@ -822,8 +827,9 @@ BOOST_AUTO_TEST_CASE(a_yielding_task_still_runs_while_local_work_never_runs_out)
     std::atomic<long> hops{0};
     const int before = polls.load();
     ex.spawn(call([&] {
-        for (int i = 0; i < 3; ++i) ex.spawn(Chain{&ex, &stop, &hops}).detach();
-    })).detach();
+          for (int i = 0; i < 3; ++i) ex.spawn(Chain{&ex, &stop, &hops}).detach();
+      }))
+        .detach();
     BOOST_REQUIRE(wait_until([&] { return hops.load() > 10'000; }));
     const int during = polls.load();
     BOOST_TEST_MESSAGE("yielder polls while the chain ran: " << during - before);
@@ -864,15 +870,18 @@ BOOST_AUTO_TEST_CASE(destructor_cancels_pending_and_queued_tasks_without_leaks) 
     {
         WorkStealingExecutor ex(2);
         // Half never complete: polled once, then idle with nobody holding their waker...
-        for (std::size_t i = 0; i < half; ++i) hs.push_back(ex.spawn(PendingForever{zuki::test::DropCounter(reg, i), &polled}));
+        for (std::size_t i = 0; i < half; ++i)
+            hs.push_back(ex.spawn(PendingForever{zuki::test::DropCounter(reg, i), &polled}));
         // ... and one more that is idle as zuki::pending<int>() (no DropCounter).
         auto plain = ex.spawn(zuki::pending<int>());
-        BOOST_REQUIRE(wait_until([&] { return polled.load(std::memory_order_acquire) == half; }, 60s));
+        BOOST_REQUIRE(
+            wait_until([&] { return polled.load(std::memory_order_acquire) == half; }, 60s));
         // Both workers held by gates; the other half stays queued.
         auto gate = std::make_shared<SpinGateState>();
         auto g1 = ex.spawn(SpinGate(gate));
         auto g2 = ex.spawn(SpinGate(gate));
-        BOOST_REQUIRE(wait_until([&] { return gate->started.load(std::memory_order_acquire) == 2; }));
+        BOOST_REQUIRE(
+            wait_until([&] { return gate->started.load(std::memory_order_acquire) == 2; }));
         for (std::size_t i = half; i < n; ++i) {
             hs.push_back(ex.spawn(call([&ran, d = zuki::test::DropCounter(reg, i)] {
                 return static_cast<int>(ran.fetch_add(1));
@@ -1023,7 +1032,8 @@ BOOST_AUTO_TEST_CASE(worker_threads_are_named_with_the_prefix) {
         cfg.thread_name_prefix = "wsx-";
         WorkStealingExecutor ex(cfg);
         std::set<std::string> names;
-        for (int i = 0; i < 50; ++i) names.insert(ex.spawn(call([] { return current_thread_name(); })).get());
+        for (int i = 0; i < 50; ++i)
+            names.insert(ex.spawn(call([] { return current_thread_name(); })).get());
         for (const auto& name : names) {
             BOOST_TEST(name.rfind("wsx-", 0) == 0u, name);
             BOOST_TEST((name == "wsx-0" || name == "wsx-1"), name);

@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(dropping_a_delay_before_its_deadline_never_wakes_it) {
     if (!still_before(deadline)) return;  // dropped in time: it can no longer fire
     BOOST_TEST(pending);
     BOOST_TEST(registered == 1u);
-    BOOST_TEST(!sig.wait_for(150ms));     // well past the deadline: nothing
+    BOOST_TEST(!sig.wait_for(150ms));  // well past the deadline: nothing
     BOOST_TEST(sig.wake_count() == 0u);
 }
 

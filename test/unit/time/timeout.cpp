@@ -179,7 +179,8 @@ BOOST_AUTO_TEST_CASE(deadline_wins_reports_timed_out_and_destroys_the_inner_futu
 BOOST_AUTO_TEST_CASE(the_inner_value_is_destroyed_exactly_once_when_it_wins) {
     zuki::test::DropRegistry reg(1);
     {
-        auto r = zuki::test::block_on(zuki::timeout(zuki::ready(zuki::test::DropCounter(reg, 0)), 1s));
+        auto r =
+            zuki::test::block_on(zuki::timeout(zuki::ready(zuki::test::DropCounter(reg, 0)), 1s));
         BOOST_TEST(r.value().id() == 0u);
         BOOST_TEST(reg.live(0) == 1);
     }
@@ -236,7 +237,7 @@ BOOST_AUTO_TEST_CASE(void_futures) {
 BOOST_AUTO_TEST_CASE(nested_timeouts) {
     zuki::test::Watchdog w(30s, "nested_timeouts");
     auto r = zuki::test::block_on(zuki::timeout(zuki::timeout(zuki::pending<int>(), 5ms), 10s));
-    BOOST_TEST(!r.timed_out());         // the outer one completed...
+    BOOST_TEST(!r.timed_out());  // the outer one completed...
     BOOST_TEST(r.value().timed_out());  // ...with the inner one's timeout
     auto r2 = zuki::test::block_on(zuki::timeout(zuki::timeout(zuki::pending<int>(), 10s), 5ms));
     BOOST_TEST(r2.timed_out());

@@ -139,7 +139,8 @@ const zuki::WakerVTable reentrant_vtable{
     },
     [](const void* d) {
         // relaxed: a counter.
-        static_cast<Reentrant*>(const_cast<void*>(d))->wakes.fetch_add(1, std::memory_order_relaxed);
+        static_cast<Reentrant*>(const_cast<void*>(d))
+            ->wakes.fetch_add(1, std::memory_order_relaxed);
     },
     [](const void* d) { static_cast<Reentrant*>(const_cast<void*>(d))->release(); },
 };
@@ -318,12 +319,14 @@ BOOST_AUTO_TEST_CASE(ten_thousand_concurrent_timers_fire_exactly_once) {
                 slots[id].id = id;
                 slots[id].recorder = &rec;
                 mine.emplace_back(clock_type::now() + std::chrono::microseconds(us(rng)), svc);
-                if (poll_with(mine.back(), make_id_waker(slots[id])).is_ready()) ready_at_once[id] = 1;
+                if (poll_with(mine.back(), make_id_waker(slots[id])).is_ready())
+                    ready_at_once[id] = 1;
             }
         });
     }
     for (auto& th : workers) th.join();
-    const int immediate = static_cast<int>(std::count(ready_at_once.begin(), ready_at_once.end(), 1));
+    const int immediate =
+        static_cast<int>(std::count(ready_at_once.begin(), ready_at_once.end(), 1));
     rec.wait_for_total(n - immediate);
     std::this_thread::sleep_for(20ms);  // room for a (wrong) second wake to show up
     BOOST_TEST(svc.pending() == 0u);

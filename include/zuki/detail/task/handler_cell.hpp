@@ -60,8 +60,7 @@ private:
     HandlerCell(F&& f, const Alloc& alloc, Scheduler* s) try
         : TaskHeader(&vtable, s, TaskPriority::Normal, /*join_interest=*/false,
                      /*registered=*/false),
-          alloc_(alloc),
-          handler_(std::forward<F>(f)) {
+          alloc_(alloc), handler_(std::forward<F>(f)) {
     } catch (...) {
         s->release();  // the header's constructor took a scheduler reference
     }

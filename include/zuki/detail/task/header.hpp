@@ -147,8 +147,8 @@ enum class PollOutcome : std::uint8_t { pending, ready, threw };
 
 /// What `TaskHeader::run` tells the executor to do with the queue reference it holds.
 enum class RunOutcome : std::uint8_t {
-    finished,    ///< completed (or cancelled); the executor drops its reference
-    idle,        ///< pending, nobody woke it; the executor drops its reference
+    finished,  ///< completed (or cancelled); the executor drops its reference
+    idle,  ///< pending, nobody woke it; the executor drops its reference
     reschedule,  ///< woken during the poll: SCHEDULED again, the executor re-enqueues it
 };
 
@@ -192,11 +192,8 @@ public:
                bool registered = true) noexcept
         : state_(task_state::scheduled | (join_interest ? task_state::join_interest : 0) |
                  task_state::ref_one * (1 + (join_interest ? 1 : 0) + (registered ? 1 : 0))),
-          vtable_(vt),
-          scheduler_(s),
-          priority_(p),
-          registry_index_(registered ? not_yet_registered : unregistered),
-          id_(next_task_id()) {
+          vtable_(vt), scheduler_(s), priority_(p),
+          registry_index_(registered ? not_yet_registered : unregistered), id_(next_task_id()) {
         s->acquire();
     }
     TaskHeader(const TaskHeader&) = delete;
@@ -224,8 +221,7 @@ public:
     void ref_inc() noexcept { state_.fetch_add(task_state::ref_one, std::memory_order_relaxed); }
     void ref_dec() noexcept {
         // acq_rel: the last release must see all writes by other holders before destroying.
-        const std::uint64_t prev =
-            state_.fetch_sub(task_state::ref_one, std::memory_order_acq_rel);
+        const std::uint64_t prev = state_.fetch_sub(task_state::ref_one, std::memory_order_acq_rel);
         assert(task_state::refs(prev) >= 1);
         if (task_state::refs(prev) == 1) destroy_self();
     }
@@ -291,11 +287,11 @@ public:
             // acq_rel: release publishes the future's state to the next poller (who acquires
             // in the CAS above via the waker's CAS); acquire sees the writes of a waker that
             // set NOTIFIED.
-            if (state_.compare_exchange_weak(
-                    s, n,
-                    ZUKI_MODEL_WEAKEN(task_pending_release, std::memory_order_acq_rel,
-                                      std::memory_order_acquire),
-                    std::memory_order_relaxed))
+            if (state_.compare_exchange_weak(s, n,
+                                             ZUKI_MODEL_WEAKEN(task_pending_release,
+                                                               std::memory_order_acq_rel,
+                                                               std::memory_order_acquire),
+                                             std::memory_order_relaxed))
                 return (s & notified) ? RunOutcome::reschedule : RunOutcome::idle;
         }
     }
@@ -365,7 +361,8 @@ public:
             assert((s & join_interest) && refs(s) >= 1);
             if ((s & complete) && !taken) {
                 // Still holding our reference, so the task (and its output) stays alive.
-                if (std::exception_ptr e = vtable_->exception(this)) scheduler_->report_exception(e);
+                if (std::exception_ptr e = vtable_->exception(this))
+                    scheduler_->report_exception(e);
                 break;
             }
             // One RMW clears JOIN_INTEREST (set exactly until now) and drops the handle's
@@ -373,14 +370,16 @@ public:
             // rather than fetch_sub: if the task completes meanwhile the CAS fails and the loop
             // sees COMPLETE while the reference is still held.
             if (state_.compare_exchange_weak(s, s - ref_one - join_interest,
-                                             std::memory_order_acq_rel, std::memory_order_acquire)) {
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
                 if (refs(s) == 1) destroy_self();
                 return;
             }
         }
         // COMPLETE is terminal: no competing transition is left but reference counting.
         // acq_rel as in ref_dec().
-        const std::uint64_t prev = state_.fetch_sub(ref_one | join_interest, std::memory_order_acq_rel);
+        const std::uint64_t prev =
+            state_.fetch_sub(ref_one | join_interest, std::memory_order_acq_rel);
         if (refs(prev) == 1) destroy_self();
     }
 
@@ -439,8 +438,8 @@ private:
         // acq_rel: release publishes the stored output to JoinHandle's acquire load of
         // COMPLETE; acquire sees the join waker written before JOIN_WAKER was set.
         // RUNNING -> COMPLETE (unsigned wrap-around: adding the difference is the subtraction).
-        const std::uint64_t prev = state_.fetch_add(
-            complete - running - (unlisted ? ref_one : 0), std::memory_order_acq_rel);
+        const std::uint64_t prev = state_.fetch_add(complete - running - (unlisted ? ref_one : 0),
+                                                    std::memory_order_acq_rel);
         assert((prev & running) && !(prev & complete));
         assert(!unlisted || refs(prev) >= 2);
         if (prev & join_waker) join_waker_.wake_by_ref();
@@ -480,7 +479,7 @@ private:
     const TaskVTable* vtable_;
     Scheduler* scheduler_;
     TaskPriority priority_;
-    static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;        // never (Asio handlers)
+    static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;  // never (Asio handlers)
     static constexpr std::uint32_t not_yet_registered = 0xFFFF'FFFEu;  // at the first pending poll
     std::uint32_t registry_index_;
     TaskId id_;
