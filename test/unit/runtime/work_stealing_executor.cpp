@@ -587,7 +587,7 @@ BOOST_AUTO_TEST_CASE(join_waits_for_all_work_including_tasks_spawned_by_tasks) {
             ex.join();
             BOOST_TEST(count.load() == (std::size_t{1} << (depth + 1)) - 1);
             BOOST_TEST(ex.stopped());
-            BOOST_CHECK_THROW(ex.spawn(zuki::ready(1)), zuki::ExecutorStopped);
+            BOOST_CHECK_THROW((void)ex.spawn(zuki::ready(1)), zuki::ExecutorStopped);
             ex.join();  // a second join is harmless
         }
     }
@@ -599,10 +599,10 @@ BOOST_AUTO_TEST_CASE(spawn_after_stop_throws_executor_stopped) {
     BOOST_TEST(!ex.stopped());
     ex.stop();
     BOOST_TEST(ex.stopped());
-    BOOST_CHECK_THROW(ex.spawn(zuki::ready(1)), zuki::ExecutorStopped);
-    BOOST_CHECK_THROW(ex.spawn_high(zuki::ready(1)), zuki::ExecutorStopped);
+    BOOST_CHECK_THROW((void)ex.spawn(zuki::ready(1)), zuki::ExecutorStopped);
+    BOOST_CHECK_THROW((void)ex.spawn_high(zuki::ready(1)), zuki::ExecutorStopped);
     Batch b(ex);
-    BOOST_CHECK_THROW(b.push(zuki::ready(1)), zuki::ExecutorStopped);
+    BOOST_CHECK_THROW((void)b.push(zuki::ready(1)), zuki::ExecutorStopped);
     BOOST_TEST(b.empty());
 }
 
@@ -1170,14 +1170,15 @@ BOOST_AUTO_TEST_CASE(allocation_failure_in_spawn_leaves_the_pool_usable) {
     WorkStealingExecutor ex(2);
 
     fail_next_move.store(true);
-    BOOST_CHECK_THROW(ex.spawn(FragileFuture(&polls)), std::bad_alloc);
+    BOOST_CHECK_THROW((void)ex.spawn(FragileFuture(&polls)), std::bad_alloc);
     fail_next_move.store(true);
-    BOOST_CHECK_THROW(ex.spawn(FragileFuture(&polls), TaskPriority::Critical), std::bad_alloc);
+    BOOST_CHECK_THROW((void)ex.spawn(FragileFuture(&polls), TaskPriority::Critical),
+                      std::bad_alloc);
     {
         Batch b(ex);
         auto kept = b.push(FragileFuture(&polls));
         fail_next_move.store(true);
-        BOOST_CHECK_THROW(b.push(FragileFuture(&polls)), std::bad_alloc);
+        BOOST_CHECK_THROW((void)b.push(FragileFuture(&polls)), std::bad_alloc);
         BOOST_TEST(b.size() == 1u);  // unchanged
         ex.spawn_batch(std::move(b));
         BOOST_TEST(kept.get() == 7);
@@ -1208,7 +1209,7 @@ BOOST_AUTO_TEST_CASE(a_future_whose_move_throws_does_not_leak_the_executor_state
         std::atomic<int> polls{0};
         for (int i = 0; i < 3; ++i) {
             fail_next_move.store(true);
-            BOOST_CHECK_THROW(ex.spawn(FragileFuture(&polls)), std::bad_alloc);
+            BOOST_CHECK_THROW((void)ex.spawn(FragileFuture(&polls)), std::bad_alloc);
         }
         BOOST_TEST(ex.spawn(FragileFuture(&polls)).get() == 7);
     }
