@@ -10,7 +10,7 @@
 
 #include <zuki/core/context.hpp>
 #include <zuki/core/poll.hpp>
-#include <zuki/core/task_priority.hpp>
+#include <zuki/task/task_priority.hpp>
 #include <zuki/runtime/single_threaded_executor.hpp>
 
 namespace {

@@ -2,10 +2,9 @@
 
 // SingleThreadedExecutor: the scheduler behind it.
 //
-// Sources: the inbox is a Treiber stack (R. K. Treiber, IBM RJ 5118, 1986) used as an MPSC
-// queue whose single consumer takes everything at once, so it has no ABA problem (nobody pops
-// single nodes). The parker is Tokio's three-state park/unpark (EMPTY / PARKED / NOTIFIED) on a
-// futex word (detail/futex.hpp says why not std::atomic::wait).
+// Its two concurrent parts have files of their own: the remote queue is
+// concurrent/mpsc_inbox.hpp (a Treiber stack taken whole), the driver sleeps on a
+// detail::Parker (detail/parker.hpp, Tokio's three-state token on a futex word).
 //
 // Who may touch what
 // - The ready lists (four intrusive FIFOs, one per priority) belong to the *driver*: the thread
@@ -14,9 +13,9 @@
 //   release store / acquire exchange on `driving_`.
 // - `schedule()` (a wake) and `submit()` (a spawn) on the driver's thread — recognised by the
 //   thread_local `current_driver` — push onto the ready lists directly. From any other thread
-//   they push onto `inbox_`, a Treiber stack through TaskHeader::next. The driver takes the whole
-//   stack with one exchange and reverses it, so tasks keep their push order.
-// - `inbox_ == closed_mark()` after shutdown: a late push cancels its own task instead.
+//   they push onto `inbox_` (MpscInbox through TaskHeader::next). The driver takes the whole
+//   inbox at once, in push order.
+// - After shutdown the inbox is closed: a late push cancels its own task instead.
 // - Asio handlers (HandlerCell nodes) travel the same way: `asio_submit` is `schedule`.
 //
 // Two counters, two schedulers
@@ -28,13 +27,9 @@
 // (HandlerScheduler) that forwards everything to this one but counts the completion as Asio work.
 //
 // Sleeping without losing a wake-up
-// The driver parks on `park_state_` (empty / parked / notified, a futex word); unpark() leaves a
-// token (notified) that the next park() consumes at once, so an unpark that comes before the
-// park is not lost. Who unparks:
-// - the push that finds the inbox empty (it opens an "epoch"; later pushes in the same epoch
-//   need not: the driver's exchange, an RMW, takes every push before it in the head's
-//   modification order, and a push after that exchange finds the inbox empty and opens a new
-//   epoch);
+// The driver parks on `parker_` (detail::Parker); unpark() leaves a token that the next park()
+// consumes at once, so an unpark that comes before the park is not lost. Who unparks:
+// - the push that opens an epoch of the inbox (finds it empty: see mpsc_inbox.hpp);
 // - a remote completion that brings the live count to zero, or a remote work_finished() that
 //   brings the Asio work count to zero (run() waits for both).
 // The driver re-checks the inbox and both counts after every park() return. Each unpark is
@@ -60,9 +55,10 @@
 #include <cstdlib>
 #include <string>
 
+#include <zuki/concurrent/mpsc_inbox.hpp>
 #include <zuki/detail/atomic.hpp>
-#include <zuki/detail/futex.hpp>
-#include <zuki/detail/thread_parker.hpp>
+#include <zuki/detail/executor_thread.hpp>
+#include <zuki/detail/parker.hpp>
 
 namespace zuki::detail {
 
@@ -70,22 +66,6 @@ namespace {
 
 // The scheduler this thread is driving right now (innermost DriveScope), or null.
 thread_local SingleThreadedScheduler* current_driver = nullptr;
-
-// The inbox value meaning "closed": a unique address, never dereferenced.
-alignas(TaskHeader) constinit unsigned char closed_tag[1] = {};
-TaskHeader* closed_mark() noexcept { return reinterpret_cast<TaskHeader*>(closed_tag); }
-
-void print_unhandled(std::exception_ptr e) {
-    std::string what;
-    try {
-        std::rethrow_exception(std::move(e));
-    } catch (const std::exception& x) {
-        what = x.what();
-    } catch (...) {
-        what = "(an exception not derived from std::exception)";
-    }
-    std::fprintf(stderr, "zuki: unhandled exception in a detached task: %s\n", what.c_str());
-}
 
 }  // namespace
 
@@ -107,9 +87,7 @@ public:
         try {
             handler_(std::move(e));
         } catch (...) {
-            std::fputs("zuki: the unhandled-exception handler of a SingleThreadedExecutor threw; "
-                       "exception dropped\n",
-                       stderr);
+            // A handler that throws: the exception is dropped (the library never prints).
         }
     }
 
@@ -222,28 +200,24 @@ public:
     /// The destructor, part 1: claim the ready lists for good (nobody drives a destroyed
     /// executor) and refuse new spawns.
     void claim_for_shutdown() noexcept {
-        if (!try_claim()) {
-            std::fputs("zuki: SingleThreadedExecutor destroyed while it is being run (from one "
-                       "of its own tasks, or while another thread runs it)\n",
-                       stderr);
-            std::abort();
-        }
+        // Destroyed while it is being run (from one of its own tasks, or while another thread
+        // runs it): a lifetime error nothing can recover from.
+        if (!try_claim()) std::terminate();
         closed_.store(true, std::memory_order_relaxed);
     }
 
     /// The destructor, part 2 (after Asio's services shut down): close the inbox, cancel
     /// everything queued (tasks and handlers), then every idle task.
     void close_and_drain() noexcept {
-        // acquire: pairs with the release CAS in push_remote(). From now on a push finds the
-        // mark and cancels its task itself, so nothing can be queued behind this sweep.
-        TaskHeader* lifo = inbox_.exchange(closed_mark(), std::memory_order_acquire);
-        // Cancelling destroys futures, whose destructors may wake other tasks: such a wake comes
-        // from a non-driver thread (current_driver != this), finds the inbox closed and cancels
-        // inline, so the ready lists only shrink while we walk them.
-        while (lifo != nullptr) {
-            TaskHeader* next = lifo->next;
-            cancel_queued(lifo);
-            lifo = next;
+        // From now on a push finds the inbox closed and cancels its task itself, so nothing can
+        // be queued behind this sweep. Cancelling destroys futures, whose destructors may wake
+        // other tasks: such a wake comes from a non-driver thread (current_driver != this),
+        // finds the inbox closed and cancels inline, so the ready lists only shrink while we
+        // walk them.
+        for (TaskHeader* t = inbox_.close(); t != nullptr;) {
+            TaskHeader* next = t->next;
+            cancel_queued(t);
+            t = next;
         }
         while (TaskHeader* t = ready_pop()) cancel_queued(t);
         // Idle tasks nobody will wake (their wakers held by nobody, or by themselves).
@@ -256,8 +230,7 @@ public:
 private:
     ~SingleThreadedScheduler() override {
         assert(ready_empty());
-        assert(inbox_.load(std::memory_order_relaxed) == nullptr ||
-               inbox_.load(std::memory_order_relaxed) == closed_mark());
+        assert(inbox_.empty());
     }
 
     struct ReadyList {
@@ -310,88 +283,38 @@ private:
         }
     }
 
-    // ---- inbox ------------------------------------------------------------------------------
+    // ---- inbox and parking -------------------------------------------------------------------
     void push_remote(TaskHeader* t) noexcept {
-        TaskHeader* head = inbox_.load(std::memory_order_relaxed);
-        bool holding = false;  // do we hold a scheduler reference of our own?
-        for (;;) {
-            if (head == closed_mark()) {
-                // The executor is gone or going: nobody will run t, cancel it here.
-                cancel_queued(t);
+        // If this push opens an epoch we unpark the driver after it, when t (and the reference
+        // it holds on us) may be gone: take a reference of our own while t keeps us alive.
+        bool holding = false;
+        switch (inbox_.push(t, [this] { acquire(); }, holding)) {
+            case MpscInbox<TaskHeader>::Pushed::first:
+                parker_.unpark();
                 break;
-            }
-            if (head == nullptr && !holding) {
-                // We may open an epoch and must unpark after the push, when t (and the
-                // reference it holds on us) may be gone: take one while t keeps us alive.
-                acquire();
-                holding = true;
-            }
-            t->next = head;
-            // release: pairs with the acquire exchange in take_inbox() / close_and_drain(): the
-            // driver that takes t sees t->next and what the waker did before waking.
-            if (inbox_.compare_exchange_weak(head, t, std::memory_order_release,
-                                             std::memory_order_relaxed)) {
-                if (head == nullptr) unpark();  // we opened the epoch
+            case MpscInbox<TaskHeader>::Pushed::closed:
+                cancel_queued(t);  // the executor is gone or going: nobody will run t
                 break;
-            }
+            case MpscInbox<TaskHeader>::Pushed::queued:
+                break;
         }
         if (holding) release();  // may delete *this: nothing after
     }
 
     void take_inbox() noexcept {
-        // relaxed: a cheap peek. A push it misses is announced by an unpark, and the driver
-        // re-checks after consuming that token (see the file comment).
-        if (inbox_.load(std::memory_order_relaxed) == nullptr) return;
-        // acquire: pairs with the release CAS in push_remote().
-        TaskHeader* lifo = inbox_.exchange(nullptr, std::memory_order_acquire);
-        assert(lifo != closed_mark());
-        TaskHeader* fifo = nullptr;  // reverse: the stack holds the newest push first
-        while (lifo != nullptr) {
-            TaskHeader* next = lifo->next;
-            lifo->next = fifo;
-            fifo = lifo;
-            lifo = next;
-        }
-        while (fifo != nullptr) {
-            TaskHeader* next = fifo->next;
-            ready_push(fifo);
-            fifo = next;
+        for (TaskHeader* t = inbox_.take_all(); t != nullptr;) {
+            TaskHeader* next = t->next;
+            ready_push(t);
+            t = next;
         }
     }
 
-    // ---- parking ------------------------------------------------------------------------------
-    static constexpr std::uint32_t park_empty = 0;  // no token, driver not asleep
-    static constexpr std::uint32_t park_parked = 1;  // driver asleep (or about to be)
-    static constexpr std::uint32_t park_notified = 2;  // a token waits for the driver
-
-    void park() noexcept {
-        std::uint32_t s = park_notified;
-        // acquire: pairs with the release exchange in unpark() (consume a waiting token).
-        if (park_state_.compare_exchange_strong(s, park_empty, std::memory_order_acquire,
-                                                std::memory_order_relaxed))
-            return;
-        // s == park_empty: only the driver stores parked or empty. relaxed: nothing is
-        // published by going to sleep; on failure a token arrived, consumed below.
-        if (park_state_.compare_exchange_strong(s, park_parked, std::memory_order_relaxed,
-                                                std::memory_order_relaxed)) {
-            do {
-                futex_wait(park_state_, park_parked);  // sleeps only while still parked
-            } while (park_state_.load(std::memory_order_relaxed) == park_parked);
-        }
-        // acquire: pairs with the release exchange in unpark() (consume the token).
-        park_state_.exchange(park_empty, std::memory_order_acquire);
-    }
-
-    void unpark() noexcept {
-        // release: pairs with the acquire in park(): the driver that consumes the token sees
-        // the push or the count change sequenced before this call.
-        if (park_state_.exchange(park_notified, std::memory_order_release) == park_parked)
-            futex_wake(park_state_, 1);
-    }
+    void park() noexcept { parker_.park(); }
+    void unpark() noexcept { parker_.unpark(); }
 
     // Written by remote threads: one line each, apart from the driver's data.
-    alignas(cache_line) atomic<TaskHeader*> inbox_{nullptr};
-    alignas(cache_line) std::atomic<std::uint32_t> park_state_{park_empty};  // futex word
+    MpscInbox<TaskHeader> inbox_;
+    alignas(cache_line) Parker parker_;
     alignas(cache_line) atomic<std::size_t> live_{0};  // spawned, not yet finished
     atomic<std::size_t> work_{0};  // outstanding Asio work (handlers queued, guards, ...)
     alignas(cache_line) atomic<bool> driving_{false};
@@ -427,7 +350,7 @@ namespace zuki {
 SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exception)
     : sched_(new detail::SingleThreadedScheduler(on_unhandled_exception
                                                      ? std::move(on_unhandled_exception)
-                                                     : ExceptionHandler(&detail::print_unhandled))),
+                                                     : ExceptionHandler(&print_unhandled_exception))),
       asio_sched_(nullptr) {
     try {
         asio_sched_ = new detail::HandlerScheduler(sched_);
@@ -479,13 +402,13 @@ detail::Scheduler* SingleThreadedExecutor::spawn_target() const {
     return sched_;
 }
 
-void SingleThreadedExecutor::submit(detail::TaskHeader* t) noexcept { sched_->submit(t); }
+void SingleThreadedExecutor::submit_new(detail::TaskHeader* t) noexcept { sched_->submit(t); }
 
 void SingleThreadedExecutor::drive_until(detail::TaskHeader* t) noexcept { sched_->drive(t); }
 
 SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool blocking)
     : sched_(ex.sched_), previous_(nullptr) {
-    if (blocking && detail::executor_thread_depth > 0)
+    if (blocking && detail::on_executor_thread())
         throw std::logic_error(
             "zuki::SingleThreadedExecutor: run() / block_on() called from inside a task, where "
             "blocking could deadlock; co_await the future instead");
@@ -494,12 +417,12 @@ SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool 
             "zuki::SingleThreadedExecutor: already being run (re-entrantly from one of its "
             "tasks, or by another thread)");
     previous_ = std::exchange(detail::current_driver, sched_);
-    ++detail::executor_thread_depth;
+    ++detail::executor_thread_depth();
     sched_->absorb_inbox();
 }
 
 SingleThreadedExecutor::DriveScope::~DriveScope() {
-    --detail::executor_thread_depth;
+    --detail::executor_thread_depth();
     detail::current_driver = previous_;
     sched_->unclaim();
 }

@@ -1,6 +1,6 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
 
-#include <zuki/detail/task/header.hpp>
+#include <zuki/task/detail/header.hpp>
 
 namespace zuki::detail {
 

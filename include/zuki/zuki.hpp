@@ -2,25 +2,15 @@
 #pragma once
 
 /// @file
-/// The umbrella header: everything public in Zuki.
+/// The umbrella header: everything public in Zuki — the futures of `<zuki/core.hpp>`, both
+/// executors (each a Boost.Asio execution context), their settings and metrics, and the Asio
+/// bridges (`use_future`, `as_awaitable`, `spawn_awaitable`).
 
 #include <zuki/asio/awaitable.hpp>
 #include <zuki/asio/executor.hpp>
 #include <zuki/asio/use_future.hpp>
-#include <zuki/core/any_future.hpp>
-#include <zuki/core/async.hpp>
-#include <zuki/core/combinators.hpp>
-#include <zuki/core/context.hpp>
-#include <zuki/core/errors.hpp>
-#include <zuki/core/future.hpp>
-#include <zuki/core/join_handle.hpp>
-#include <zuki/core/poll.hpp>
-#include <zuki/core/task_priority.hpp>
-#include <zuki/core/waker.hpp>
-#include <zuki/core/yield_now.hpp>
+#include <zuki/core.hpp>
 #include <zuki/runtime/metrics.hpp>
 #include <zuki/runtime/single_threaded_executor.hpp>
 #include <zuki/runtime/work_stealing_config.hpp>
 #include <zuki/runtime/work_stealing_executor.hpp>
-#include <zuki/time/delay.hpp>
-#include <zuki/time/timeout.hpp>

@@ -7,7 +7,7 @@
 # Usage: test/model/check_planted_bugs.sh [output dir]   (default build/model-planted)
 # Environment: CXX (default g++-12, else g++), ZUKI_JOBS (parallel compiles, default 2).
 # Exit status: 0 when every planted bug was caught, 1 otherwise. Each run's Relacy report is
-# kept in <output dir>/<bug>.log.
+# kept in <output dir>/<program>-<bug>.log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,19 +18,23 @@ mkdir -p "$out"
 
 # program  planted bug  the failure Relacy must report
 plants=(
-    "deque       deque_pop_fence        DATA RACE"
-    "deque       deque_push_release     DATA RACE"
-    "idle        idle_notify_fence      DEADLOCK"
-    "idle        idle_park_fence        DEADLOCK"
-    "task_state  task_pending_release   DATA RACE"
-    "shutdown    shutdown_push_fence    USER ASSERT FAILED"
-    "shutdown    shutdown_close_fence   USER ASSERT FAILED"
+    "deque             deque_pop_fence           DATA RACE"
+    "deque             deque_push_release        DATA RACE"
+    "idle              idle_park_fence           DEADLOCK"
+    "idle              shutdown_push_fence       DEADLOCK"
+    "task_state        task_pending_release      DATA RACE"
+    "task_state        parker_unpark_release     DEADLOCK"
+    "shutdown          shutdown_push_fence       USER ASSERT FAILED"
+    "shutdown          shutdown_close_fence      USER ASSERT FAILED"
+    "outstanding_work  outstanding_finish_order  DATA RACE"
+    "inbox             inbox_push_release        DATA RACE"
+    "inbox             parker_unpark_release     DEADLOCK"
 )
 
 compile() {
     local prog=$1 bug=$2
     "$cxx" -std=c++20 -O1 -DZUKI_RELACY=1 -DZUKI_MODEL_PLANT_BUG="$bug" -Iinclude -Itest \
-        "test/model/$prog.cpp" -o "$out/$bug" 2>"$out/$bug.compile.log"
+        "test/model/$prog.cpp" -o "$out/$prog-$bug" 2>"$out/$prog-$bug.compile.log"
 }
 
 echo "check_planted_bugs: compiling ${#plants[@]} programs with $cxx ($jobs at a time)"
@@ -45,7 +49,7 @@ failed=0
 for i in "${!pids[@]}"; do
     if ! wait "${pids[$i]}"; then
         read -r prog bug _ <<<"${plants[$i]}"
-        echo "check_planted_bugs: $bug: compile failed (see $out/$bug.compile.log)"
+        echo "check_planted_bugs: $prog-$bug: compile failed (see $out/$prog-$bug.compile.log)"
         failed=1
     fi
 done
@@ -56,16 +60,17 @@ for line in "${plants[@]}"; do
     read -r prog bug expect <<<"$line"
     start=$(date +%s%N)
     rc=0
-    timeout 300 "$out/$bug" >"$out/$bug.log" 2>&1 || rc=$?
+    log="$out/$prog-$bug.log"
+    timeout 300 "$out/$prog-$bug" >"$log" 2>&1 || rc=$?
     ms=$((($(date +%s%N) - start) / 1000000))
-    verdict=$(grep -m1 -E '^[A-Z][A-Z ]+ \(' "$out/$bug.log" | sed -E 's/ \(.*//' || true)
-    where=$(grep -m1 -E '^== .*: FAILED' "$out/$bug.log" | sed -E 's/^== //; s/, [0-9.e-]+ s$//' || true)
+    verdict=$(grep -m1 -E '^[A-Z][A-Z ]+ \(' "$log" | sed -E 's/ \(.*//' || true)
+    where=$(grep -m1 -E '^== .*: FAILED' "$log" | sed -E 's/^== //; s/, [0-9.e-]+ s$//' || true)
     if ((rc == 1)) && [[ $verdict == "$expect" ]]; then
         echo "caught   $bug ($prog): $verdict; $where (${ms} ms)"
         caught=$((caught + 1))
     else
         echo "MISSED   $bug ($prog): exit $rc, report '${verdict:-none}', expected '$expect'" \
-            "(see $out/$bug.log)"
+            "(see $log)"
         failed=1
     fi
 done

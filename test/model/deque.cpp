@@ -1,6 +1,6 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
 //
-// Model check of zuki::concurrent::ChaseLevDeque (include/zuki/concurrent/chase_lev_deque.hpp),
+// Model check of zuki::detail::ChaseLevDeque (include/zuki/concurrent/chase_lev_deque.hpp),
 // the real header running on Relacy's atomics.
 //
 // INVARIANT: every item the owner pushes is taken exactly once, by exactly one of
@@ -28,7 +28,7 @@
 
 namespace {
 
-using zuki::concurrent::ChaseLevDeque;
+using zuki::detail::ChaseLevDeque;
 using zuki_model::here;
 
 struct Item {

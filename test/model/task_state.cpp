@@ -1,6 +1,6 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
 //
-// Model check of the task state word: zuki::detail::TaskHeader (include/zuki/detail/task/
+// Model check of the task state word: zuki::detail::TaskHeader (include/zuki/task/detail/
 // header.hpp) with the real TaskRegistry, the real JoinHandle<int> (its join-waker protocol and
 // get(), which parks on the real ThreadParker) and the real Waker, all on Relacy's atomics.
 // Only the future and the run queue are the test's: the future counts its polls and keeps its
@@ -29,9 +29,9 @@
 //                         acq_rel: the next poll, on another executor after a wake, does not
 //                         see the previous poll's writes (DATA RACE on the future's state).
 
-#include <zuki/core/join_handle.hpp>
+#include <zuki/task/join_handle.hpp>
 #include <zuki/detail/futex.hpp>
-#include <zuki/detail/task/header.hpp>
+#include <zuki/task/detail/header.hpp>
 
 #include "model.hpp"
 
@@ -197,7 +197,7 @@ struct TaskSuite : rl::test_suite<Derived, Threads> {
         // Registered lazily, as the executors do: the first poll that returns pending inserts
         // it (run()), and completion removes it, or drops the unused registry reference in the
         // same RMW that sets COMPLETE when the first poll was already ready.
-        handle = JoinHandle<int>(task);
+        handle = make_join_handle<int>(task);
         // Wakers the future handed out in an earlier poll (each holds a reference).
         waker_a = task->make_waker();
         waker_b = task->make_waker();

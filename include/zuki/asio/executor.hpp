@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file
-/// `zuki::asio::BasicExecutor<Context, Allocator, Tracked>`: the Boost.Asio executor of a Zuki
+/// `zuki::detail::BasicExecutor<Context, Allocator, Tracked>`: the Boost.Asio executor of a Zuki
 /// executor (`WorkStealingExecutor::executor_type`, `SingleThreadedExecutor::executor_type`).
 ///
 /// It satisfies `boost::asio::execution::executor` with the properties `blocking` (`possibly`,
@@ -38,21 +38,32 @@
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
 
-#include <zuki/detail/task/handler_cell.hpp>
+#include <zuki/task/detail/handler_cell.hpp>
 
-namespace zuki::asio {
+namespace zuki::detail {
 
 namespace execution = boost::asio::execution;
 
-/// The hooks a Zuki executor gives its Asio executor (implemented by WorkStealingExecutor and
-/// SingleThreadedExecutor as `asio_*` members).
-template <class C>
-concept AsioContext = requires(C& c, const C& cc, detail::TaskHeader* t) {
-    { c.asio_scheduler() } -> std::same_as<detail::Scheduler*>;
-    c.asio_submit(t, true);
-    c.asio_work_started();
-    c.asio_work_finished();
-    { cc.running_in_this_thread() } -> std::same_as<bool>;
+/// How `BasicExecutor` reaches the private hooks of a Zuki executor (each executor befriends
+/// this struct, as `asio::thread_pool` befriends its `basic_executor_type`): the handler
+/// scheduler, handler submission, and outstanding-work counting.
+struct AsioContextAccess {
+    template <class C>
+    static Scheduler* scheduler(C& c) noexcept {
+        return c.asio_scheduler();
+    }
+    template <class C>
+    static void submit(C& c, TaskHeader* t, bool continuation) noexcept {
+        c.asio_submit(t, continuation);
+    }
+    template <class C>
+    static void work_started(C& c) noexcept {
+        c.asio_work_started();
+    }
+    template <class C>
+    static void work_finished(C& c) noexcept {
+        c.asio_work_finished();
+    }
 };
 
 template <class Context, class Allocator = std::allocator<void>, bool Tracked = false>
@@ -60,12 +71,12 @@ class BasicExecutor {
 public:
     BasicExecutor(Context& ctx, const Allocator& a = Allocator(), unsigned bits = 0) noexcept
         : ctx_(&ctx), alloc_(a), bits_(bits) {
-        if constexpr (Tracked) ctx_->asio_work_started();
+        if constexpr (Tracked) AsioContextAccess::work_started(*ctx_);
     }
     BasicExecutor(const BasicExecutor& o) noexcept
         : ctx_(o.ctx_), alloc_(o.alloc_), bits_(o.bits_) {
         if constexpr (Tracked)
-            if (ctx_) ctx_->asio_work_started();
+            if (ctx_) AsioContextAccess::work_started(*ctx_);
     }
     BasicExecutor(BasicExecutor&& o) noexcept
         : ctx_(o.ctx_), alloc_(std::move(o.alloc_)), bits_(o.bits_) {
@@ -87,7 +98,7 @@ public:
     }
     ~BasicExecutor() {
         if constexpr (Tracked)
-            if (ctx_) ctx_->asio_work_finished();
+            if (ctx_) AsioContextAccess::work_finished(*ctx_);
     }
 
     // ---- properties ---------------------------------------------------------------------
@@ -158,8 +169,8 @@ public:
 
     // ---- Networking TS ------------------------------------------------------------------
     Context& context() const noexcept { return *ctx_; }
-    void on_work_started() const noexcept { ctx_->asio_work_started(); }
-    void on_work_finished() const noexcept { ctx_->asio_work_finished(); }
+    void on_work_started() const noexcept { AsioContextAccess::work_started(*ctx_); }
+    void on_work_finished() const noexcept { AsioContextAccess::work_finished(*ctx_); }
     template <class F, class A>
     void dispatch(F&& f, const A& a) const {
         if (ctx_->running_in_this_thread()) {
@@ -199,7 +210,7 @@ private:
     BasicExecutor(Context* ctx, const Allocator& a, unsigned bits) noexcept
         : ctx_(ctx), alloc_(a), bits_(bits) {
         if constexpr (Tracked)
-            if (ctx_) ctx_->asio_work_started();
+            if (ctx_) AsioContextAccess::work_started(*ctx_);
     }
 
     void swap(BasicExecutor& o) noexcept {
@@ -216,9 +227,9 @@ private:
         auto alloc = boost::asio::get_associated_allocator(f, a);
         using Alloc = decltype(alloc);
         auto* t =
-            detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc, ctx_->asio_scheduler());
-        ctx_->asio_work_started();  // released by the scheduler when the handler finished
-        ctx_->asio_submit(t, continuation);
+            detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc, AsioContextAccess::scheduler(*ctx_));
+        AsioContextAccess::work_started(*ctx_);  // released by the scheduler when the handler finished
+        AsioContextAccess::submit(*ctx_, t, continuation);
     }
 
     Context* ctx_;
@@ -226,4 +237,4 @@ private:
     unsigned bits_;
 };
 
-}  // namespace zuki::asio
+}  // namespace zuki::detail

@@ -7,25 +7,12 @@
 /// timers, resolvers and `co_spawn`.
 ///
 /// Protocol. The operation's completion handler and the future share one small heap object,
-/// `detail::AsioOperationState<T>`, with two references (the future's and the handler's), a
-/// state word and a `Waker` slot:
-///
-///     EMPTY ──poll: write waker, CAS (release)──▶ WAITING
-///       ▲                                            │
-///       └──poll with another waker: CAS (acquire)────┘
-///     EMPTY or WAITING ──handler: write result, exchange DONE (acq_rel)──▶ DONE
-///
-/// - The handler runs on whatever thread completes the operation. It writes the result, then
-///   exchanges the state to DONE. The release half publishes the result to the poller; if the
-///   old state was WAITING, the acquire half makes the waker the poller stored visible, and the
-///   handler wakes it (`wake_by_ref`, which does not modify the slot).
-/// - The poller owns the waker slot while the state is EMPTY: it writes the waker, then CASes
-///   EMPTY → WAITING. Failure means DONE (the acquire on failure makes the result visible). To
-///   replace the waker of a WAITING state it first CASes WAITING → EMPTY (taking the slot back);
-///   failure again means DONE. So the slot is written only by the poller and only in EMPTY, and
-///   read by the handler only after its exchange saw WAITING: no data race, and no lost wake —
-///   either the handler's exchange comes after the poller's CAS to WAITING (it sees WAITING and
-///   wakes) or before it (the poller's CAS fails and it takes the result at once).
+/// `detail::AsioOperationState<T>`, with two references (the future's and the handler's), the
+/// result and a `detail::AtomicWaker` (the one-shot handshake of detail/atomic_waker.hpp): the
+/// handler, on whatever thread completes the operation, writes the result and completes the
+/// signal (release, and it wakes the poller if one waits); the future polls the signal, which
+/// registers its waker or reports the result visible. No lost wake and no data race, whichever
+/// comes first.
 /// - Dropping the future before completion is safe: it takes the waker back (WAITING → EMPTY,
 ///   so a pending operation does not keep the awaiting task alive) and releases its reference;
 ///   the handler later completes into the orphaned state and frees it.
@@ -56,6 +43,7 @@
 #include <zuki/core/poll.hpp>
 #include <zuki/core/waker.hpp>
 #include <zuki/detail/atomic.hpp>
+#include <zuki/detail/atomic_waker.hpp>
 
 namespace zuki {
 
@@ -145,42 +133,13 @@ public:
         }
     }
     /// Publish the result stored above and wake the poller if it waits.
-    void complete() noexcept {
-        // acq_rel: the release half publishes result_ (pairs with the acquire loads / failed CASes
-        // in poll_ready()); the acquire half pairs with the release CAS EMPTY → WAITING in
-        // poll_ready(), so the waker written before it is visible here.
-        if (state_.exchange(done, std::memory_order_acq_rel) == waiting) waker_.wake_by_ref();
-    }
+    void complete() noexcept { signal_.complete(); }
 
     // ---- future side (one poller at a time) ----------------------------------------------
     /// True once the result is there (then `take()` it); else the waker of `cx` is registered.
-    bool poll_ready(Context& cx) {
-        // acquire: pairs with the acq_rel exchange in complete() (the result is visible if DONE).
-        std::uint32_t s = state_.load(std::memory_order_acquire);
-        if (s == waiting) {
-            if (waker_.will_wake(cx.waker())) return false;
-            // Take the slot back before rewriting it. acquire on failure: as above (DONE).
-            // Success needs no ordering: the handler reads the slot only after seeing WAITING.
-            if (!state_.compare_exchange_strong(s, empty, std::memory_order_acquire,
-                                                std::memory_order_acquire))
-                return true;
-            s = empty;
-        }
-        if (s == empty) {
-            waker_ = cx.waker();  // ours while EMPTY; may throw (clone) with the state untouched
-            // release: publishes the waker to complete()'s acquire. acquire on failure: DONE,
-            // pairs with complete()'s release.
-            if (state_.compare_exchange_strong(s, waiting, std::memory_order_release,
-                                               std::memory_order_acquire))
-                return false;
-        }
-        return true;
-    }
+    bool poll_ready(Context& cx) { return signal_.poll_done(cx.waker()); }
     /// True if the result is there (does not register anything).
-    bool is_done() const noexcept {
-        // acquire: pairs with complete() (a later take() reads the result).
-        return state_.load(std::memory_order_acquire) == done;
-    }
+    bool is_done() const noexcept { return signal_.is_done(); }
     /// The result; only after poll_ready()/is_done() returned true. Throws the operation's error.
     T take() {
         switch (result_.index()) {
@@ -199,13 +158,10 @@ public:
                 throw std::logic_error("zuki::AsioFuture: no result (internal error)");
         }
     }
-    /// The future is dropped: take the waker back if it is still registered, then release.
+    /// The future is dropped: take the waker back if it is still registered (a pending
+    /// operation then does not keep the awaiting task alive), then release.
     void detach_future() noexcept {
-        std::uint32_t s = waiting;
-        // acquire: the slot becomes ours again (no handler reads it after this succeeds).
-        if (state_.compare_exchange_strong(s, empty, std::memory_order_acquire,
-                                           std::memory_order_relaxed))
-            waker_ = Waker::noop();  // drops the task reference now, not when the op completes
+        signal_.unregister();
         release();
     }
 
@@ -222,17 +178,13 @@ protected:
     ~AsioOperationState() = default;
 
 private:
-    static constexpr std::uint32_t empty = 0;  // no result, no waker registered
-    static constexpr std::uint32_t waiting = 1;  // no result, waker_ registered by the poller
-    static constexpr std::uint32_t done = 2;  // result_ written; terminal
     static constexpr std::size_t value_index = 1;
     static constexpr std::size_t exception_index = 2;
     static constexpr std::size_t boost_error_index = 3;
     static constexpr std::size_t std_error_index = 4;
 
     detail::atomic<std::uint32_t> refs_{2};  // the future's and the handler's
-    detail::atomic<std::uint32_t> state_{empty};
-    Waker waker_ = Waker::noop();
+    AtomicWaker signal_;  // DONE once result_ is written
     std::variant<std::monostate, stored_type, std::exception_ptr, boost::system::error_code,
                  std::error_code>
         result_;

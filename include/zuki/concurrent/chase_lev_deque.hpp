@@ -50,7 +50,7 @@
 
 #include <zuki/detail/atomic.hpp>
 
-namespace zuki::concurrent {
+namespace zuki::detail {
 
 template <class T>
 class ChaseLevDeque {
@@ -209,4 +209,4 @@ private:
     std::unique_ptr<detail::atomic<T*>[]> slots_;
 };
 
-}  // namespace zuki::concurrent
+}  // namespace zuki::detail

@@ -3,8 +3,8 @@
 
 /// @file
 /// `IdleSet`: the idle / parking protocol of a work-stealing pool (after Tokio's
-/// `scheduler/multi_thread/idle.rs`, made lock-free with a parked-worker bitmap and per-worker
-/// futex tokens).
+/// `scheduler/multi_thread/idle.rs`, made lock-free with a parked-worker bitmap; each worker
+/// sleeps on its own `Parker`, detail/parker.hpp).
 ///
 /// ## States
 ///     active ──no work──▶ searching ──found──▶ active
@@ -12,7 +12,8 @@
 ///                            └──nothing──▶ parked ──token──▶ searching
 ///
 /// One 64-bit word counts `searching` (low half) and `awake` (high half) workers. A parked
-/// worker has its bit set in `parked_` and sleeps on its own futex token.
+/// worker has its bit set in `parked_` and sleeps on its own `Parker` (a token on a futex word,
+/// or the I/O driver: see runtime/work_stealing/park.hpp).
 ///
 /// ## Notify (after new work was published)
 ///     fence(seq_cst); if (searching == 0 && awake < n) claim a parked bit, mark it awake +
@@ -31,23 +32,26 @@
 /// (A seq_cst *load* would not be enough for (b): Tokio #1788.)
 ///
 /// Thread safety: `notify_one`, `notify_all` from any thread; the other calls by worker `i`
-/// about itself.
+/// about itself. The parkers belong to the workers (the set only unparks them) and must outlive
+/// the set.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include <zuki/detail/atomic.hpp>
-#include <zuki/detail/futex.hpp>
+#include <zuki/detail/parker.hpp>
 
-namespace zuki::concurrent {
+namespace zuki::detail {
 
 class IdleSet {
 public:
-    explicit IdleSet(std::size_t workers)
+    /// A set of `workers` workers, all awake; worker `i` sleeps on `*parkers[i]`.
+    IdleSet(std::size_t workers, Parker* const* parkers)
         : n_(workers), words_((workers + 63) / 64),
-          parked_(std::make_unique<detail::atomic<std::uint64_t>[]>(words_)),
-          tokens_(std::make_unique<Token[]>(workers)) {
+          parked_(std::make_unique<atomic<std::uint64_t>[]>(words_)),
+          parkers_(std::make_unique<Parker*[]>(workers)) {
+        for (std::size_t i = 0; i < workers; ++i) parkers_[i] = parkers[i];
         state_.store(pack(0, workers), std::memory_order_relaxed);
     }
 
@@ -80,7 +84,7 @@ public:
         parked_[i / 64].fetch_or(bit(i), std::memory_order_seq_cst);
         state_.fetch_sub(awake_one + (was_searching ? 1 : 0), std::memory_order_seq_cst);
         // seq_cst: step (2) of the protocol; pairs with the fence in notify_one().
-        detail::fence(ZUKI_MODEL_WEAKEN(idle_park_fence, std::memory_order_seq_cst,
+        fence(ZUKI_MODEL_WEAKEN(idle_park_fence, std::memory_order_seq_cst,
                                         std::memory_order_relaxed));
     }
 
@@ -92,18 +96,22 @@ public:
             return;
         }
         // A notifier claimed us first and counted us awake + searching: take its token.
-        wait_token(i);
+        parkers_[i]->park();
     }
 
     /// Worker `i`: sleep until a notifier hands us a token. On return we count as awake and
     /// searching (the notifier accounted for it).
-    void park(std::size_t i) noexcept { wait_token(i); }
+    void park(std::size_t i) noexcept { parkers_[i]->park(); }
+
+    /// Worker `i` sleeps on this parker (e.g. to drive an I/O reactor while parked: the token
+    /// it waits for is the same).
+    Parker& parker(std::size_t i) const noexcept { return *parkers_[i]; }
 
     /// Wake one parked worker if nobody is searching. Call after publishing work.
     /// Returns true if a worker was woken.
     bool notify_one() noexcept {
         // seq_cst: step (b) of the protocol; pairs with the fence in prepare_park().
-        detail::fence(ZUKI_MODEL_WEAKEN(idle_notify_fence, std::memory_order_seq_cst,
+        fence(ZUKI_MODEL_WEAKEN(idle_notify_fence, std::memory_order_seq_cst,
                                         std::memory_order_relaxed));
         return notify_one_fenced();
     }
@@ -115,9 +123,12 @@ public:
         return wake_any();
     }
 
-    /// Wake every parked worker (shutdown).
+    /// Wake every parked worker (shutdown, join). The caller's seq_cst store that the workers
+    /// re-check (stop flag, join flag) comes before: the fence makes that store and our read of
+    /// the parked bits a Dekker pair with the worker's parked bit + fence + re-check.
     void notify_all() noexcept {
-        detail::fence(std::memory_order_seq_cst);
+        fence(ZUKI_MODEL_WEAKEN(idle_notify_all_fence, std::memory_order_seq_cst,
+                                std::memory_order_relaxed));
         while (wake_any()) {}
     }
 
@@ -150,7 +161,7 @@ private:
                 if (prev & b) {
                     const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(b));
                     state_.fetch_add(awake_one + 1, std::memory_order_seq_cst);
-                    give_token(i);
+                    parkers_[i]->unpark();  // release: what was published before is visible
                     return true;
                 }
                 bits = prev & ~b;
@@ -158,27 +169,11 @@ private:
         }
         return false;
     }
-    void give_token(std::size_t i) noexcept {
-        // release: pairs with the acquire exchange in wait_token(); the futex re-checks the
-        // word atomically with sleeping, so the wake cannot be lost.
-        tokens_[i].word.store(1, std::memory_order_release);
-        detail::futex_wake(tokens_[i].word, 1);
-    }
-    void wait_token(std::size_t i) noexcept {
-        auto& w = tokens_[i].word;
-        // acquire: pairs with the release store in give_token().
-        while (w.exchange(0, std::memory_order_acquire) == 0) detail::futex_wait(w, 0);
-    }
-
-    struct alignas(detail::cache_line) Token {
-        detail::atomic<std::uint32_t> word{0};
-    };
-
-    alignas(detail::cache_line) detail::atomic<std::uint64_t> state_{0};
+    alignas(cache_line) atomic<std::uint64_t> state_{0};
     const std::size_t n_;
     const std::size_t words_;
-    std::unique_ptr<detail::atomic<std::uint64_t>[]> parked_;
-    std::unique_ptr<Token[]> tokens_;
+    std::unique_ptr<atomic<std::uint64_t>[]> parked_;
+    std::unique_ptr<Parker*[]> parkers_;
 };
 
-}  // namespace zuki::concurrent
+}  // namespace zuki::detail

@@ -20,6 +20,11 @@
 /// `pop` looks at the spill list only when its `spilled_` counter says it is non-empty.
 ///
 /// Thread safety: every member function may be called from any thread concurrently.
+///
+/// Model checking: Relacy cannot see inside Boost.Lockfree (its atomics are not the swap
+/// point's), so under `ZUKI_RELACY` the lock-free lane is `ModelMpmcQueue`, a bounded queue
+/// with the same interface and no more than the guarantee the protocols rely on (a push
+/// happens-before the pop that returns it).
 
 #include <array>
 #include <cstddef>
@@ -27,12 +32,95 @@
 #include <memory>
 #include <mutex>
 
+#if defined(ZUKI_RELACY)
+#include <bit>
+#else
 #include <boost/lockfree/queue.hpp>
+#endif
 
-#include <zuki/core/task_priority.hpp>
 #include <zuki/detail/atomic.hpp>
+#include <zuki/detail/mutex.hpp>
+#include <zuki/task/task_priority.hpp>
 
-namespace zuki::concurrent {
+namespace zuki::detail {
+
+#if defined(ZUKI_RELACY)
+/// `boost::lockfree::queue`'s interface (what InjectionQueue uses) for the model checker: D.
+/// Vyukov's bounded MPMC queue, whose only synchronisation is a release store of a cell's
+/// sequence number paired with an acquire load, the weakest a lock-free queue can offer (a
+/// queue behind a mutex would hide missing fences in the protocols around it).
+template <class T>
+class ModelMpmcQueue {
+public:
+    explicit ModelMpmcQueue(std::size_t capacity)
+        : mask_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity) - 1),
+          cells_(std::make_unique<Cell[]>(mask_ + 1)) {
+        for (std::size_t i = 0; i <= mask_; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
+    }
+    bool bounded_push(const T& v) {
+        std::size_t pos = tail_.load(std::memory_order_relaxed);
+        Cell* c;
+        for (;;) {
+            c = &cells_[pos & mask_];
+            // acquire: pairs with the release store in pop() that freed the cell.
+            const std::size_t seq = c->seq.load(std::memory_order_acquire);
+            const auto dif = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos);
+            if (dif == 0) {
+                // relaxed: only claims the cell; the seq store below publishes it.
+                if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed,
+                                                std::memory_order_relaxed))
+                    break;
+            } else if (dif < 0) {
+                return false;  // full
+            } else {
+                pos = tail_.load(std::memory_order_relaxed);
+            }
+        }
+        c->value = v;
+        c->seq.store(pos + 1, std::memory_order_release);  // release: pairs with pop()'s acquire
+        return true;
+    }
+    bool pop(T& out) {
+        std::size_t pos = head_.load(std::memory_order_relaxed);
+        Cell* c;
+        for (;;) {
+            c = &cells_[pos & mask_];
+            // acquire: pairs with the release store in bounded_push() (the value is visible).
+            const std::size_t seq = c->seq.load(std::memory_order_acquire);
+            const auto dif =
+                static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos + 1);
+            if (dif == 0) {
+                if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed,
+                                                std::memory_order_relaxed))
+                    break;
+            } else if (dif < 0) {
+                return false;  // empty
+            } else {
+                pos = head_.load(std::memory_order_relaxed);
+            }
+        }
+        out = c->value;
+        // release: pairs with bounded_push()'s acquire (our read happens before the reuse).
+        c->seq.store(pos + mask_ + 1, std::memory_order_release);
+        return true;
+    }
+
+private:
+    struct Cell {
+        atomic<std::size_t> seq{0};
+        T value{};
+    };
+    std::size_t mask_;
+    std::unique_ptr<Cell[]> cells_;
+    atomic<std::size_t> tail_{0};
+    atomic<std::size_t> head_{0};
+};
+template <class T>
+using LaneQueue = ModelMpmcQueue<T>;
+#else
+template <class T>
+using LaneQueue = boost::lockfree::queue<T>;
+#endif
 
 /// An intrusive list of tasks: `head` .. `tail` linked through `next`, `count` long (count >= 1;
 /// `tail` is the `count`-th node; its `next` is not read). Carrying the tail makes splicing a
@@ -136,7 +224,7 @@ private:
     }
     struct Lane {
         explicit Lane(std::size_t cap) : queue(cap) {}
-        boost::lockfree::queue<Chunk<T>> queue;
+        LaneQueue<Chunk<T>> queue;
         // The length is pushed - popped: two counters on their own cache lines, so producers
         // and consumers each update a line the other side only reads (one shared counter
         // would move between them on every push and every pop).
@@ -153,8 +241,8 @@ private:
     };
     std::array<std::unique_ptr<Lane>, task_priority_levels> lanes_;
     detail::atomic<std::uint64_t> spilled_{0};  // tasks in spill lists
-    std::mutex spill_mutex_;
+    mutex spill_mutex_;
     std::array<SpillList, task_priority_levels> spill_;
 };
 
-}  // namespace zuki::concurrent
+}  // namespace zuki::detail

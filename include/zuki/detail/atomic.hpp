@@ -16,15 +16,25 @@
 ///   headers. Only Relacy's core is included, not `relacy.hpp`: that one redefines `new`,
 ///   `assert` and `memory_order_*` as macros, which breaks the standard library.
 ///
-/// Two macros serve the model checker and are inert everywhere else:
-/// - `ZUKI_MODEL_CAPACITY(normal, model)`: a capacity, shrunk under the model checker so that a
-///   few operations reach the edge cases (Tokio uses 4 instead of 256 under loom).
-/// - `ZUKI_MODEL_WEAKEN(name, order, weaker)`: a memory order that a model-checking build
-///   compiled with `-DZUKI_MODEL_PLANT_BUG=name` replaces by `weaker`, to show that the model
-///   checks catch the bug (test/model/check_planted_bugs.sh). In every other build it is `order`.
+/// Besides atomics and fences, the swap point has what the pool's protocols use around them, so
+/// that the model checker compiles those protocols as they are: `per_thread<T, Tag>()` (a
+/// `thread_local` value; one per Relacy thread in a model) and `spin_pause()` (`sched_yield`;
+/// Relacy's yield); detail/mutex.hpp adds `mutex` (`std::mutex`; Relacy's mutex in a model),
+/// apart because `<mutex>` alone costs as much to compile as the rest of Zuki's core.
+///
+/// `ZUKI_MODEL_WEAKEN(name, order, weaker)` serves the model checker and is inert everywhere
+/// else: a memory order that a model-checking build compiled with `-DZUKI_MODEL_PLANT_BUG=name`
+/// replaces by `weaker`, to show that the model checks catch the bug
+/// (test/model/check_planted_bugs.sh). In every other build it is `order`. (Capacities are
+/// shrunk for the models through the objects' constructor arguments, e.g. a pool's
+/// `local_queue_capacity`, as Tokio shrinks its queue under loom.)
 
 #include <atomic>
 #include <cstddef>
+
+#if !defined(ZUKI_RELACY)
+#include <sched.h>
+#endif
 
 #if defined(__SANITIZE_THREAD__) && !defined(ZUKI_TSAN)
 #define ZUKI_TSAN 1
@@ -57,15 +67,12 @@
 #include <relacy/stdlib/event.hpp>
 // clang-format on
 
-#define ZUKI_MODEL_CAPACITY(normal, model) (model)
 #if defined(ZUKI_MODEL_PLANT_BUG)
 #define ZUKI_MODEL_STR2(x) #x
 #define ZUKI_MODEL_STR(x) ZUKI_MODEL_STR2(x)
 #define ZUKI_MODEL_WEAKEN(name, order, weaker)                                                     \
     (std::string_view(ZUKI_MODEL_STR(ZUKI_MODEL_PLANT_BUG)) == #name ? (weaker) : (order))
 #endif
-#else
-#define ZUKI_MODEL_CAPACITY(normal, model) (normal)
 #endif
 #if !defined(ZUKI_MODEL_WEAKEN)
 #define ZUKI_MODEL_WEAKEN(name, order, weaker) (order)
@@ -91,6 +98,17 @@ inline void fence(std::memory_order order) noexcept {
     std::atomic_thread_fence(order);
 #endif
 }
+
+/// The calling thread's value of a per-thread variable (`Tag` tells variables of one type
+/// apart); value-initialised on first use.
+template <class T, class Tag>
+T& per_thread() noexcept {
+    thread_local T value{};
+    return value;
+}
+
+/// Let other threads run (a spinning loop's back-off).
+inline void spin_pause() noexcept { ::sched_yield(); }
 
 #else  // ZUKI_RELACY
 
@@ -194,6 +212,17 @@ inline void fence(std::memory_order order, model::where w = {}) noexcept {
     if (order != std::memory_order_relaxed)
         rl::atomic_thread_fence(model::order(order), model::info(w));
 }
+
+/// One value per Relacy thread (fibres share the OS thread's `thread_local`s). A model resets
+/// what it set before its thread ends (values survive from one explored execution to the next).
+inline constexpr unsigned max_model_threads = 16;
+template <class T, class Tag>
+T& per_thread() noexcept {
+    static T values[max_model_threads]{};
+    return values[rl::ctx().current_thread()];
+}
+
+inline void spin_pause(model::where w = {}) noexcept { rl::yield(1, model::info(w)); }
 
 #endif  // ZUKI_RELACY
 

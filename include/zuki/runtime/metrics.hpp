@@ -4,6 +4,8 @@
 /// @file
 /// `zuki::Metrics`: counters of a `WorkStealingExecutor`, always on.
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
@@ -11,8 +13,11 @@
 
 namespace zuki {
 
-/// Counters of one worker. Each is written by its worker only (a relaxed store, no RMW), so
-/// keeping them on costs a few plain increments per task.
+/// Counters of one worker. Each is written by its worker only (a relaxed load and store, no
+/// RMW), so keeping them on costs a few plain increments per task.
+///
+/// Every counter is listed once, in `fields`: the snapshot, `Metrics::total()` and the stream
+/// output iterate over that table, so a new counter is one member and one table entry.
 struct WorkerMetrics {
     std::uint64_t tasks_run = 0;  ///< polls of tasks (and Asio handlers run)
     std::uint64_t steals = 0;  ///< successful steal operations
@@ -21,40 +26,77 @@ struct WorkerMetrics {
     std::uint64_t global_takes = 0;  ///< chunks taken from the global queue
     std::uint64_t parks = 0;  ///< times the worker went to sleep
     std::uint64_t unparks = 0;  ///< times it was woken (or cancelled its park)
+
+    /// One counter: its name and where it is.
+    struct Field {
+        const char* name;
+        std::uint64_t WorkerMetrics::*member;
+    };
+    static constexpr std::array<Field, 7> fields{{
+        {"tasks_run", &WorkerMetrics::tasks_run},
+        {"steals", &WorkerMetrics::steals},
+        {"tasks_stolen", &WorkerMetrics::tasks_stolen},
+        {"overflows", &WorkerMetrics::overflows},
+        {"global_takes", &WorkerMetrics::global_takes},
+        {"parks", &WorkerMetrics::parks},
+        {"unparks", &WorkerMetrics::unparks},
+    }};
+
+    WorkerMetrics& operator+=(const WorkerMetrics& o) noexcept {
+        for (const Field& f : fields) this->*f.member += o.*f.member;
+        return *this;
+    }
 };
 
-/// A snapshot of every worker's counters (`WorkStealingExecutor::metrics()`). Counters read while
-/// the pool runs are each exact at some recent moment, not a consistent cut.
+/// A snapshot of a pool's counters (`WorkStealingExecutor::metrics()`). Counters read while the
+/// pool runs are each exact at some recent moment, not a consistent cut.
 struct Metrics {
     std::vector<WorkerMetrics> workers;
-    /// Worker threads that failed to start.
+    /// Worker threads that failed to start (each was also reported to the unhandled-exception
+    /// handler as a `std::system_error`).
     std::size_t failed_thread_starts = 0;
+    /// Exceptions thrown by the unhandled-exception handler itself (they are dropped).
+    std::uint64_t handler_failures = 0;
 
     /// Sum over all workers.
     WorkerMetrics total() const noexcept {
         WorkerMetrics t;
-        for (const auto& w : workers) {
-            t.tasks_run += w.tasks_run;
-            t.steals += w.steals;
-            t.tasks_stolen += w.tasks_stolen;
-            t.overflows += w.overflows;
-            t.global_takes += w.global_takes;
-            t.parks += w.parks;
-            t.unparks += w.unparks;
-        }
+        for (const auto& w : workers) t += w;
         return t;
     }
 };
 
 inline std::ostream& operator<<(std::ostream& os, const WorkerMetrics& m) {
-    return os << "run=" << m.tasks_run << " steals=" << m.steals << " stolen=" << m.tasks_stolen
-              << " overflows=" << m.overflows << " global=" << m.global_takes
-              << " parks=" << m.parks << " unparks=" << m.unparks;
+    const char* sep = "";
+    for (const auto& f : WorkerMetrics::fields) {
+        os << sep << f.name << '=' << m.*f.member;
+        sep = " ";
+    }
+    return os;
 }
 inline std::ostream& operator<<(std::ostream& os, const Metrics& m) {
     for (std::size_t i = 0; i < m.workers.size(); ++i)
         os << "worker " << i << ": " << m.workers[i] << '\n';
-    return os << "failed thread starts: " << m.failed_thread_starts << '\n';
+    return os << "failed thread starts: " << m.failed_thread_starts
+              << ", handler failures: " << m.handler_failures << '\n';
 }
+
+namespace detail {
+/// The owner's increment of one of its counters (single writer: no RMW). Readers load with
+/// `read_counter` (relaxed: each counter is exact at some moment, see `Metrics`).
+inline void bump(std::uint64_t& counter, std::uint64_t n = 1) noexcept {
+    std::atomic_ref<std::uint64_t> c(counter);
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+inline std::uint64_t read_counter(std::uint64_t& counter) noexcept {
+    return std::atomic_ref<std::uint64_t>(counter).load(std::memory_order_relaxed);
+}
+/// A snapshot of `live` (a worker's counters, being bumped concurrently).
+inline WorkerMetrics snapshot(WorkerMetrics& live) noexcept {
+    WorkerMetrics m;
+    for (const auto& f : WorkerMetrics::fields) m.*f.member = read_counter(live.*f.member);
+    return m;
+}
+}  // namespace detail
 
 }  // namespace zuki

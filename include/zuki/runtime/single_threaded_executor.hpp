@@ -17,7 +17,7 @@
 /// - With nothing ready the driver parks on a futex word (a token: an unpark that comes first
 ///   makes the next park return at once), so an idle executor uses no CPU.
 /// - Boost.Asio: the executor is a `boost::asio::execution_context`. A handler given to its
-///   `executor_type` becomes a run-once task node (detail/task/handler_cell.hpp) queued at
+///   `executor_type` becomes a run-once task node (task/detail/handler_cell.hpp) queued at
 ///   Normal priority through the same lists and inbox. Two counters decide when `run()` may
 ///   return: live Zuki tasks (`task_count()`) and outstanding Asio work (queued handlers,
 ///   tracked executors and work guards, `on_work_started` calls); handler nodes report their
@@ -35,14 +35,15 @@
 
 #include <zuki/asio/executor.hpp>
 #include <zuki/core/context.hpp>
-#include <zuki/core/errors.hpp>
 #include <zuki/core/future.hpp>
-#include <zuki/core/join_handle.hpp>
 #include <zuki/core/poll.hpp>
-#include <zuki/core/task_priority.hpp>
 #include <zuki/core/waker.hpp>
-#include <zuki/detail/task/cell.hpp>
-#include <zuki/detail/task/header.hpp>
+#include <zuki/task/detail/cell.hpp>
+#include <zuki/task/detail/header.hpp>
+#include <zuki/task/detail/spawner.hpp>
+#include <zuki/task/errors.hpp>
+#include <zuki/task/join_handle.hpp>
+#include <zuki/task/task_priority.hpp>
 
 namespace zuki {
 
@@ -115,13 +116,14 @@ class SingleThreadedScheduler;
 ///   Tasks are polled, and detached exceptions reported, on the driving thread.
 /// - The destructor must not run concurrently with any other member call (as for any object);
 ///   destroying the executor from inside one of its own tasks aborts the process.
-class SingleThreadedExecutor : public boost::asio::execution_context {
+class SingleThreadedExecutor : public boost::asio::execution_context,
+                               public detail::Spawner<SingleThreadedExecutor> {
 public:
     /// Receives exceptions that escaped detached tasks and queued Asio handlers (on the driving
     /// thread, or on the thread that cancelled the task).
     using ExceptionHandler = std::function<void(std::exception_ptr)>;
     /// The Boost.Asio executor of this executor (see zuki/asio/executor.hpp).
-    using executor_type = asio::BasicExecutor<SingleThreadedExecutor>;
+    using executor_type = detail::BasicExecutor<SingleThreadedExecutor>;
 
     /// An executor with no tasks. `on_unhandled_exception` receives exceptions from detached
     /// tasks; empty means print `zuki: unhandled exception in a detached task: <what>` to stderr
@@ -132,31 +134,10 @@ public:
     SingleThreadedExecutor(const SingleThreadedExecutor&) = delete;
     SingleThreadedExecutor& operator=(const SingleThreadedExecutor&) = delete;
 
-    /// Start `future` as a task of the given priority; it runs during a later (or the current)
-    /// `run()`, `step()` or `block_on()`. Throws `std::bad_alloc` (nothing is queued then),
-    /// `std::invalid_argument` for a priority outside the enum, `ExecutorStopped` once the
-    /// executor is being destroyed, or what moving the future threw.
-    template <Future F>
-    JoinHandle<output_t<F>> spawn(F future, TaskPriority priority = TaskPriority::Normal) {
-        return spawn_task<F>(std::move(future), priority, nullptr);
-    }
-    /// Start `future` as a fire-and-forget task: `spawn(...).detach()` without ever making the
-    /// handle. Its output is dropped; an exception it throws goes to the executor's exception
-    /// handler. Throws as `spawn`.
-    template <Future F>
-    void spawn_detached(F future, TaskPriority priority = TaskPriority::Normal) {
-        submit(make_task<F>(std::move(future), priority, /*join_interest=*/false));
-    }
-    /// `spawn(future, TaskPriority::High)`.
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_high(F future) {
-        return spawn_task<F>(std::move(future), TaskPriority::High, nullptr);
-    }
-    /// `spawn(future, TaskPriority::Low)`.
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_low(F future) {
-        return spawn_task<F>(std::move(future), TaskPriority::Low, nullptr);
-    }
+    // spawn, spawn_detached, spawn_high, spawn_low: see detail::Spawner
+    // (task/detail/spawner.hpp). A spawned task runs during a later (or the current) `run()`,
+    // `step()` or `block_on()`; spawning throws `ExecutorStopped` once the executor is being
+    // destroyed.
 
     /// Run tasks and Asio handlers until every spawned task (including those spawned
     /// meanwhile) has completed and no Asio work is outstanding (see the class comment). Sleeps
@@ -178,8 +159,10 @@ public:
     output_t<F> block_on(F future) {
         using T = output_t<F>;
         DriveScope scope(*this, /*blocking=*/true);  // first: a refused call spawns nothing
-        detail::TaskHeader* task = nullptr;
-        JoinHandle<T> handle = spawn_task<F>(std::move(future), TaskPriority::Normal, &task);
+        auto* task = detail::make_task(*this, std::move(future), TaskPriority::Normal,
+                                       /*join_interest=*/true);
+        JoinHandle<T> handle = detail::make_join_handle<T>(task);
+        submit_new(task);
         drive_until(task);
         const Waker noop = Waker::noop();
         Context cx(noop);
@@ -205,13 +188,16 @@ public:
     /// `boost::asio::post`, `co_spawn`, `strand`, timers and sockets.
     executor_type get_executor() noexcept { return executor_type(*this); }
 
-    // Hooks for asio::BasicExecutor (not for direct use).
+private:
+    friend struct detail::SpawnAccess;
+    friend struct detail::AsioContextAccess;
+
+    // detail::BasicExecutor's hooks.
     detail::Scheduler* asio_scheduler() const noexcept { return asio_sched_; }
     void asio_submit(detail::TaskHeader* t, bool continuation) noexcept;
     void asio_work_started() noexcept;
     void asio_work_finished() noexcept;
 
-private:
     /// Claims the executor for the calling thread for the duration of a `run` / `step` /
     /// `block_on` (it is the driver then) and marks the thread as an executor thread.
     class DriveScope {
@@ -226,27 +212,9 @@ private:
         detail::SingleThreadedScheduler* previous_;
     };
 
-    template <Future F>
-    detail::TaskCell<F>* make_task(F&& future, TaskPriority priority, bool join_interest) {
-        if (static_cast<std::size_t>(priority) >= task_priority_levels)
-            throw std::invalid_argument("zuki::SingleThreadedExecutor::spawn: invalid priority");
-        detail::Scheduler* s = spawn_target();  // throws ExecutorStopped once shutting down
-        // Refs: queue + registry (+ JoinHandle). If `new` throws, nothing exists yet. Registered
-        // lazily, at its first pending poll (detail/task/header.hpp).
-        return new detail::TaskCell<F>(std::move(future), s, priority, join_interest);
-    }
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_task(F&& future, TaskPriority priority,
-                                       detail::TaskHeader** out) {
-        auto* t = make_task<F>(std::move(future), priority, /*join_interest=*/true);
-        if (out != nullptr) *out = t;
-        JoinHandle<output_t<F>> handle(t);
-        submit(t);  // noexcept: counts the task and queues it (the queue reference)
-        return handle;
-    }
-
+    // detail::Spawner's hooks.
     detail::Scheduler* spawn_target() const;
-    void submit(detail::TaskHeader* t) noexcept;
+    void submit_new(detail::TaskHeader* t) noexcept;
     void drive_until(detail::TaskHeader* t) noexcept;
 
     detail::SingleThreadedScheduler* sched_;  // one reference; tasks hold the others

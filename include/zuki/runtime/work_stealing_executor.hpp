@@ -13,18 +13,19 @@
 #include <boost/asio/execution_context.hpp>
 
 #include <zuki/asio/executor.hpp>
-#include <zuki/core/errors.hpp>
 #include <zuki/core/future.hpp>
-#include <zuki/core/join_handle.hpp>
-#include <zuki/core/task_priority.hpp>
-#include <zuki/detail/task/cell.hpp>
+#include <zuki/detail/executor_thread.hpp>
 #include <zuki/runtime/metrics.hpp>
 #include <zuki/runtime/work_stealing_config.hpp>
+#include <zuki/task/detail/spawner.hpp>
+#include <zuki/task/errors.hpp>
+#include <zuki/task/join_handle.hpp>
+#include <zuki/task/task_priority.hpp>
 
 namespace zuki {
 
 namespace detail {
-class WsScheduler;
+class WorkStealingScheduler;
 }
 class Batch;
 
@@ -67,8 +68,9 @@ class Batch;
 /// stops them as soon as each finishes its current poll; the destructor stops, joins, and
 /// cancels every task that never completed (their JoinHandles throw `TaskCancelled`).
 ///
-/// Faults: a worker thread that fails to start is reported (stderr and `metrics()`) and the
-/// pool runs with the rest; if none starts the constructor throws `std::system_error`.
+/// Faults: a worker thread that fails to start is reported (to the unhandled-exception handler
+/// as a `std::system_error`, and in `metrics()`) and the pool runs with the rest; if none
+/// starts the constructor throws `std::system_error`.
 /// `std::bad_alloc` from a submission reaches the caller with nothing enqueued. An exception
 /// escaping a task is stored in its JoinHandle, or given to
 /// `WorkStealingConfig::on_unhandled_exception` if the task was detached; workers never die.
@@ -83,10 +85,11 @@ class Batch;
 /// and the destructor must not be called from one of this pool's workers (that would wait for
 /// itself; `join()` throws `std::logic_error` there), and `block_on` must not be called from a
 /// worker (it throws `std::logic_error`).
-class WorkStealingExecutor : public boost::asio::execution_context {
+class WorkStealingExecutor : public boost::asio::execution_context,
+                             public detail::Spawner<WorkStealingExecutor> {
 public:
     /// The Boost.Asio executor of this pool (see zuki/asio/executor.hpp).
-    using executor_type = asio::BasicExecutor<WorkStealingExecutor>;
+    using executor_type = detail::BasicExecutor<WorkStealingExecutor>;
 
     explicit WorkStealingExecutor(WorkStealingConfig config = {});
     explicit WorkStealingExecutor(std::size_t threads);
@@ -94,42 +97,21 @@ public:
     WorkStealingExecutor& operator=(const WorkStealingExecutor&) = delete;
     ~WorkStealingExecutor();
 
-    /// Run `future` as a task. Throws `ExecutorStopped` after `stop()`/`join()`, and
-    /// `std::bad_alloc` if the task cannot be allocated (nothing is enqueued then).
-    template <Future F>
-    JoinHandle<output_t<F>> spawn(F future, TaskPriority priority = TaskPriority::Normal) {
-        auto* t = make_task(std::move(future), priority);
-        JoinHandle<output_t<F>> h(t);
-        submit(t);
-        return h;
-    }
-    /// Run `future` as a fire-and-forget task: `spawn(...).detach()` without ever making the
-    /// handle. Its output is dropped; an exception it throws goes to
-    /// `WorkStealingConfig::on_unhandled_exception`. Throws as `spawn`.
-    template <Future F>
-    void spawn_detached(F future, TaskPriority priority = TaskPriority::Normal) {
-        submit(make_task(std::move(future), priority, /*join_interest=*/false));
-    }
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_high(F future) {
-        return spawn(std::move(future), TaskPriority::High);
-    }
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_low(F future) {
-        return spawn(std::move(future), TaskPriority::Low);
-    }
+    // spawn, spawn_detached, spawn_high, spawn_low: see detail::Spawner (task/detail/spawner.hpp).
 
     /// Submit every task of `batch` with one synchronising operation per priority present.
     /// An empty batch is a no-op. The batch must belong to this executor.
     void spawn_batch(Batch&& batch);
 
-    /// Run `future` on the pool and block this (non-worker) thread until it completes; returns
-    /// its value or rethrows its exception.
+    /// Run `future` on the pool and block this thread until it completes; returns its value or
+    /// rethrows its exception. Throws `std::logic_error` on a thread that runs executor tasks
+    /// (this pool's or another executor's), before spawning anything.
     template <Future F>
     output_t<F> block_on(F future) {
-        if (running_in_this_thread())
+        if (detail::on_executor_thread())
             throw std::logic_error(
-                "zuki::WorkStealingExecutor::block_on: called on one of the pool's workers");
+                "zuki::WorkStealingExecutor::block_on: called on an executor thread, where "
+                "blocking could deadlock; co_await the future instead");
         return spawn(std::move(future)).get();
     }
 
@@ -151,33 +133,21 @@ public:
     /// `co_spawn`, `strand`, timers and sockets.
     executor_type get_executor() noexcept { return executor_type(*this); }
 
-    // Hooks for asio::BasicExecutor (not for direct use).
-    detail::Scheduler* asio_scheduler() const noexcept { return scheduler(); }
-    void asio_submit(detail::TaskHeader* t, bool continuation) noexcept;
-    void asio_work_started() noexcept { work_started(); }
-    void asio_work_finished() noexcept;
-
 private:
     friend class Batch;
+    friend struct detail::SpawnAccess;
+    friend struct detail::AsioContextAccess;
 
-    // `counted`: count it as outstanding work now (a Batch counts its tasks at submission).
-    template <Future F>
-    detail::TaskCell<F>* make_task(F&& future, TaskPriority priority, bool join_interest = true,
-                                   bool counted = true) {
-        if (static_cast<std::size_t>(priority) >= task_priority_levels)
-            throw std::invalid_argument("zuki::WorkStealingExecutor: invalid TaskPriority");
-        check_accepting();
-        // Registered lazily, at its first pending poll (detail/task/header.hpp).
-        auto* t = new detail::TaskCell<F>(std::move(future), scheduler(), priority, join_interest);
-        if (counted) work_started();
-        return t;
-    }
-    detail::Scheduler* scheduler() const noexcept;
-    void check_accepting() const;
-    void work_started() noexcept;
-    void submit(detail::TaskHeader* t) noexcept;
+    // detail::Spawner's hooks.
+    detail::Scheduler* spawn_target() const;
+    void submit_new(detail::TaskHeader* t) noexcept;
+    // detail::BasicExecutor's hooks.
+    detail::Scheduler* asio_scheduler() const noexcept;
+    void asio_submit(detail::TaskHeader* t, bool continuation) noexcept;
+    void asio_work_started() noexcept;
+    void asio_work_finished() noexcept;
 
-    detail::WsScheduler* sched_;
+    detail::WorkStealingScheduler* sched_;
 };
 
 /// A set of tasks built incrementally and submitted to a `WorkStealingExecutor` at once.
@@ -220,17 +190,16 @@ public:
     /// `ExecutorStopped`.
     template <Future F>
     JoinHandle<output_t<F>> push(F future, TaskPriority priority = TaskPriority::Normal) {
-        auto* t = executor_->make_task(std::move(future), priority, /*join_interest=*/true,
-                                       /*counted=*/false);
+        auto* t = detail::make_task(*executor_, std::move(future), priority,
+                                    /*join_interest=*/true);
         link(t, priority);
-        return JoinHandle<output_t<F>>(t);
+        return detail::make_join_handle<output_t<F>>(t);
     }
     /// Add a fire-and-forget task (as `WorkStealingExecutor::spawn_detached`): no JoinHandle is
     /// made. Throws as `push`.
     template <Future F>
     void push_detached(F future, TaskPriority priority = TaskPriority::Normal) {
-        link(executor_->make_task(std::move(future), priority, /*join_interest=*/false,
-                                  /*counted=*/false),
+        link(detail::make_task(*executor_, std::move(future), priority, /*join_interest=*/false),
              priority);
     }
 

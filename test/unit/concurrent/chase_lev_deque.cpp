@@ -20,7 +20,7 @@
 #include "common/test_env.hpp"
 #include "common/watchdog.hpp"
 
-using zuki::concurrent::ChaseLevDeque;
+using zuki::detail::ChaseLevDeque;
 
 namespace {
 

@@ -18,9 +18,22 @@
 #include "common/test_env.hpp"
 #include "common/watchdog.hpp"
 
-using zuki::concurrent::IdleSet;
+using zuki::detail::IdleSet;
 
 namespace {
+
+// The parkers an IdleSet wakes belong to the pool's workers; here the set's test double owns
+// them (constructed first, so they outlive the set).
+struct Parkers {
+    explicit Parkers(std::size_t n) : storage(n), ptrs(n) {
+        for (std::size_t i = 0; i < n; ++i) ptrs[i] = &storage[i];
+    }
+    std::vector<zuki::detail::Parker> storage;
+    std::vector<zuki::detail::Parker*> ptrs;
+};
+struct TestIdleSet : private Parkers, public IdleSet {
+    explicit TestIdleSet(std::size_t n) : Parkers(n), IdleSet(n, Parkers::ptrs.data()) {}
+};
 
 using zuki::test::stress_scale;
 
@@ -31,7 +44,7 @@ using zuki::test::sanitized;
 // ---- single-threaded protocol ----------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(starts_with_everyone_awake_and_nobody_searching) {
-    IdleSet s(4);
+    TestIdleSet s(4);
     BOOST_TEST(s.size() == 4u);
     BOOST_TEST(s.awake_count() == 4u);
     BOOST_TEST(s.searching_count() == 0u);
@@ -46,7 +59,7 @@ BOOST_AUTO_TEST_CASE(at_most_half_the_awake_workers_search) {
     // Refused once 2 * searching >= awake: ceil(awake / 2) searchers at most.
     for (std::size_t n : {1u, 2u, 3u, 4u, 7u, 8u, 64u}) {
         BOOST_TEST_CONTEXT(n << " workers") {
-            IdleSet s(n);
+            TestIdleSet s(n);
             std::size_t granted = 0;
             while (s.try_begin_search()) ++granted;
             BOOST_TEST(granted == (n + 1) / 2);
@@ -55,7 +68,7 @@ BOOST_AUTO_TEST_CASE(at_most_half_the_awake_workers_search) {
         }
     }
     // The limit follows the awake count: parking workers lowers it.
-    IdleSet s(4);
+    TestIdleSet s(4);
     s.prepare_park(0, false);
     s.prepare_park(1, false);
     BOOST_TEST(s.awake_count() == 2u);
@@ -64,7 +77,7 @@ BOOST_AUTO_TEST_CASE(at_most_half_the_awake_workers_search) {
 }
 
 BOOST_AUTO_TEST_CASE(end_search_reports_the_last_searcher) {
-    IdleSet s(8);
+    TestIdleSet s(8);
     BOOST_TEST(s.try_begin_search());
     BOOST_TEST(s.try_begin_search());
     BOOST_TEST(s.try_begin_search());
@@ -77,7 +90,7 @@ BOOST_AUTO_TEST_CASE(end_search_reports_the_last_searcher) {
 }
 
 BOOST_AUTO_TEST_CASE(prepare_park_and_cancel_park_keep_the_counts) {
-    IdleSet s(4);
+    TestIdleSet s(4);
     // A non-searching worker parks then cancels: it comes back awake and searching.
     s.prepare_park(2, false);
     BOOST_TEST(s.is_parked(2));
@@ -107,7 +120,7 @@ BOOST_AUTO_TEST_CASE(notify_one_wakes_a_parked_worker_as_a_searcher) {
     zuki::test::Watchdog w(
         std::chrono::seconds(10),
         "notify_one_wakes_a_parked_worker_as_a_searcher: park() without a token blocks");
-    IdleSet s(4);
+    TestIdleSet s(4);
     s.prepare_park(1, false);
     BOOST_TEST(s.notify_one());
     BOOST_TEST(!s.is_parked(1));
@@ -123,7 +136,7 @@ BOOST_AUTO_TEST_CASE(notify_one_wakes_nobody_while_someone_searches) {
     zuki::test::Watchdog w(
         std::chrono::seconds(10),
         "notify_one_wakes_nobody_while_someone_searches: park() without a token blocks");
-    IdleSet s(4);
+    TestIdleSet s(4);
     s.prepare_park(0, false);
     s.prepare_park(1, false);
     BOOST_TEST(s.try_begin_search());  // worker 2 searches
@@ -154,7 +167,7 @@ BOOST_AUTO_TEST_CASE(cancel_park_after_a_notifier_claimed_the_worker_takes_its_t
     zuki::test::Watchdog w(std::chrono::seconds(10),
                            "cancel_park_after_a_notifier_claimed_the_worker_takes_its_token: "
                            "park() without a token blocks");
-    IdleSet s(2);
+    TestIdleSet s(2);
     s.prepare_park(0, false);
     BOOST_TEST(s.notify_one());  // claims worker 0 between its prepare_park and its re-check
     s.cancel_park(0);  // must not double count, must not block
@@ -173,7 +186,7 @@ BOOST_AUTO_TEST_CASE(cancel_park_after_a_notifier_claimed_the_worker_takes_its_t
 BOOST_AUTO_TEST_CASE(notify_all_wakes_every_parked_worker) {
     zuki::test::Watchdog w(std::chrono::seconds(10),
                            "notify_all_wakes_every_parked_worker: park() without a token blocks");
-    IdleSet s(5);
+    TestIdleSet s(5);
     for (std::size_t i : {0u, 2u, 3u}) s.prepare_park(i, false);
     BOOST_TEST(s.awake_count() == 2u);
     s.notify_all();
@@ -187,7 +200,7 @@ BOOST_AUTO_TEST_CASE(more_than_64_workers_use_several_bitmap_words) {
     zuki::test::Watchdog w(
         std::chrono::seconds(10),
         "more_than_64_workers_use_several_bitmap_words: park() without a token blocks");
-    IdleSet s(130);
+    TestIdleSet s(130);
     s.prepare_park(129, false);
     s.prepare_park(64, false);
     BOOST_TEST(s.is_parked(129));
@@ -219,7 +232,7 @@ namespace {
 struct Harness {
     explicit Harness(std::size_t n) : idle(n), per_worker(n) {}
 
-    IdleSet idle;
+    TestIdleSet idle;
     std::atomic<std::int64_t> work{0};  // published, not yet taken
     std::atomic<std::uint64_t> done{0};
     std::atomic<bool> stop{false};

@@ -18,8 +18,8 @@
 #include "common/watchdog.hpp"
 
 using zuki::TaskPriority;
-using zuki::concurrent::Chunk;
-using zuki::concurrent::InjectionQueue;
+using zuki::detail::Chunk;
+using zuki::detail::InjectionQueue;
 
 namespace {
 

@@ -59,8 +59,8 @@ public:
     };
     /// The cache registered by the current thread, if any.
     static LocalCache*& local_cache() noexcept {
-        thread_local LocalCache* cache = nullptr;
-        return cache;
+        struct Tag;
+        return per_thread<LocalCache*, Tag>();
     }
 
     /// Record `t`; returns its slot index. Throws `std::bad_alloc` if a new chunk is needed and

@@ -1,7 +1,7 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
-#include <zuki/core/join_handle.hpp>  // first: the header must be self-contained
+#include <zuki/task/join_handle.hpp>  // first: the header must be self-contained
 
-#define BOOST_TEST_MODULE zuki core join_handle
+#define BOOST_TEST_MODULE zuki task join_handle
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>

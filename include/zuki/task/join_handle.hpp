@@ -8,13 +8,18 @@
 #include <utility>
 
 #include <zuki/core/context.hpp>
-#include <zuki/core/errors.hpp>
 #include <zuki/core/poll.hpp>
-#include <zuki/core/task_priority.hpp>
-#include <zuki/detail/task/cell.hpp>
-#include <zuki/detail/thread_parker.hpp>
+#include <zuki/detail/executor_thread.hpp>
+#include <zuki/detail/parker.hpp>
+#include <zuki/task/detail/cell.hpp>
+#include <zuki/task/errors.hpp>
+#include <zuki/task/task_priority.hpp>
 
 namespace zuki {
+
+namespace detail {
+struct JoinHandleAccess;
+}
 
 /// A future of a spawned task's result, returned by every executor's `spawn`.
 ///
@@ -50,8 +55,6 @@ public:
 
     /// An empty handle.
     JoinHandle() noexcept = default;
-    /// Adopt the JoinHandle reference of a freshly spawned task (executors only).
-    explicit JoinHandle(Cell* task) noexcept : task_(task) {}
     JoinHandle(JoinHandle&& o) noexcept
         : task_(std::exchange(o.task_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
     JoinHandle& operator=(JoinHandle&& o) noexcept {
@@ -91,33 +94,20 @@ public:
     Poll<T> poll(Context& cx) {
         Cell& t = task();
         if (taken_) throw std::logic_error("zuki::JoinHandle: the result was already taken");
-        const auto complete = detail::task_state::complete;
-        const auto join_waker = detail::task_state::join_waker;
-        std::uint64_t s = t.state(std::memory_order_acquire);  // pairs with complete()'s release
-        if (!(s & complete)) {
-            if (s & join_waker) {
-                if (t.join_waker_slot().will_wake(cx.waker())) return Poll<T>::pending();
-                // Take the slot back before writing it; fails once the task completed.
-                if (!t.set_join_waker_bit(false)) return take();
-            }
-            // The slot is ours while JOIN_WAKER is clear: the completer reads it only if the
-            // bit was set when it completed.
-            t.join_waker_slot() = cx.waker();
-            if (t.set_join_waker_bit(true)) return Poll<T>::pending();
-        }
+        if (!t.poll_join(cx.waker())) return Poll<T>::pending();
         return take();
     }
 
     /// Block this (non-executor) thread until the task completes; return its value, rethrow
     /// its exception, or throw `TaskCancelled`.
     T get() {
-        if (detail::executor_thread_depth > 0)
+        if (detail::on_executor_thread())
             throw std::logic_error(
                 "zuki::JoinHandle::get: called on an executor thread, where blocking could "
                 "deadlock; co_await the handle instead");
         task();
         if (taken_) throw std::logic_error("zuki::JoinHandle: the result was already taken");
-        detail::ParkerRef parker;
+        detail::ThreadParkerRef parker;
         Waker w = parker->waker();
         Context cx(w);
         for (;;) {
@@ -133,6 +123,10 @@ public:
     }
 
 private:
+    friend struct detail::JoinHandleAccess;
+    // Adopt the JoinHandle reference of a freshly spawned task (detail::make_join_handle).
+    explicit JoinHandle(Cell* task) noexcept : task_(task) {}
+
     Cell& task() const {
         if (task_ == nullptr)
             throw std::logic_error(
@@ -156,5 +150,19 @@ private:
     Cell* task_ = nullptr;
     bool taken_ = false;
 };
+
+namespace detail {
+/// How executors make the JoinHandle of a task they spawned (adopts its JoinHandle reference).
+struct JoinHandleAccess {
+    template <class T>
+    static JoinHandle<T> make(TaskOutputCell<T>* task) noexcept {
+        return JoinHandle<T>(task);
+    }
+};
+template <class T>
+JoinHandle<T> make_join_handle(TaskOutputCell<T>* task) noexcept {
+    return JoinHandleAccess::make(task);
+}
+}  // namespace detail
 
 }  // namespace zuki

@@ -1,7 +1,7 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
-#include <zuki/detail/task/cell.hpp>  // first: the header must be self-contained
+#include <zuki/task/detail/cell.hpp>  // first: the header must be self-contained
 
-#define BOOST_TEST_MODULE zuki detail task
+#define BOOST_TEST_MODULE zuki task detail header
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include <zuki/core/errors.hpp>
-#include <zuki/core/join_handle.hpp>
+#include <zuki/task/errors.hpp>
+#include <zuki/task/join_handle.hpp>
 
 #include "common/counting_waker.hpp"
 #include "common/drop_counter.hpp"
@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(a_new_task_is_scheduled_with_queue_registry_and_join_refere
     auto* t = make_task(fx.sched, zuki::ready(1));
     BOOST_TEST(flags(t) == (ts::scheduled | ts::join_interest));
     BOOST_TEST(refs(t) == 3u);
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
     BOOST_TEST(fx.sched->finished.load() == 1);
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(idle_to_scheduled_on_wake_exactly_one_schedule_for_many_wak
     zuki::test::DropRegistry drops(1);
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
 
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(wake_by_ref_on_an_odd_reference_count_takes_a_queue_referen
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
     Waker extra = t->make_waker();  // registry + handle + future's clone + extra = 4
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(running_to_notified_to_rescheduled_without_a_schedule_call)
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
 
     sh->wake_self_by_ref = true;
     sh->wakes_in_poll = 3;  // running -> notified, then notified stays notified
@@ -289,7 +289,7 @@ BOOST_AUTO_TEST_CASE(a_wake_during_the_poll_from_a_stored_waker_also_notifies) {
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
     sh->waker->wake_by_ref();
@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(a_wake_during_the_poll_from_a_stored_waker_also_notifies) {
 BOOST_AUTO_TEST_CASE(a_wake_after_completion_is_a_no_op) {
     SchedulerFixture fx;
     auto* t = make_task(fx.sched, zuki::ready(3));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     Waker w = t->make_waker();
     Waker w2 = w;
     BOOST_TEST(t->run() == RunOutcome::finished);
@@ -327,7 +327,7 @@ BOOST_AUTO_TEST_CASE(cancel_idle_destroys_the_future_on_the_calling_thread) {
     zuki::test::DropRegistry drops(1);
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
 
@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_CASE(cancel_scheduled_on_drain) {
     zuki::test::DropRegistry drops(1);
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     // An executor shutting down: the task is dequeued (SCHEDULED) but will not be polled.
     t->cancel_scheduled();
     t->ref_dec();
@@ -363,7 +363,7 @@ BOOST_AUTO_TEST_CASE(cancel_a_scheduled_task_marks_it_and_run_completes_it_as_ca
     zuki::test::DropRegistry drops(1);
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     h.cancel();
     BOOST_TEST((flags(t) & (ts::scheduled | ts::cancelled)) == (ts::scheduled | ts::cancelled));
     BOOST_TEST(drops.drops(0) == 0);  // the executor drops it the next time it holds it
@@ -380,7 +380,7 @@ BOOST_AUTO_TEST_CASE(cancel_while_running_is_seen_after_a_pending_poll) {
     zuki::test::DropRegistry drops(1);
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     sh->during_poll = [&] { h.cancel(); };
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
@@ -395,7 +395,7 @@ BOOST_AUTO_TEST_CASE(cancel_while_running_then_a_ready_poll_keeps_its_value) {
     zuki::test::DropRegistry drops(1);
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     sh->during_poll = [&] { h.cancel(); };
     sh->ready = true;
     sh->value = 7;
@@ -408,7 +408,7 @@ BOOST_AUTO_TEST_CASE(cancel_while_running_then_a_ready_poll_keeps_its_value) {
 BOOST_AUTO_TEST_CASE(cancel_after_completion_keeps_the_result) {
     SchedulerFixture fx;
     auto* t = make_task(fx.sched, zuki::ready(9));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
     h.cancel();
@@ -439,7 +439,7 @@ BOOST_AUTO_TEST_CASE(wake_by_val_and_wake_by_ref_reference_accounting) {
     auto sh = std::make_shared<Shared>();
     auto* t = make_task(fx.sched, MakesOut{&out_drops, sh});
     {
-        JoinHandle<Out> h(t);
+        JoinHandle<Out> h = zuki::detail::make_join_handle<Out>(t);
         BOOST_TEST(t->run() == RunOutcome::idle);
         t->ref_dec();
         BOOST_TEST(refs(t) == 3u);  // registry, handle, future's waker
@@ -527,7 +527,7 @@ BOOST_AUTO_TEST_CASE(a_task_done_in_its_first_poll_never_enters_the_registry) {
     SchedulerFixture fx;
     auto* t = make_lazy_task(fx.sched, zuki::ready(7), /*join_interest=*/true);
     BOOST_TEST(refs(t) == 3u);  // queue + registry (counted from construction) + handle
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::finished);
     BOOST_TEST(refs(t) == 2u);  // the registry's reference went with COMPLETE
     t->ref_dec();  // the queue's
@@ -558,7 +558,7 @@ BOOST_AUTO_TEST_CASE(a_registered_task_leaves_the_registry_when_it_completes) {
     auto sh = std::make_shared<Shared>();
     auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
                              /*join_interest=*/true);
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
     sh->ready = true;
@@ -580,7 +580,7 @@ BOOST_AUTO_TEST_CASE(a_failed_task_whose_handle_is_dropped_unread_reports_its_ex
     auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
                              /*join_interest=*/true);
     {
-        JoinHandle<int> h(t);
+        JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
         BOOST_TEST(t->run() == RunOutcome::finished);
         t->ref_dec();
         BOOST_TEST(fx.sched->reported.empty());  // the handle was to rethrow it
@@ -597,7 +597,7 @@ BOOST_AUTO_TEST_CASE(a_failed_task_whose_exception_was_taken_is_not_reported) {
     auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)),
                              /*join_interest=*/true);
     {
-        JoinHandle<int> h(t);
+        JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
         BOOST_TEST(t->run() == RunOutcome::finished);
         t->ref_dec();
         BOOST_CHECK_THROW(h.get(), std::runtime_error);
@@ -610,7 +610,7 @@ BOOST_AUTO_TEST_CASE(detached_exception_goes_to_report_exception) {
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int>(t).detach();
+    zuki::detail::make_join_handle<int>(t).detach();
     sh->throw_next = true;
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
@@ -624,7 +624,7 @@ BOOST_AUTO_TEST_CASE(joined_exception_goes_to_the_handle_not_the_scheduler) {
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     sh->throw_next = true;
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
@@ -641,7 +641,7 @@ BOOST_AUTO_TEST_CASE(join_handle_pending_then_completion_wakes_the_join_waker) {
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
 
@@ -677,7 +677,7 @@ BOOST_AUTO_TEST_CASE(join_handle_changing_the_join_waker_between_polls) {
     auto sh = std::make_shared<Shared>();
     zuki::test::DropRegistry drops(1);
     auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::idle);
     t->ref_dec();
 
@@ -706,7 +706,7 @@ BOOST_AUTO_TEST_CASE(join_handle_changing_the_join_waker_between_polls) {
 BOOST_AUTO_TEST_CASE(join_handle_misuse_is_a_logic_error) {
     SchedulerFixture fx;
     auto* t = make_task(fx.sched, zuki::ready(1));
-    JoinHandle<int> h(t);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
     BOOST_TEST(h.get() == 1);
@@ -729,7 +729,7 @@ BOOST_AUTO_TEST_CASE(join_handle_detach_lets_the_task_run_and_discards_the_resul
     auto sh = std::make_shared<Shared>();
     sh->ready = true;
     auto* t = make_task(fx.sched, MakesOut{&out_drops, sh});
-    JoinHandle<Out> h(t);
+    JoinHandle<Out> h = zuki::detail::make_join_handle<Out>(t);
     h.detach();
     BOOST_TEST(!h.valid());
     BOOST_TEST((flags(t) & ts::join_interest) == 0u);
@@ -787,7 +787,7 @@ BOOST_AUTO_TEST_CASE(concurrent_wake_by_ref_never_queues_twice_and_never_loses_t
     SchedulerFixture fx;
     RaceState rs;
     auto* t = make_task(fx.sched, RaceFuture{&rs});
-    JoinHandle<std::uint64_t> h(t);
+    JoinHandle<std::uint64_t> h = zuki::detail::make_join_handle<std::uint64_t>(t);
     fx.sched->requeue(t);  // spawned: queued
 
     constexpr int threads = 8;

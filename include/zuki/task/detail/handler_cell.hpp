@@ -17,7 +17,7 @@
 #include <utility>
 
 #include <zuki/detail/recycling_allocator.hpp>
-#include <zuki/detail/task/header.hpp>
+#include <zuki/task/detail/header.hpp>
 
 namespace zuki::detail {
 

@@ -12,7 +12,7 @@
 
 #include <zuki/core/future.hpp>
 #include <zuki/detail/recycling_allocator.hpp>
-#include <zuki/detail/task/header.hpp>
+#include <zuki/task/detail/header.hpp>
 
 namespace zuki::detail {
 
@@ -32,7 +32,7 @@ public:
 };
 
 template <Future F>
-class TaskCell final : public TaskOutputCell<output_t<F>> {
+class TaskCell final : public TaskOutputCell<output_t<F>>, public Recycled {
     using T = output_t<F>;
     using Base = TaskOutputCell<T>;
 
@@ -47,17 +47,10 @@ public:
     }
     ~TaskCell() { drop_future(); }
 
-    // Task memory comes from the per-thread recycling cache (a spawn-heavy program reuses the
-    // same few blocks instead of going to malloc for every task).
-    static void* operator new(std::size_t n) { return RecyclingCache::allocate(n); }
-    static void operator delete(void* p, std::size_t n) noexcept {
-        RecyclingCache::deallocate(p, n);
-    }
-    static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
-    static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
-        (void)n;
-        ::operator delete(p, a);
-    }
+    // Task memory comes from the per-thread recycling cache (Recycled): a spawn-heavy program
+    // reuses the same few blocks instead of going to malloc for every task.
+    using Recycled::operator new;
+    using Recycled::operator delete;
 
 private:
     void drop_future() noexcept {

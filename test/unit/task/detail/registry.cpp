@@ -1,7 +1,7 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
-#include <zuki/detail/task/registry.hpp>  // first: the header must be self-contained
+#include <zuki/task/detail/registry.hpp>  // first: the header must be self-contained
 
-#define BOOST_TEST_MODULE zuki detail registry
+#define BOOST_TEST_MODULE zuki task detail registry
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>

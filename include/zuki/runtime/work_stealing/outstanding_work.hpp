@@ -1,0 +1,152 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `OutstandingWork`: the count `WorkStealingExecutor::join()` waits for — tasks and handlers
+/// not yet finished plus tracked Asio work — kept without a shared RMW per task.
+///
+/// ## Algorithm (per-worker deltas folded on demand)
+/// `join()` must see the count reach exactly zero, but a shared counter would cost two contended
+/// RMWs per task. So, until a `join()` begins, a worker counts its own starts and finishes in a
+/// private delta (`Local::delta`, a plain integer), and only threads outside the pool touch the
+/// shared `outstanding_`. The true count is `outstanding_ + Σ deltas` (asio's scheduler keeps a
+/// per-thread `private_outstanding_work` for the same reason).
+///
+///     join():   join_waiting_ = true (seq_cst); wake every worker; wait until
+///               acks_ == workers && outstanding_ == 0
+///     worker:   at its next count or loop turn, if join_waiting_ and not yet folded:
+///               outstanding_ += delta (seq_cst); acks_ += 1 (seq_cst); notify; from then on
+///               count in outstanding_ directly
+///
+/// ## Why join() cannot return early
+/// - Once every worker acknowledged, each has added its delta and counts globally, so
+///   `outstanding_` is exact; the fold's seq_cst RMWs order the fold before the acknowledgement,
+///   and `done()` reads `acks_` before `outstanding_` (both seq_cst).
+/// - A finish that takes `outstanding_` to zero and the joiner are a Dekker pair: the finisher
+///   decrements then reads `join_waiting_`, the joiner sets `join_waiting_` then reads the count
+///   (all seq_cst), so one sees the other: either the joiner sees zero, or the finisher sees the
+///   joiner and notifies it (`EventCount`, no lost wake-up).
+/// - A worker that has not folded when `join()` begins either reads `join_waiting_` at its next
+///   count or loop turn, or is parked and woken by `join()` (the caller arranges that wake: a
+///   Dekker pair between the parker's re-check of `fold_pending()` and `join()`'s store +
+///   `notify_all` of the idle set).
+///
+/// Who may call what: `started` / `finished` from any thread (with the calling worker's `Local`,
+/// or null off the pool); `fold` by the owner of the `Local`; `begin_join` / `wait_done` by
+/// joiners (any number).
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/parker.hpp>
+
+namespace zuki::detail {
+
+class OutstandingWork {
+public:
+    /// A worker's private share of the count.
+    struct Local {
+        std::int64_t delta = 0;
+        bool folded = false;  // counts in outstanding_ directly (after a join began)
+    };
+
+    OutstandingWork() noexcept = default;
+    OutstandingWork(const OutstandingWork&) = delete;
+    OutstandingWork& operator=(const OutstandingWork&) = delete;
+
+    /// How many workers must acknowledge a join (the workers that started).
+    void set_workers(std::size_t n) noexcept { workers_ = n; }
+
+    /// `n` units of work started; `local` is the calling worker's share, or null off the pool.
+    void started(Local* local, std::int64_t n = 1) noexcept {
+        if (local != nullptr && !local->folded) {
+            // relaxed: a late view only delays the fold; join() waits for the acknowledgement.
+            if (!join_waiting_.load(std::memory_order_relaxed)) {
+                local->delta += n;
+                return;
+            }
+            fold(*local);
+        }
+        outstanding_.fetch_add(n, std::memory_order_relaxed);
+    }
+
+    /// One unit of work finished (see `started`).
+    void finished(Local* local) noexcept {
+        if (local != nullptr && !local->folded) {
+            if (!join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
+                --local->delta;
+                return;
+            }
+            fold(*local);
+        }
+        // seq_cst: a Dekker pair with begin_join(): we decrement then read join_waiting_, the
+        // joiner sets join_waiting_ then reads outstanding_; one of us sees the other.
+        // (Its release half also publishes the finished work to the joiner's load in done().)
+        if (outstanding_.fetch_sub(1, ZUKI_MODEL_WEAKEN(outstanding_finish_order,
+                                                        std::memory_order_seq_cst,
+                                                        std::memory_order_relaxed)) == 1 &&
+            join_waiting_.load(std::memory_order_seq_cst))
+            joiners_.notify_all();
+    }
+
+    /// True if the owner of `local` must fold now (a join began and it has not folded).
+    bool fold_pending(const Local& local) const noexcept {
+        // relaxed: a late view only delays the fold (see the file comment).
+        return !local.folded && join_waiting_.load(std::memory_order_relaxed);
+    }
+    /// Like `fold_pending`, for a worker about to park: seq_cst, the parker's half of the
+    /// Dekker pair with begin_join() + the idle set's notify_all (see the file comment).
+    bool fold_pending_before_park(const Local& local) const noexcept {
+        return !local.folded && join_waiting_.load(std::memory_order_seq_cst);
+    }
+
+    /// Owner of `local`: switch to global counting (once, after a join began).
+    void fold(Local& local) noexcept {
+        local.folded = true;
+        // seq_cst (both): done() reads acks_ then outstanding_; the fold must be visible no
+        // later than the acknowledgement.
+        outstanding_.fetch_add(std::exchange(local.delta, 0), std::memory_order_seq_cst);
+        acks_.fetch_add(1, std::memory_order_seq_cst);
+        joiners_.notify_all();
+    }
+
+    /// Joiner: announce the join. The caller then wakes every parked worker (so each folds),
+    /// and waits with `wait_done`.
+    void begin_join() noexcept { join_waiting_.store(true, std::memory_order_seq_cst); }
+
+    /// True once every worker folded and the count is zero.
+    bool done() const noexcept {
+        return acks_.load(std::memory_order_seq_cst) == workers_ &&
+               outstanding_.load(std::memory_order_seq_cst) == 0;
+    }
+
+    /// Joiner: sleep until `done()` or `give_up()` (e.g. the pool was stopped; the caller calls
+    /// `notify_joiners()` after making `give_up()` true).
+    template <class GiveUp>
+    void wait_done(GiveUp&& give_up) noexcept {
+        for (;;) {
+            const std::uint32_t key = joiners_.prepare_wait();
+            if (done() || give_up()) return;
+            joiners_.wait(key);
+        }
+    }
+    void notify_joiners() noexcept { joiners_.notify_all(); }
+
+    /// For tests: the shared part of the count (exact once all folded), and how many workers
+    /// folded (relaxed: observations only).
+    std::int64_t shared_count() const noexcept {
+        return outstanding_.load(std::memory_order_relaxed);
+    }
+    std::size_t folded_workers() const noexcept { return acks_.load(std::memory_order_relaxed); }
+
+private:
+    alignas(cache_line) atomic<std::int64_t> outstanding_{0};
+    atomic<bool> join_waiting_{false};
+    atomic<std::size_t> acks_{0};  // workers that folded their delta
+    std::size_t workers_ = 0;
+    EventCount joiners_;
+};
+
+}  // namespace zuki::detail

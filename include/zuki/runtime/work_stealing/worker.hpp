@@ -1,0 +1,553 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// The heart of `WorkStealingExecutor`: `Worker` (what each worker thread owns) and
+/// `WorkStealingScheduler` (what the workers share, how work is submitted, and the worker loop).
+///
+///     outside threads ──spawn / batch / wake──▶ InjectionQueue (global, one lane per priority)
+///                                                 │ take a chunk (every 61 ticks, or when idle)
+///     worker i:  LIFO slot ─▶ ChaseLevDeque ─▶ global ─▶ yielded ─▶ steal half ─▶ park
+///                  ▲ spawn/wake from the task running here      (search)    (park.hpp)
+///
+/// The protocols it composes each have a file of their own: the deque
+/// (concurrent/chase_lev_deque.hpp), the injection queue (concurrent/injection_queue.hpp), the
+/// idle set (concurrent/idle_set.hpp) and parking (park.hpp), outstanding work for `join()`
+/// (outstanding_work.hpp), and shutdown (shutdown.hpp). Thread start is compiled
+/// (src/work_stealing/threads.cpp); everything here is written over the atomic swap point, so
+/// the model checks in test/model/ run this very loop.
+///
+/// ## Who may call what
+/// - A `Worker`'s fields belong to its thread, except `deque` (thieves steal from it), `parker`
+///   (notifiers unpark it) and `stats` (read by `metrics()`).
+/// - `run_worker(w)`: worker `w`'s thread only. `schedule` (a wake), `submit`, `push_global`,
+///   `stop`, `wait_for_outstanding_work`, `metrics`: any thread. `close_and_drain`: the
+///   destructor, after every worker thread was joined.
+
+#include <pthread.h>
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <zuki/concurrent/chase_lev_deque.hpp>
+#include <zuki/concurrent/idle_set.hpp>
+#include <zuki/concurrent/injection_queue.hpp>
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/mutex.hpp>
+#include <zuki/detail/executor_thread.hpp>
+#include <zuki/detail/parker.hpp>
+#include <zuki/runtime/metrics.hpp>
+#include <zuki/runtime/work_stealing/outstanding_work.hpp>
+#include <zuki/runtime/work_stealing/park.hpp>
+#include <zuki/runtime/work_stealing/shutdown.hpp>
+#include <zuki/runtime/work_stealing_config.hpp>
+#include <zuki/task/detail/header.hpp>
+#include <zuki/task/errors.hpp>
+
+namespace zuki::detail {
+
+class WorkStealingScheduler;
+
+/// Tuning constants of the worker loop.
+struct WorkerLoopTuning {
+    /// A worker checks the global queue (and its yielded tasks) first every this many ticks, so
+    /// neither can starve behind local work (Tokio and Go use the same prime).
+    static constexpr unsigned global_check_interval = 61;
+    /// Steal rounds a searcher makes over all victims before it parks.
+    static constexpr int search_rounds = 4;
+    /// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like
+    /// any other (Tokio's bound): two tasks that keep waking each other cannot starve the deque.
+    static constexpr unsigned max_lifo_streak = 3;
+};
+
+/// What one worker thread owns.
+struct Worker {
+    Worker(WorkStealingScheduler* s, std::size_t capacity)
+        : sched(s), deque(capacity), scratch(capacity / 2 + 1) {}
+
+    WorkStealingScheduler* sched;
+    std::size_t index = 0;
+    ChaseLevDeque<TaskHeader> deque;
+    // LIFO slot (owner only, invisible to thieves): the task most recently spawned or woken by
+    // the task running here, run next (it is hot in this core's cache, and a spawn/wake chain
+    // then wakes nobody). Filling an empty slot notifies no one; a task displaced from it goes
+    // to the deque and notifies as usual. `lifo_streak` counts consecutive runs from the slot.
+    TaskHeader* lifo = nullptr;
+    unsigned lifo_streak = 0;
+    // Tasks that woke themselves during their poll (yield). Owner only; FIFO.
+    TaskHeader* yield_head = nullptr;
+    TaskHeader* yield_tail = nullptr;
+    std::vector<TaskHeader*> scratch;  // overflow buffer, capacity/2 + 1
+    std::uint64_t rng = 0x9E3779B97F4A7C15ull;
+    // The worker sleeps on it when idle (and waits on it for the start gate).
+    Parker parker;
+    WorkerMetrics stats;  // written by this worker only (detail::bump)
+
+    // This worker's private shares (see Scheduler, TaskRegistry, OutstandingWork): spawns and
+    // completions on it touch no shared line.
+    Scheduler::RefBias bias;
+    TaskRegistry::LocalCache registry_cache;
+    OutstandingWork::Local work;
+
+    pthread_t thread{};
+    bool started = false;
+
+    std::uint32_t next_random() noexcept {  // xorshift64*
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        return static_cast<std::uint32_t>((rng * 0x2545F4914F6CDD1Dull) >> 32);
+    }
+};
+
+/// The worker currently running on this thread (of any pool), or null.
+inline Worker*& current_worker() noexcept {
+    struct Tag;
+    return per_thread<Worker*, Tag>();
+}
+
+class WorkStealingScheduler final : public Scheduler, private WorkerLoopTuning {
+public:
+    /// A pool with `config` (validated by the caller) and no threads yet: `start()` starts them
+    /// (src/work_stealing/threads.cpp); a model check calls `add_workers` and runs the workers
+    /// itself.
+    explicit WorkStealingScheduler(WorkStealingConfig config)
+        : Scheduler(/*biased=*/true), cfg_(std::move(config)),
+          global_(cfg_.global_queue_capacity) {}
+
+    // ---- threads (src/work_stealing/threads.cpp) --------------------------------------------
+    /// Start `resolved_threads()` workers; a thread that fails to start is reported and the
+    /// pool runs with the rest. Throws `std::system_error` if none started.
+    void start();
+    /// Join every started worker thread (after `stop()`).
+    void join_threads() noexcept;
+    /// `join()`: wait for outstanding work, stop, join the threads.
+    void join() {
+        if (is_own_worker())
+            throw std::logic_error(
+                "zuki::WorkStealingExecutor::join: called on one of the pool's own workers");
+        wait_for_outstanding_work();
+        stop();
+        join_threads();
+    }
+
+    // ---- workers without threads of their own (model checks) ---------------------------------
+    /// Make `n` workers and the idle set over them; the caller runs each with `run_worker` on a
+    /// thread of its own, inside a `WorkerScope`.
+    void add_workers(std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            all_.push_back(std::make_unique<Worker>(this, cfg_.local_queue_capacity));
+            all_.back()->started = true;
+        }
+        activate_started();
+    }
+
+    /// Makes the calling thread worker `w` for the scope's lifetime: registers its private
+    /// shares (reference bias, registry cache) and marks it as an executor thread.
+    class WorkerScope {
+    public:
+        explicit WorkerScope(Worker& w) noexcept {
+            current_worker() = &w;
+            w.bias.owner = w.sched;
+            Scheduler::local_bias() = &w.bias;
+            w.registry_cache.owner = &w.sched->registry;
+            TaskRegistry::local_cache() = &w.registry_cache;
+        }
+        ~WorkerScope() {
+            TaskRegistry::local_cache() = nullptr;
+            Scheduler::local_bias() = nullptr;
+            current_worker() = nullptr;
+        }
+        WorkerScope(const WorkerScope&) = delete;
+        WorkerScope& operator=(const WorkerScope&) = delete;
+
+    private:
+        ExecutorThreadScope executor_thread_;
+    };
+
+    // ---- Scheduler --------------------------------------------------------------------------
+    void schedule(TaskHeader* t) noexcept override {
+        if (Worker* w = own_worker()) {
+            push_lifo(*w, t);
+            return;
+        }
+        // A wake from outside the pool: once the task is published a worker may run it to
+        // completion and the executor may be destroyed before we notify, so hold a scheduler
+        // reference across the push (found by TSan: timer thread vs destructor).
+        acquire();
+        push_global(Chunk<TaskHeader>::single(t), t->priority());
+        release();  // may delete *this: nothing after
+    }
+    void report_exception(std::exception_ptr e) noexcept override;  // below the class
+    void task_finished() noexcept override { work_.finished(local_work()); }
+    void tasks_added(std::size_t n) noexcept override {
+        work_.started(local_work(), static_cast<std::int64_t>(n));
+    }
+
+    // ---- submission -------------------------------------------------------------------------
+    /// A freshly made task (SCHEDULED, holding its queue reference): count it as outstanding
+    /// work and queue it (`submit`).
+    void submit_new(TaskHeader* t) noexcept {
+        work_started();
+        submit(t);
+    }
+    /// A new task (SCHEDULED, counted as work): from a worker of this pool a Normal or Low task
+    /// goes to its LIFO slot, anything else to the global queue.
+    void submit(TaskHeader* t) noexcept {
+        const TaskPriority p = t->priority();
+        if (Worker* w = own_worker(); w != nullptr && p <= TaskPriority::Normal)
+            push_lifo(*w, t);
+        else
+            push_global(Chunk<TaskHeader>::single(t), p);
+    }
+    /// An Asio handler: from a worker, a continuation goes to its LIFO slot (runs next), a fork
+    /// to its deque (FIFO for the worker, stealable), as thread_pool keeps both on the worker;
+    /// from outside, the global queue.
+    void submit_handler(TaskHeader* t, bool continuation) noexcept {
+        if (Worker* w = own_worker()) {
+            if (continuation)
+                push_lifo(*w, t);
+            else
+                push_local(*w, t);
+        } else {
+            push_global(Chunk<TaskHeader>::single(t), TaskPriority::Normal);
+        }
+    }
+    /// Push a chunk onto the global queue and wake a worker. If the pool is already closed
+    /// (destructor), cancel it and everything else queued there instead (shutdown.hpp).
+    void push_global(Chunk<TaskHeader> c, TaskPriority p, bool notify = true) noexcept {
+        global_.push(c, p);
+        if (shutdown_.closed_after_publish()) {
+            drain_global();
+            return;
+        }
+        // The fence in closed_after_publish() is the idle protocol's step (b).
+        if (notify) idle_->notify_one_fenced();
+    }
+
+    // ---- outstanding work (join) ------------------------------------------------------------
+    void work_started(std::int64_t n = 1) noexcept { work_.started(local_work(), n); }
+    void work_finished() noexcept { work_.finished(local_work()); }
+
+    // ---- lifecycle --------------------------------------------------------------------------
+    /// Workers leave their loops as soon as they finish their current task; spawns are refused.
+    void stop() noexcept {
+        shutdown_.stop();
+        if (idle_) idle_->notify_all();
+        work_.notify_joiners();  // a join() waiting for outstanding work returns now
+    }
+    /// `join()`'s wait (without joining the threads): until every task, handler and unit of
+    /// tracked work finished, or the pool is stopped.
+    void wait_for_outstanding_work() noexcept {
+        work_.begin_join();
+        // Parked workers wake up to fold their counts (then park again): the joiner's half of
+        // the Dekker pair with park()'s fold_pending_before_park (IdleSet::notify_all fences).
+        idle_->notify_all();
+        work_.wait_done([&] { return shutdown_.stopping(); });
+    }
+    /// The destructor's drain, after the workers were joined and Asio's services shut down:
+    /// cancel every task and handler left, and every later submission (shutdown.hpp).
+    void close_and_drain() noexcept {
+        shutdown_.close();
+        for (auto& w : all_) {
+            if (TaskHeader* t = std::exchange(w->lifo, nullptr)) cancel_queued(t);
+            while (TaskHeader* t = w->deque.pop()) cancel_queued(t);
+            for (TaskHeader* t = w->yield_head; t != nullptr;) {
+                TaskHeader* next = t->next;
+                cancel_queued(t);
+                t = next;
+            }
+            w->yield_head = w->yield_tail = nullptr;
+        }
+        drain_global();
+        registry.drain([](TaskHeader* t) {
+            t->cancel();
+            t->ref_dec();  // the registry's reference
+        });
+    }
+    /// The executor's final release (workers joined): fold every worker's reference delta in.
+    void final_release() noexcept {
+        std::int64_t total = 0;
+        for (auto& w : all_) total += w->bias.delta;
+        fold_and_release(total);
+    }
+
+    // ---- queries ----------------------------------------------------------------------------
+    bool accepting() const noexcept { return shutdown_.accepting(); }
+    bool stopped() const noexcept { return shutdown_.stopping(); }
+    std::size_t thread_count() const noexcept { return workers_.size(); }
+    bool is_own_worker() const noexcept { return own_worker() != nullptr; }
+    const WorkStealingConfig& config() const noexcept { return cfg_; }
+    Metrics metrics() const {
+        Metrics m;
+        m.failed_thread_starts = failed_starts_;
+        m.handler_failures = handler_failures_.load(std::memory_order_relaxed);
+        m.workers.reserve(workers_.size());
+        for (Worker* w : workers_) m.workers.push_back(snapshot(w->stats));
+        return m;
+    }
+    /// Worker `i` (of the started ones).
+    Worker& worker(std::size_t i) const noexcept { return *workers_[i]; }
+    /// The idle set and the outstanding-work count (for tests and model checks).
+    const IdleSet& idle_set() const noexcept { return *idle_; }
+    const OutstandingWork& outstanding_work() const noexcept { return work_; }
+
+    // ---- the worker loop --------------------------------------------------------------------
+    /// Worker `w`'s loop, until `stop()`. The calling thread is inside `WorkerScope(w)`.
+    void run_worker(Worker& w) noexcept {
+        unsigned tick = 0;
+        bool searching = false;
+        for (;;) {
+            if (shutdown_.stopping()) return;
+            if (work_.fold_pending(w.work)) work_.fold(w.work);
+            TaskHeader* t = next_task(w, ++tick);
+            if (t == nullptr) {
+                if (!searching) searching = idle_->try_begin_search();
+                if (searching) t = search(w);
+                if (t == nullptr) {
+                    park(w, searching);
+                    searching = true;  // a parked worker wakes as a searcher
+                    continue;
+                }
+            }
+            if (searching) {
+                searching = false;
+                if (idle_->end_search()) pass_the_baton();
+            }
+            run_task(w, t);
+        }
+    }
+
+private:
+    Worker* own_worker() const noexcept {
+        Worker* w = current_worker();
+        return w != nullptr && w->sched == this ? w : nullptr;
+    }
+    OutstandingWork::Local* local_work() const noexcept {
+        Worker* w = own_worker();
+        return w != nullptr ? &w->work : nullptr;
+    }
+
+    static void* thread_main(void* worker) noexcept;  // threads.cpp
+    void open_gate(bool abort) noexcept;  // threads.cpp
+
+    // After start: index the started workers and build the idle set over their parkers.
+    void activate_started() {
+        workers_.clear();
+        for (auto& w : all_)
+            if (w->started) workers_.push_back(w.get());
+        std::vector<Parker*> parkers;
+        parkers.reserve(workers_.size());
+        for (std::size_t i = 0; i < workers_.size(); ++i) {
+            workers_[i]->index = i;
+            workers_[i]->rng ^= (i + 1) * 0x9E3779B97F4A7C15ull;
+            parkers.push_back(&workers_[i]->parker);
+        }
+        idle_ = std::make_unique<IdleSet>(workers_.size(), parkers.data());
+        work_.set_workers(workers_.size());
+    }
+
+    // ---- submission paths (owner side) ------------------------------------------------------
+    // A spawn or wake by the task running on `w`: into the LIFO slot (see Worker::lifo).
+    void push_lifo(Worker& w, TaskHeader* t) noexcept {
+        if (TaskHeader* prev = std::exchange(w.lifo, t)) push_local(w, prev);
+    }
+    void push_local(Worker& w, TaskHeader* t) noexcept {
+        if (!w.deque.push(t)) overflow(w, t);
+        idle_->notify_one();
+    }
+    // Move half of a full deque plus `t` to the global queue in one push.
+    void overflow(Worker& w, TaskHeader* t) noexcept {
+        const std::size_t n = w.deque.take_half(w.scratch.data());
+        for (std::size_t i = 0; i < n; ++i) w.scratch[i]->next = (i + 1 < n) ? w.scratch[i + 1] : t;
+        t->next = nullptr;
+        bump(w.stats.overflows);
+        push_global(Chunk<TaskHeader>{n ? w.scratch[0] : t, t, n + 1}, TaskPriority::Normal,
+                    /*notify=*/false);
+    }
+
+    static void cancel_queued(TaskHeader* t) noexcept {
+        t->cancel_scheduled();
+        t->ref_dec();  // the queue's reference
+    }
+    void drain_global() noexcept {
+        for (;;) {
+            Chunk<TaskHeader> c = global_.pop();
+            if (c.count == 0) return;
+            TaskHeader* t = c.head;
+            for (std::size_t i = 0; i < c.count; ++i) {
+                TaskHeader* next = t->next;
+                cancel_queued(t);
+                t = next;
+            }
+        }
+    }
+
+    // ---- the loop's steps -------------------------------------------------------------------
+    // The last searcher found work: wake one parked worker if work is left for it (Tokio wakes
+    // one unconditionally; doing it only when has_work() says so keeps a futex wake and a
+    // spurious search off the path of a lone task, e.g. a wake into an idle pool). Liveness
+    // never depends on this wake: this worker re-checks every queue before it parks. The fence
+    // makes it prompt: a submitter that saw us still searching did not wake anyone, and either
+    // its push is visible to has_work() here (our end_search RMW, fence, read vs its push,
+    // fence, read of the counters: one of the two sees the other), or it saw the search end and
+    // woke a worker itself.
+    void pass_the_baton() noexcept {
+        // seq_cst: see above; pairs with the fence in push_global() / IdleSet::notify_one().
+        fence(std::memory_order_seq_cst);
+        if (has_work()) idle_->notify_one_fenced();
+    }
+
+    void run_task(Worker& w, TaskHeader* t) noexcept {
+        bump(w.stats.tasks_run);
+        switch (t->run()) {
+            case RunOutcome::finished:
+            case RunOutcome::idle:
+                t->ref_dec();  // the queue's reference
+                break;
+            case RunOutcome::reschedule:  // it woke itself: run it after what is queued
+                t->next = nullptr;
+                if (w.yield_tail != nullptr)
+                    w.yield_tail->next = t;
+                else
+                    w.yield_head = t;
+                w.yield_tail = t;
+                break;
+        }
+    }
+
+    // Order: every 61 ticks the global queue and the yielded tasks first (neither can starve
+    // behind local work); then the LIFO slot (at most max_lifo_streak in a row); the deque; the
+    // global queue; and only then this worker's own yielded tasks: a yield lets other work run,
+    // outside submissions included (Tokio defers yielded tasks the same way). Yielded tasks
+    // wait at most one interval.
+    TaskHeader* next_task(Worker& w, unsigned tick) noexcept {
+        if (tick % global_check_interval == 0) {
+            flush_yielded(w);
+            if (TaskHeader* t = take_global(w)) return t;
+        }
+        if (w.lifo != nullptr) {
+            if (w.lifo_streak < max_lifo_streak) {
+                ++w.lifo_streak;
+                return std::exchange(w.lifo, nullptr);
+            }
+            // Queue it like any other, without a notify (as Tokio): if the deque was empty
+            // this worker pops it right below; otherwise the tasks already there were
+            // announced when they were pushed.
+            TaskHeader* t = std::exchange(w.lifo, nullptr);
+            if (!w.deque.push(t)) overflow(w, t);
+        }
+        w.lifo_streak = 0;
+        if (TaskHeader* t = w.deque.pop()) return t;
+        if (TaskHeader* t = take_global(w)) return t;
+        if (flush_yielded(w)) return w.deque.pop();
+        return nullptr;
+    }
+
+    // Move yielded tasks into the deque (visible to thieves again). Returns true if any.
+    bool flush_yielded(Worker& w) noexcept {
+        TaskHeader* t = w.yield_head;
+        if (t == nullptr) return false;
+        w.yield_head = w.yield_tail = nullptr;
+        TaskHeader* rest = nullptr;
+        w.deque.push_chain(t, SIZE_MAX, rest);  // the list is null-terminated
+        while (rest != nullptr) {  // the deque filled up: the rest overflows as usual
+            TaskHeader* next = rest->next;
+            if (!w.deque.push(rest)) overflow(w, rest);
+            rest = next;
+        }
+        return true;
+    }
+
+    // Take one chunk from the global queue: run its first task, keep what fits locally, give
+    // the rest back in one push.
+    TaskHeader* take_global(Worker& w) noexcept {
+        if (global_.empty_hint()) return nullptr;
+        Chunk<TaskHeader> c = global_.pop();
+        if (c.count == 0) return nullptr;
+        bump(w.stats.global_takes);
+        TaskHeader* first = c.head;
+        TaskHeader* rest = nullptr;
+        const std::size_t pushed =
+            c.count > 1 ? w.deque.push_chain(first->next, c.count - 1, rest) : 0;
+        const std::size_t left = c.count - 1 - pushed;
+        if (left > 0) push_global(Chunk<TaskHeader>{rest, c.tail, left}, first->priority(), false);
+        if (pushed > 0 || left > 0) idle_->notify_one();  // let an idle worker steal the rest
+        return first;
+    }
+
+    TaskHeader* search(Worker& w) noexcept {
+        const std::size_t n = workers_.size();
+        for (int round = 0; round < search_rounds; ++round) {
+            const std::size_t start = n > 1 ? w.next_random() % n : 0;
+            for (std::size_t k = 0; k < n; ++k) {
+                Worker& v = *workers_[(start + k) % n];
+                if (&v == &w) continue;
+                std::size_t stolen = 0;
+                if (TaskHeader* t = v.deque.steal_half_into(w.deque, stolen)) {
+                    bump(w.stats.steals);
+                    bump(w.stats.tasks_stolen, stolen);
+                    return t;
+                }
+            }
+            if (TaskHeader* t = take_global(w)) return t;
+            if (shutdown_.stopping()) return nullptr;
+            spin_pause();
+        }
+        return nullptr;
+    }
+
+    bool has_work() const noexcept {
+        if (!global_.empty_hint()) return true;
+        for (Worker* v : workers_)
+            if (!v->deque.empty()) return true;
+        return false;
+    }
+
+    void park(Worker& w, bool searching) noexcept {
+        // The re-check of the idle protocol (park.hpp). A pending fold too: join() stores
+        // join_waiting_ and then wakes parked workers (a Dekker pair with our parked bit +
+        // fence), so a worker that has not folded its count yet either sees it here or is woken.
+        park_worker(
+            *idle_, w.index, searching,
+            [&] {
+                return has_work() || shutdown_.stopping() || w.yield_head != nullptr ||
+                       w.lifo != nullptr || work_.fold_pending_before_park(w.work);
+            },
+            [&] { bump(w.stats.parks); });
+        bump(w.stats.unparks);
+    }
+
+    WorkStealingConfig cfg_;
+    InjectionQueue<TaskHeader> global_;
+    std::unique_ptr<IdleSet> idle_;
+    std::vector<std::unique_ptr<Worker>> all_;
+    std::vector<Worker*> workers_;  // the started ones, indexed by Worker::index
+    std::size_t failed_starts_ = 0;
+    atomic<std::uint64_t> handler_failures_{0};  // a statistic: relaxed
+    bool gate_abort_ = false;  // start(): published to the workers by their parker's token
+    mutex threads_mutex_;  // join() and the destructor may both join the threads
+    Shutdown shutdown_;
+    OutstandingWork work_;
+};
+
+inline void WorkStealingScheduler::report_exception(std::exception_ptr e) noexcept {
+    const auto& handler = cfg_.on_unhandled_exception;
+    try {
+        if (handler)
+            handler(std::move(e));
+        else
+            print_unhandled_exception(std::move(e));
+    } catch (...) {
+        // A handler that throws: the exception is dropped and counted (never printed here).
+        handler_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+}  // namespace zuki::detail

@@ -1,0 +1,252 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `TaskHeader`: the part of a task that every executor and queue sees — the state word
+/// (state.hpp), the vtable, the `next` link, priority, id, and the join waker slot — and the
+/// operations on it: run (poll once), cancel, finish, wake. A typed cell (cell.hpp,
+/// handler_cell.hpp) follows the header with the future and its output.
+///
+/// ## References
+/// One each for: every Waker clone, the JoinHandle, the run queue entry (SCHEDULED), and the
+/// executor's registry (counted from construction until completion). The last release destroys
+/// the task.
+///
+/// ## Registration (lazy)
+/// The registry exists for shutdown to find tasks that sit in no queue: idle ones, whose waker
+/// is held by someone who may never wake them. A task that is queued or running is found by
+/// draining the queues after the workers stopped, so a task enters the registry only when its
+/// poll first returns pending, in `run()`, by the one thread polling it (RUNNING), before the
+/// CAS that makes it idle: from then on the rules are those of an eager registration. A task
+/// that completes in its first poll (a closure, a leaf, most spawned work) never touches the
+/// registry, and `finish()` drops the registry's reference in the same RMW that sets COMPLETE.
+/// If the insertion cannot allocate, the task is cancelled (it could no longer be found at
+/// shutdown) and the `std::bad_alloc` goes to the executor's exception handler.
+
+#include <cassert>
+#include <cstdint>
+#include <exception>
+#include <new>
+
+#include <zuki/core/context.hpp>
+#include <zuki/core/waker.hpp>
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/atomic_waker.hpp>
+#include <zuki/task/detail/registry.hpp>
+#include <zuki/task/detail/scheduler.hpp>
+#include <zuki/task/detail/state.hpp>
+#include <zuki/task/task_priority.hpp>
+
+namespace zuki::detail {
+
+/// Result of polling a task's future once.
+enum class PollOutcome : std::uint8_t { pending, ready, threw };
+
+/// What `TaskHeader::run` tells the executor to do with the queue reference it holds.
+enum class RunOutcome : std::uint8_t {
+    finished,  ///< completed (or cancelled); the executor drops its reference
+    idle,  ///< pending, nobody woke it; the executor drops its reference
+    reschedule,  ///< woken during the poll: SCHEDULED again, the executor re-enqueues it
+};
+
+struct TaskVTable {
+    /// Poll the future; on ready/threw the output is stored and the future destroyed.
+    PollOutcome (*poll)(TaskHeader*, Context&) noexcept;
+    /// Destroy the future (if still there) and store "cancelled".
+    void (*cancel)(TaskHeader*) noexcept;
+    /// The stored exception (only after `threw`).
+    std::exception_ptr (*exception)(TaskHeader*) noexcept;
+    /// Free the whole cell.
+    void (*destroy)(TaskHeader*) noexcept;
+};
+
+/// A fresh process-unique task id (cheap: ids are handed out to each thread in blocks).
+TaskId next_task_id() noexcept;
+
+class TaskHeader {
+public:
+    /// Intrusive link for run queues and batches; owned by whoever holds the queue reference.
+    TaskHeader* next = nullptr;
+
+    /// A new task, SCHEDULED, holding the queue's reference, the JoinHandle's (if
+    /// `join_interest`) and the registry's (if `registered`: it is registered lazily, see the
+    /// file comment. A run-once Asio handler is always queued or running, so shutdown finds it
+    /// by draining the queues and it skips the registry).
+    TaskHeader(const TaskVTable* vt, Scheduler* s, TaskPriority p, bool join_interest,
+               bool registered = true) noexcept
+        : state_(task_state::scheduled | (join_interest ? task_state::join_interest : 0) |
+                 task_state::ref_one * (1 + (join_interest ? 1 : 0) + (registered ? 1 : 0))),
+          vtable_(vt), scheduler_(s), priority_(p),
+          registry_index_(registered ? not_yet_registered : unregistered), id_(next_task_id()) {
+        s->acquire();
+    }
+    TaskHeader(const TaskHeader&) = delete;
+    TaskHeader& operator=(const TaskHeader&) = delete;
+
+    TaskPriority priority() const noexcept { return priority_; }
+    TaskId id() const noexcept { return id_; }
+    Scheduler* scheduler() const noexcept { return scheduler_; }
+    std::uint64_t state(std::memory_order o = std::memory_order_acquire) const noexcept {
+        return state_.load(o);
+    }
+
+    // ---- references -------------------------------------------------------------------
+    void ref_inc() noexcept { state_.ref_inc(); }
+    void ref_dec() noexcept {
+        if (state_.ref_dec()) destroy_self();
+    }
+
+    // ---- waking -----------------------------------------------------------------------
+    /// Wake keeping the caller's reference.
+    void wake_by_ref() noexcept {
+        if (state_.to_notified(/*consume_ref=*/false) == WakeAction::enqueue)
+            scheduler_->schedule(this);
+    }
+    /// Wake consuming the caller's reference (it becomes the queue's, or is dropped).
+    void wake_by_val() noexcept {
+        if (state_.to_notified(/*consume_ref=*/true) == WakeAction::enqueue)
+            scheduler_->schedule(this);
+        else
+            ref_dec();
+    }
+
+    /// A Waker for this task (adds a reference).
+    Waker make_waker() noexcept {
+        ref_inc();
+        return Waker(this, &waker_vtable);
+    }
+
+    // ---- running (executor side) ---------------------------------------------------------
+    /// Poll once. Precondition: the caller dequeued the task (it is SCHEDULED) and holds the
+    /// queue reference. See RunOutcome for what to do with that reference afterwards.
+    RunOutcome run() noexcept {
+        if (state_.to_running() & task_state::cancelled) return cancel_running();
+
+        // A borrowed waker: constructed in place and never destroyed, so no reference moves.
+        alignas(Waker) unsigned char storage[sizeof(Waker)];
+        const Waker* w = ::new (static_cast<void*>(storage)) Waker(this, &waker_vtable);
+        Context cx(*w);
+        const PollOutcome r = vtable_->poll(this, cx);
+        if (r != PollOutcome::pending) {
+            finish(r);
+            return RunOutcome::finished;
+        }
+        // First pending poll: enter the registry before the task can become idle (see the file
+        // comment). Only the poller writes registry_index_; the release CAS in to_idle()
+        // publishes it to whoever completes or cancels the task later.
+        if (registry_index_ == not_yet_registered) [[unlikely]] {
+            if (!register_lazily()) return cancel_running();
+        }
+        switch (state_.to_idle()) {
+            case IdleAction::idle:
+                return RunOutcome::idle;
+            case IdleAction::reschedule:
+                return RunOutcome::reschedule;
+            case IdleAction::cancel:
+                break;
+        }
+        return cancel_running();
+    }
+
+    /// Cancel a task that the executor dequeued (SCHEDULED) but will not poll: shutdown drains.
+    /// The caller holds the queue reference and drops it afterwards.
+    void cancel_scheduled() noexcept {
+        state_.to_running_cancelled();
+        cancel_running();
+    }
+
+    /// Request cancellation (JoinHandle::cancel, shutdown sweep). An idle task is cancelled
+    /// right here (its future destroyed on this thread); a scheduled or running one is
+    /// cancelled by the executor the next time it holds it. The caller must hold a reference.
+    void cancel() noexcept {
+        if (state_.to_cancelled()) cancel_running();
+    }
+
+    // ---- join side (used by JoinHandle) -------------------------------------------------
+    /// True once COMPLETE (the output may be read); otherwise `w` is registered as the join
+    /// waker (detail/atomic_waker.hpp over the bits JOIN_WAKER and COMPLETE).
+    bool poll_join(const Waker& w) { return join_waker_.poll_done(state_.word(), w); }
+    /// The JoinHandle is going away: drop interest and its reference. `taken` says whether the
+    /// handle took the output. A task that threw and completed while its handle was alive did
+    /// not report the exception (the handle was to rethrow it); if the handle goes without
+    /// taking it, it is reported here, from the dropping thread, so no exception is lost.
+    void drop_join_handle(bool taken) noexcept {
+        bool last = false;
+        if (!state_.try_drop_join_interest(taken, last)) {
+            // COMPLETE, output not taken. Still holding our reference, so the output lives.
+            if (std::exception_ptr e = vtable_->exception(this)) scheduler_->report_exception(e);
+            last = state_.drop_join_interest_complete();
+        }
+        if (last) destroy_self();
+    }
+
+    /// Record in the scheduler's registry now rather than at the first pending poll (the
+    /// registry's reference was counted at construction). For tests; the executors register
+    /// lazily. Throws std::bad_alloc.
+    void register_task() { registry_index_ = scheduler_->registry.insert(this); }
+
+private:
+    bool register_lazily() noexcept {
+        try {
+            registry_index_ = scheduler_->registry.insert(this);
+            return true;
+        } catch (...) {  // std::bad_alloc: the registry could not grow
+            scheduler_->report_exception(std::current_exception());
+            return false;
+        }
+    }
+
+    RunOutcome cancel_running() noexcept {
+        vtable_->cancel(this);
+        finish(PollOutcome::ready);
+        return RunOutcome::finished;
+    }
+
+    void finish(PollOutcome r) noexcept {
+        // Never registered (done in its first poll, or cancelled before): the registry's
+        // reference goes in the same RMW. The caller still holds the queue's reference, so the
+        // count stays above zero.
+        const bool unlisted = registry_index_ == not_yet_registered;
+        const std::uint64_t prev = state_.to_complete(unlisted ? 1 : 0);
+        join_waker_.wake_if_waiting(prev);
+        if (r == PollOutcome::threw && !(prev & task_state::join_interest))
+            scheduler_->report_exception(vtable_->exception(this));
+        scheduler_->task_finished();
+        if (registry_index_ < not_yet_registered && scheduler_->registry.remove(registry_index_))
+            ref_dec();  // the registry's reference
+    }
+
+    void destroy_self() noexcept {
+        Scheduler* s = scheduler_;
+        vtable_->destroy(this);
+        s->release();
+    }
+
+    static TaskHeader* self(const void* p) noexcept {
+        return static_cast<TaskHeader*>(const_cast<void*>(p));
+    }
+    static const void* waker_clone(const void* p) noexcept {
+        self(p)->ref_inc();
+        return p;
+    }
+    static void waker_wake(const void* p) noexcept { self(p)->wake_by_val(); }
+    static void waker_wake_by_ref(const void* p) noexcept { self(p)->wake_by_ref(); }
+    static void waker_drop(const void* p) noexcept { self(p)->ref_dec(); }
+
+public:
+    static constexpr WakerVTable waker_vtable{&waker_clone, &waker_wake, &waker_wake_by_ref,
+                                              &waker_drop};
+
+private:
+    TaskState state_;
+    const TaskVTable* vtable_;
+    Scheduler* scheduler_;
+    TaskPriority priority_;
+    static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;  // never (Asio handlers)
+    static constexpr std::uint32_t not_yet_registered = 0xFFFF'FFFEu;  // at the first pending poll
+    std::uint32_t registry_index_;
+    TaskId id_;
+    WakerSlot<std::uint64_t, task_state::join_waker, task_state::complete> join_waker_;
+};
+
+}  // namespace zuki::detail

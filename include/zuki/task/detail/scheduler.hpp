@@ -1,0 +1,92 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `Scheduler`: what an executor implements so that its tasks can schedule themselves, and the
+/// reference count by which tasks keep it alive (biased: a worker counts privately).
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+
+#include <zuki/detail/atomic.hpp>
+#include <zuki/task/detail/registry.hpp>
+
+namespace zuki::detail {
+
+class TaskHeader;
+
+/// What an executor implements so its tasks can schedule themselves.
+///
+/// A scheduler is reference counted by its tasks, so a waker that fires after the executor
+/// object is gone still reaches valid memory; the executor closes the scheduler first, after
+/// which `schedule` cancels the task instead of queueing it.
+///
+/// ## Biased reference counting
+/// Every task holds a scheduler reference, so a shared counter would cost two contended RMWs
+/// per task. A work-stealing executor therefore gives each worker a private `RefBias`: on a
+/// worker of this scheduler, `acquire`/`release` only adjust that worker's plain delta. The
+/// true count is `refs_ + Σ deltas`. While the executor lives it holds its own reference, so
+/// the true count cannot reach zero; `refs_` alone may, so `refs_` carries a FOLDED bit and a
+/// release deletes only when it takes `refs_` from FOLDED|1 to FOLDED. After the workers are
+/// joined (their deltas frozen) the executor folds Σ deltas into `refs_`, sets FOLDED and drops
+/// its own reference in the same RMW (`fold_and_release`). A scheduler without bias starts out
+/// FOLDED and behaves like a plain reference count.
+class Scheduler {
+public:
+    /// A worker's private share of the reference count (see the class comment).
+    struct RefBias {
+        Scheduler* owner = nullptr;
+        std::int64_t delta = 0;
+    };
+    /// The bias of the worker running on this thread, if any.
+    static RefBias*& local_bias() noexcept {
+        struct Tag;
+        return per_thread<RefBias*, Tag>();
+    }
+
+    /// `t` is SCHEDULED; the caller hands over one reference. Must not throw or block.
+    virtual void schedule(TaskHeader* t) noexcept = 0;
+    /// An exception escaped a task that no JoinHandle waits for.
+    virtual void report_exception(std::exception_ptr e) noexcept = 0;
+    /// A task finished (any way): bookkeeping for `join()` and `task_count()`.
+    virtual void task_finished() noexcept {}
+    /// `n` tasks exist that were not counted as work when they were made and will each call
+    /// `task_finished()` (a `Batch` counts its tasks when it is submitted or cancelled).
+    virtual void tasks_added(std::size_t n) noexcept { (void)n; }
+
+    void acquire() noexcept {
+        if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {
+            ++b->delta;
+            return;
+        }
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() noexcept {
+        if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {
+            --b->delta;  // the executor's own reference keeps the true count above zero
+            return;
+        }
+        // acq_rel: the last release must see every other holder's writes before deleting.
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == (folded | 1)) delete this;
+    }
+    /// The executor's final release, after its workers stopped: fold their deltas in.
+    void fold_and_release(std::int64_t total_delta) noexcept {
+        const std::uint64_t add = folded + static_cast<std::uint64_t>(total_delta) - 1;
+        // acq_rel: as in release().
+        if (refs_.fetch_add(add, std::memory_order_acq_rel) + add == folded) delete this;
+    }
+
+    TaskRegistry registry;
+
+protected:
+    /// `biased`: deltas will be folded in by `fold_and_release` (not yet FOLDED).
+    explicit Scheduler(bool biased = false) noexcept : refs_(biased ? 1 : (folded | 1)) {}
+    virtual ~Scheduler() = default;
+
+private:
+    static constexpr std::uint64_t folded = std::uint64_t{1} << 62;
+    atomic<std::uint64_t> refs_;  // the executor's own reference (+ FOLDED if unbiased)
+};
+
+}  // namespace zuki::detail

@@ -1,0 +1,140 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+//
+// WorkStealingScheduler: starting and joining the worker threads (stack size, names, the start
+// gate, partial failure). The worker loop itself is in runtime/work_stealing/worker.hpp.
+//
+// The start gate: each thread, once created, waits on its own Parker before touching anything
+// shared; `open_gate` unparks every started thread after the pool is complete (the workers
+// indexed, the idle set built) or aborted. The Parker's release/acquire token publishes all of
+// it, and `gate_abort_`, to the worker.
+
+#include <zuki/runtime/work_stealing/worker.hpp>
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace zuki::detail {
+
+namespace {
+
+struct StartFailure {
+    std::size_t index;
+    char why[160];
+};
+
+}  // namespace
+
+void WorkStealingScheduler::start() {
+    const std::size_t n = cfg_.resolved_threads();
+    all_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        all_.push_back(std::make_unique<Worker>(this, cfg_.local_queue_capacity));
+
+    pthread_attr_t attr;
+    if (int rc = pthread_attr_init(&attr); rc != 0)
+        throw std::system_error(rc, std::generic_category(), "zuki: pthread_attr_init");
+    struct AttrGuard {
+        pthread_attr_t* a;
+        ~AttrGuard() { pthread_attr_destroy(a); }
+    } attr_guard{&attr};
+    if (cfg_.stack_size != 0) {
+        if (int rc = pthread_attr_setstacksize(&attr, cfg_.stack_size); rc != 0)
+            throw std::system_error(rc, std::generic_category(),
+                                    "zuki: WorkStealingConfig::stack_size rejected");
+    }
+    std::vector<StartFailure> failures;
+    failures.reserve(n);
+    // From here on a started thread runs on `all_`: nothing below may throw without first
+    // aborting the gate and joining what started. `failures` has its room up front and the
+    // failure text goes to a fixed buffer, so recording a failed start cannot throw.
+    for (std::size_t i = 0; i < n; ++i) {
+        Worker& w = *all_[i];
+        int rc = 0;
+        StartFailure f{i, ""};
+        try {
+            if (cfg_.before_thread_start) cfg_.before_thread_start(i);
+            rc = pthread_create(&w.thread, &attr, &WorkStealingScheduler::thread_main, &w);
+            if (rc != 0) std::snprintf(f.why, sizeof f.why, "%s", std::strerror(rc));
+        } catch (const std::exception& e) {
+            rc = -1;
+            std::snprintf(f.why, sizeof f.why, "%s", e.what());
+        } catch (...) {
+            rc = -1;
+            std::snprintf(f.why, sizeof f.why, "unknown exception");
+        }
+        if (rc == 0) {
+            w.started = true;
+        } else {
+            ++failed_starts_;
+            failures.push_back(f);  // within the reserved capacity: no throw
+        }
+    }
+    if (failed_starts_ == n) {
+        open_gate(/*abort=*/true);
+        join_threads();
+        throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                                "zuki::WorkStealingExecutor: no worker thread could be started");
+    }
+    try {
+        activate_started();
+    } catch (...) {
+        // The started workers wait at the gate: let them out and join them before the
+        // constructor unwinds and frees what they run on.
+        open_gate(/*abort=*/true);
+        join_threads();
+        throw;
+    }
+    open_gate(/*abort=*/false);
+    // The pool runs with the others; tell the program through its handler (never stderr).
+    for (const StartFailure& f : failures) {
+        try {
+            char what[224];
+            std::snprintf(what, sizeof what,
+                          "zuki::WorkStealingExecutor: worker thread %zu failed to start (%s); "
+                          "running with the others",
+                          f.index, f.why);
+            report_exception(std::make_exception_ptr(
+                std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                                  what)));
+        } catch (...) {  // making the exception failed (bad_alloc): metrics() still counts it
+        }
+    }
+}
+
+void WorkStealingScheduler::open_gate(bool abort) noexcept {
+    gate_abort_ = abort;  // published by each parker's release token
+    for (auto& w : all_)
+        if (w->started) w->parker.unpark();
+}
+
+void WorkStealingScheduler::join_threads() noexcept {
+    std::lock_guard lock(threads_mutex_);  // join() and the destructor may both get here
+    for (auto& w : all_) {
+        if (w->started) {
+            pthread_join(w->thread, nullptr);
+            w->started = false;
+        }
+    }
+}
+
+void* WorkStealingScheduler::thread_main(void* arg) noexcept {
+    Worker& w = *static_cast<Worker*>(arg);
+    WorkStealingScheduler& s = *w.sched;
+    w.parker.park();  // the start gate (open_gate)
+    if (s.gate_abort_) return nullptr;
+    char name[16];  // the kernel's limit, terminator included; formatting cannot throw
+    std::snprintf(name, sizeof name, "%s%zu", s.cfg_.thread_name_prefix.c_str(), w.index);
+    pthread_setname_np(pthread_self(), name);
+    WorkerScope scope(w);
+    s.run_worker(w);
+    return nullptr;
+}
+
+}  // namespace zuki::detail

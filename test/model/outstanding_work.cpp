@@ -1,0 +1,112 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+//
+// Model check of join()'s wait on the real pool: WorkStealingScheduler::
+// wait_for_outstanding_work (runtime/work_stealing/worker.hpp) over the OutstandingWork fold
+// protocol (runtime/work_stealing/outstanding_work.hpp): the workers count privately until the
+// join begins, then fold their deltas at their next count or loop turn, or when the join's
+// notify_all wakes them from their parkers, and count in the shared counter from then on.
+//
+// Relacy threads: the pool's workers (run_worker), a joiner, a foreign thread that wakes an
+// idle task, and one that ends a unit of tracked Asio work (an executor_work_guard reset
+// outside the pool). Work: task A, spawned from outside by the joiner, which spawns task C from
+// inside the pool (counted in its worker's private delta); task B, spawned and polled once
+// before the run (pending) and woken by the foreign thread; and the guard's unit. The foreign
+// threads arrive after every worker folded (observed without a happens-before edge), so B
+// finishes on a worker that counts in the shared counter, and the guard's decrement, from
+// outside the pool, may be the one that ends the join.
+//
+// INVARIANTS:
+//   - the join returns only when everything finished, and it sees what the work did: each task
+//     writes a Relacy variable that the joiner reads after the join (a missing happens-before
+//     edge is a DATA RACE); the guard was released;
+//   - it does return: a missed notification leaves the joiner asleep on its event count with
+//     the workers parked, which Relacy reports as a DEADLOCK;
+//   - at the end every worker folded exactly once and the shared count is exactly zero.
+//
+// Planted bug that this program catches (test/model/check_planted_bugs.sh):
+//   outstanding_finish_order  a folded worker's decrement relaxed instead of seq_cst: the join
+//                             returns without a happens-before edge from the last task's
+//                             completion (DATA RACE on what the task wrote).
+
+#include "pool.hpp"
+
+namespace {
+
+using namespace zuki_model;
+using zuki::Waker;
+
+template <std::size_t Workers>
+struct JoinSuite : rl::test_suite<JoinSuite<Workers>, Workers + 3> {
+    static constexpr unsigned joiner = Workers;
+    static constexpr unsigned waker = Workers + 1;
+    enum { task_a, task_b, task_c, tasks };
+
+    Tally tally;
+    WorkStealingScheduler* pool = nullptr;
+    Waker waker_b = Waker::noop();
+    rl::var<int> completed[tasks];  // written by each task, read by the joiner after the join
+    bool joined = false;
+
+    ScriptedTask::Body completes(int after_polls = 1) {
+        return [this, after_polls](ScriptedTask& t, Context&) {
+            if (tally.polls[t.id] < after_polls) return false;
+            completed[t.id](here()) = 1;
+            return true;
+        };
+    }
+
+    void before() {
+        for (auto& c : completed) c(here()) = 0;
+        pool = make_pool(Workers);
+        // Task B: spawned, polled once (pending), its waker with the foreign thread.
+        auto* b = new ScriptedTask(pool, task_b, completes(2), &tally);
+        pool->work_started();
+        RL_ASSERT(b->run() == zuki::detail::RunOutcome::idle);
+        waker_b = b->make_waker();
+        b->ref_dec();
+        pool->work_started();  // the guard thread's unit of work
+    }
+
+    bool all_folded() const { return pool->outstanding_work().folded_workers() == Workers; }
+
+    void thread(unsigned i) {
+        if (i < Workers) {
+            run_worker(*pool, i);
+        } else if (i == joiner) {
+            spawn(
+                *pool, task_a,
+                [this](ScriptedTask& t, Context& cx) {
+                    spawn(*pool, task_c, completes(), &tally);
+                    return completes()(t, cx);
+                },
+                &tally);
+            pool->wait_for_outstanding_work();
+            for (auto& c : completed) RL_ASSERT(c(here()) == 1);
+            joined = true;
+            pool->stop();
+        } else if (i == waker) {
+            arrive_when([&] { return all_folded(); });
+            waker_b.wake();
+        } else {
+            arrive_when([&] { return all_folded(); });
+            pool->work_finished();  // the guard is released outside the pool
+        }
+    }
+
+    void after() {
+        RL_ASSERT(joined);
+        RL_ASSERT(all_folded());
+        RL_ASSERT(pool->outstanding_work().shared_count() == 0);
+        destroy_pool(std::exchange(pool, nullptr));
+    }
+};
+
+}  // namespace
+
+int main() {
+    using zuki_model::check;
+    bool ok = true;
+    ok = ok && check<JoinSuite<1>>("join: 1 worker, a wake and a guard from outside", 100000);
+    ok = ok && check<JoinSuite<2>>("join: 2 workers, a wake and a guard from outside", 100000);
+    return ok ? 0 : 1;
+}
