@@ -55,6 +55,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <zuki/asio/detail/reactor_driver.hpp>
 #include <zuki/concurrent/mpsc_inbox.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/executor_thread.hpp>
@@ -69,7 +70,7 @@ thread_local SingleThreadedScheduler* current_driver = nullptr;
 
 }  // namespace
 
-class SingleThreadedScheduler final : public Scheduler {
+class SingleThreadedScheduler final : public Scheduler, public IoTaskSink {
 public:
     explicit SingleThreadedScheduler(SingleThreadedExecutor::ExceptionHandler handler)
         : handler_(std::move(handler)) {}
@@ -102,10 +103,22 @@ public:
     }
 
     // ---- Asio outstanding work ------------------------------------------------------------
-    void work_started() noexcept {
+    void work_started(std::size_t n = 1) noexcept {
         // relaxed: the handler or guard that this counts reaches the driver through the queue
         // push (release) or a happens-before of its own (e.g. starting the driving thread).
-        work_.fetch_add(1, std::memory_order_relaxed);
+        work_.fetch_add(n, std::memory_order_relaxed);
+    }
+
+    // ---- I/O (Asio's reactor, driven by the driving thread: runtime/io_driver.hpp) ----------
+    void set_io_driver(IoDriver* io) noexcept { io_ = io; }
+    IoDriver* io_driver() const noexcept { return io_; }
+    /// Ready I/O (run-once handler tasks): to the back of the Normal list, in order.
+    void io_ready(TaskHeader* head, std::size_t, bool) noexcept override {
+        for (TaskHeader* t = head; t != nullptr;) {
+            TaskHeader* next = t->next;
+            ready_push(t);
+            t = next;
+        }
     }
     void work_finished() noexcept {
         if (current_driver == this) {
@@ -170,6 +183,7 @@ public:
     /// The driver loop: until `until` completed, or (null) until no task is live.
     void drive(TaskHeader* until) noexcept {
         assert(current_driver == this);
+        unsigned tick = 0;
         for (;;) {
             take_inbox();
             // acquire: pairs with the release RMW in finish() (it completed on this thread, so
@@ -177,6 +191,8 @@ public:
             if (until != nullptr &&
                 (until->state(std::memory_order_acquire) & task_state::complete) != 0)
                 return;
+            // Ready I/O is noticed at least every 61 tasks while tasks keep coming.
+            if (++tick % 61 == 0) poll_io();
             if (TaskHeader* t = ready_pop()) {
                 run_task(t);
                 continue;
@@ -184,7 +200,7 @@ public:
             // Nothing ready. Every queued task is live and every queued handler is Asio work,
             // so two zero counts mean all done.
             if (until == nullptr && live() == 0 && work() == 0) return;
-            park();  // until a remote push, completion or work_finished (see the file comment)
+            park();  // until a remote push, completion, work_finished or I/O (file comment)
         }
     }
 
@@ -192,9 +208,18 @@ public:
     bool step() noexcept {
         assert(current_driver == this);
         take_inbox();
+        poll_io();
         if (TaskHeader* t = ready_pop()) run_task(t);
         take_inbox();
         return !ready_empty();
+    }
+
+    /// Deliver what the event source has ready now (never blocks). True if anything was.
+    bool poll_io() noexcept {
+        if (io_ == nullptr || !io_->is_active() || !io_->try_lock()) return false;
+        const bool any = io_->poll();
+        io_->unlock();
+        return any;
     }
 
     /// The destructor, part 1: claim the ready lists for good (nobody drives a destroyed
@@ -272,7 +297,10 @@ private:
     }
 
     void run_task(TaskHeader* t) noexcept {
-        switch (t->run()) {
+        const RunOutcome outcome = t->run();
+        // Completions the task's I/O produced at once (the driving thread's private queue).
+        if (io_registration_ != nullptr) io_->drain_thread(io_registration_);
+        switch (outcome) {
             case RunOutcome::reschedule:
                 ready_push(t);  // woken while running: back of its level, queue reference kept
                 break;
@@ -309,12 +337,37 @@ private:
         }
     }
 
-    void park() noexcept { parker_.park(); }
+    // With an event source, sleep in it: a remote push, a completion, or ready I/O wakes us.
+    void park() noexcept {
+        if (io_ != nullptr && io_->is_active() && io_->try_lock()) {
+            parker_.park_driving(*io_);
+            io_->unlock();
+        } else {
+            parker_.park();
+        }
+    }
     void unpark() noexcept { parker_.unpark(); }
+
+public:
+    /// The driving thread's registration with the event source, for the drive's duration.
+    void attach_io_thread() noexcept {
+        if (io_ == nullptr) return;
+        try {
+            io_registration_ = io_->attach_thread();
+        } catch (...) {  // bad_alloc: completions then go through the driver's shared queue
+        }
+    }
+    void detach_io_thread() noexcept {
+        if (void* r = std::exchange(io_registration_, nullptr)) io_->detach_thread(r);
+    }
+
+private:
 
     // Written by remote threads: one line each, apart from the driver's data.
     MpscInbox<TaskHeader> inbox_;
     alignas(cache_line) Parker parker_;
+    IoDriver* io_ = nullptr;
+    void* io_registration_ = nullptr;  // the driving thread's, while it drives
     alignas(cache_line) atomic<std::size_t> live_{0};  // spawned, not yet finished
     atomic<std::size_t> work_{0};  // outstanding Asio work (handlers queued, guards, ...)
     alignas(cache_line) atomic<bool> driving_{false};
@@ -337,6 +390,7 @@ public:
         main_->report_exception(std::move(e));
     }
     void task_finished() noexcept override { main_->work_finished(); }
+    void tasks_added(std::size_t n) noexcept override { main_->work_started(n); }
 
 private:
     ~HandlerScheduler() override { main_->release(); }
@@ -354,7 +408,11 @@ SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exc
       asio_sched_(nullptr) {
     try {
         asio_sched_ = new detail::HandlerScheduler(sched_);
+        // Asio's scheduler, made before any I/O object exists so that it has no thread of its
+        // own: the driving thread runs its reactor (asio/detail/reactor_driver.hpp).
+        sched_->set_io_driver(detail::install_reactor_driver(*this, *sched_, asio_sched_));
     } catch (...) {
+        if (asio_sched_ != nullptr) asio_sched_->release();
         sched_->release();
         throw;
     }
@@ -418,10 +476,12 @@ SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool 
             "tasks, or by another thread)");
     previous_ = std::exchange(detail::current_driver, sched_);
     ++detail::executor_thread_depth();
+    sched_->attach_io_thread();
     sched_->absorb_inbox();
 }
 
 SingleThreadedExecutor::DriveScope::~DriveScope() {
+    sched_->detach_io_thread();
     --detail::executor_thread_depth();
     detail::current_driver = previous_;
     sched_->unclaim();

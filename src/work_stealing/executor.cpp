@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include <zuki/asio/detail/reactor_driver.hpp>
 #include <zuki/runtime/work_stealing/worker.hpp>
 
 namespace zuki {
@@ -17,6 +18,9 @@ WorkStealingExecutor::WorkStealingExecutor(WorkStealingConfig config) {
     config.validate();
     auto* s = new detail::WorkStealingScheduler(std::move(config));
     try {
+        // Asio's scheduler, made before any I/O object exists so that it has no thread of its
+        // own: the workers drive its reactor (asio/detail/reactor_driver.hpp).
+        s->set_io_driver(detail::install_reactor_driver(*this, *s, s));
         s->start();
     } catch (...) {
         s->final_release();

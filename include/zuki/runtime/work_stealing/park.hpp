@@ -17,6 +17,7 @@
 #include <cstddef>
 
 #include <zuki/concurrent/idle_set.hpp>
+#include <zuki/detail/parker.hpp>
 
 namespace zuki::detail {
 
@@ -33,6 +34,27 @@ bool park_worker(IdleSet& idle, std::size_t i, bool searching, WorkPending&& wor
     }
     before_sleep();
     idle.park(i);
+    return true;
+}
+
+/// Park worker `i` in the I/O driver (its caller holds the driver's lock; see
+/// runtime/io_driver.hpp): the same steps 1–3, but the sleep blocks in `driver.wait()`, which
+/// the worker's `Parker::unpark` interrupts. The driver may also return for an event of its own
+/// (ready I/O, delivered to this worker's queue); the worker then takes itself out of the idle
+/// set as if its re-check had found work. Returns true if it slept.
+template <class WorkPending, class BeforeSleep>
+bool park_worker_driving(IdleSet& idle, std::size_t i, bool searching, ParkDriver& driver,
+                         WorkPending&& work_pending, BeforeSleep&& before_sleep) noexcept {
+    idle.prepare_park(i, searching);
+    if (work_pending()) {
+        idle.cancel_park(i);
+        return false;
+    }
+    before_sleep();
+    // A token means a notifier claimed our parked bit and counted us awake; otherwise (an
+    // event, or a stray interrupt) we still count as parked: cancel_park either clears the bit
+    // or, if a notifier claimed it meanwhile, takes its token.
+    if (!idle.parker(i).park_driving(driver)) idle.cancel_park(i);
     return true;
 }
 

@@ -42,6 +42,7 @@
 #include <zuki/detail/mutex.hpp>
 #include <zuki/detail/executor_thread.hpp>
 #include <zuki/detail/parker.hpp>
+#include <zuki/runtime/io_driver.hpp>
 #include <zuki/runtime/metrics.hpp>
 #include <zuki/runtime/work_stealing/outstanding_work.hpp>
 #include <zuki/runtime/work_stealing/park.hpp>
@@ -95,6 +96,9 @@ struct Worker {
     TaskRegistry::LocalCache registry_cache;
     OutstandingWork::Local work;
 
+    // This thread's registration with the I/O driver (null: none, or no driver).
+    void* io_registration = nullptr;
+
     pthread_t thread{};
     bool started = false;
 
@@ -112,7 +116,9 @@ inline Worker*& current_worker() noexcept {
     return per_thread<Worker*, Tag>();
 }
 
-class WorkStealingScheduler final : public Scheduler, private WorkerLoopTuning {
+class WorkStealingScheduler final : public Scheduler,
+                                    public IoTaskSink,
+                                    private WorkerLoopTuning {
 public:
     /// A pool with `config` (validated by the caller) and no threads yet: `start()` starts them
     /// (src/work_stealing/threads.cpp); a model check calls `add_workers` and runs the workers
@@ -120,6 +126,9 @@ public:
     explicit WorkStealingScheduler(WorkStealingConfig config)
         : Scheduler(/*biased=*/true), cfg_(std::move(config)),
           global_(cfg_.global_queue_capacity) {}
+
+    /// The I/O driver the workers run (runtime/io_driver.hpp), or null. Before `start()`.
+    void set_io_driver(IoDriver* driver) noexcept { io_ = driver; }
 
     // ---- threads (src/work_stealing/threads.cpp) --------------------------------------------
     /// Start `resolved_threads()` workers; a thread that fails to start is reported and the
@@ -149,17 +158,27 @@ public:
     }
 
     /// Makes the calling thread worker `w` for the scope's lifetime: registers its private
-    /// shares (reference bias, registry cache) and marks it as an executor thread.
+    /// shares (reference bias, registry cache), its registration with the I/O driver, and
+    /// marks it as an executor thread.
     class WorkerScope {
     public:
-        explicit WorkerScope(Worker& w) noexcept {
+        explicit WorkerScope(Worker& w) noexcept : w_(w) {
             current_worker() = &w;
             w.bias.owner = w.sched;
             Scheduler::local_bias() = &w.bias;
             w.registry_cache.owner = &w.sched->registry;
             TaskRegistry::local_cache() = &w.registry_cache;
+            if (IoDriver* io = w.sched->io_) {
+                try {
+                    w.io_registration = io->attach_thread();
+                } catch (...) {
+                    // bad_alloc: this worker runs unregistered (its I/O completions then go
+                    // through the driver's shared queue, which workers poll).
+                }
+            }
         }
         ~WorkerScope() {
+            if (void* r = std::exchange(w_.io_registration, nullptr)) w_.sched->io_->detach_thread(r);
             TaskRegistry::local_cache() = nullptr;
             Scheduler::local_bias() = nullptr;
             current_worker() = nullptr;
@@ -168,6 +187,7 @@ public:
         WorkerScope& operator=(const WorkerScope&) = delete;
 
     private:
+        Worker& w_;
         ExecutorThreadScope executor_thread_;
     };
 
@@ -185,6 +205,27 @@ public:
         release();  // may delete *this: nothing after
     }
     void report_exception(std::exception_ptr e) noexcept override;  // below the class
+
+    // ---- IoTaskSink ---------------------------------------------------------------------------
+    /// Ready I/O on this worker. Completions of the task that just ran go where its spawns
+    /// go: the first to the LIFO slot (it runs next, here, as io_context runs an operation that
+    /// completed at once), the others to the deque with a notify. Ready I/O from a poll or a
+    /// drive goes to the deque, stealable; the caller notifies (a driving worker still counts
+    /// as parked).
+    void io_ready(TaskHeader* head, std::size_t n, bool continuation) noexcept override {
+        (void)n;
+        Worker* w = own_worker();
+        assert(w != nullptr);
+        if (continuation) {
+            for (TaskHeader* t = head; t != nullptr;) {
+                TaskHeader* next = t->next;
+                push_lifo(*w, t);
+                t = next;
+            }
+            return;
+        }
+        push_deque_chain(*w, head);
+    }
     void task_finished() noexcept override { work_.finished(local_work()); }
     void tasks_added(std::size_t n) noexcept override {
         work_.started(local_work(), static_cast<std::int64_t>(n));
@@ -406,7 +447,11 @@ private:
 
     void run_task(Worker& w, TaskHeader* t) noexcept {
         bump(w.stats.tasks_run);
-        switch (t->run()) {
+        const RunOutcome outcome = t->run();
+        // Completions the task's I/O produced at once (a speculative write, a cancellation)
+        // wait in this thread's private queue of the driver: make them tasks here.
+        if (w.io_registration != nullptr) io_->drain_thread(w.io_registration);
+        switch (outcome) {
             case RunOutcome::finished:
             case RunOutcome::idle:
                 t->ref_dec();  // the queue's reference
@@ -430,6 +475,7 @@ private:
     TaskHeader* next_task(Worker& w, unsigned tick) noexcept {
         if (tick % global_check_interval == 0) {
             flush_yielded(w);
+            poll_io(w);  // a busy pool still notices I/O and timers
             if (TaskHeader* t = take_global(w)) return t;
         }
         if (w.lifo != nullptr) {
@@ -455,14 +501,20 @@ private:
         TaskHeader* t = w.yield_head;
         if (t == nullptr) return false;
         w.yield_head = w.yield_tail = nullptr;
+        push_deque_chain(w, t);
+        return true;
+    }
+
+    // Push a null-terminated list onto w's deque in one publication; what does not fit
+    // overflows as usual. No notify.
+    void push_deque_chain(Worker& w, TaskHeader* head) noexcept {
         TaskHeader* rest = nullptr;
-        w.deque.push_chain(t, SIZE_MAX, rest);  // the list is null-terminated
+        w.deque.push_chain(head, SIZE_MAX, rest);
         while (rest != nullptr) {  // the deque filled up: the rest overflows as usual
             TaskHeader* next = rest->next;
             if (!w.deque.push(rest)) overflow(w, rest);
             rest = next;
         }
-        return true;
     }
 
     // Take one chunk from the global queue: run its first task, keep what fits locally, give
@@ -482,9 +534,13 @@ private:
         return first;
     }
 
+    // Steal rounds over every other worker, the global queue, and ready I/O (a searcher that
+    // spins would otherwise sit on events nobody is watching), with a back-off between rounds.
+    // A pool of one has nobody to steal from: one look, no spinning.
     TaskHeader* search(Worker& w) noexcept {
         const std::size_t n = workers_.size();
-        for (int round = 0; round < search_rounds; ++round) {
+        const int rounds = n > 1 ? search_rounds : 1;
+        for (int round = 0; round < rounds; ++round) {
             const std::size_t start = n > 1 ? w.next_random() % n : 0;
             for (std::size_t k = 0; k < n; ++k) {
                 Worker& v = *workers_[(start + k) % n];
@@ -497,8 +553,11 @@ private:
                 }
             }
             if (TaskHeader* t = take_global(w)) return t;
+            if (poll_io(w)) {
+                if (TaskHeader* t = w.deque.pop()) return t;
+            }
             if (shutdown_.stopping()) return nullptr;
-            spin_pause();
+            if (round + 1 < rounds) spin_pause();
         }
         return nullptr;
     }
@@ -510,21 +569,37 @@ private:
         return false;
     }
 
+    // Poll the I/O driver without blocking, if nobody else is inside it; what is ready lands in
+    // this worker's deque, and an idle worker is woken if there is more than one.
+    bool poll_io(Worker& w) noexcept {
+        if (io_ == nullptr || !io_->is_active() || !io_->try_lock()) return false;
+        const bool any = io_->poll();
+        io_->unlock();
+        if (w.deque.size() > 1) idle_->notify_one();
+        return any;
+    }
+
     void park(Worker& w, bool searching) noexcept {
         // The re-check of the idle protocol (park.hpp). A pending fold too: join() stores
         // join_waiting_ and then wakes parked workers (a Dekker pair with our parked bit +
         // fence), so a worker that has not folded its count yet either sees it here or is woken.
-        park_worker(
-            *idle_, w.index, searching,
-            [&] {
-                return has_work() || shutdown_.stopping() || w.yield_head != nullptr ||
-                       w.lifo != nullptr || work_.fold_pending_before_park(w.work);
-            },
-            [&] { bump(w.stats.parks); });
+        const auto work_pending = [&] {
+            return has_work() || shutdown_.stopping() || w.yield_head != nullptr ||
+                   w.lifo != nullptr || work_.fold_pending_before_park(w.work);
+        };
+        const auto before_sleep = [&] { bump(w.stats.parks); };
+        // With an I/O driver nobody is inside, sleep in it (runtime/io_driver.hpp).
+        if (io_ != nullptr && io_->is_active() && io_->try_lock()) {
+            park_worker_driving(*idle_, w.index, searching, *io_, work_pending, before_sleep);
+            io_->unlock();
+        } else {
+            park_worker(*idle_, w.index, searching, work_pending, before_sleep);
+        }
         bump(w.stats.unparks);
     }
 
     WorkStealingConfig cfg_;
+    IoDriver* io_ = nullptr;
     InjectionQueue<TaskHeader> global_;
     std::unique_ptr<IdleSet> idle_;
     std::vector<std::unique_ptr<Worker>> all_;

@@ -1,0 +1,106 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+/// @file
+/// `IoDriver`: the event source (Boost.Asio's reactor, asio/detail/reactor_driver.hpp) that an
+/// executor's own threads drive, so sockets and timers need no thread of their own; and the
+/// hand-off that lets exactly one thread at a time be inside it.
+///
+/// ## Who drives
+/// The driver has a lock (`try_lock` / `unlock`). Its holder is the only thread inside the event
+/// source: either a worker polling it without blocking (`poll`, every 61 tasks and whenever the
+/// worker runs out of work), or a worker that found nothing to do and *parks in it*
+/// (`Parker::park_driving(driver)`: `wait` blocks in epoll until an event, a timer, or an
+/// `interrupt`). Every other parked worker sleeps on its own futex.
+///
+///     worker out of work ──▶ idle protocol: announce, re-check (park.hpp)
+///        ├─ won the lock ──▶ park_driving: blocks in the event source; unpark() interrupts it
+///        └─ lock busy   ──▶ park on its futex (the holder is awake, or is the driver)
+///
+/// Ready I/O found by `poll` or `wait` becomes ordinary tasks pushed to the calling worker's
+/// queue (`IoTaskSink`): the worker that found them runs the first, the others are stealable and
+/// an idle worker is woken for them, so one reactor round is spread over the pool.
+///
+/// ## Why no I/O is left unattended
+/// Invariant: the lock holder is driving or awake. A poller holds the lock only for the poll; a
+/// worker that fails to take it while parking parks on its futex knowing that the holder is
+/// either the driver (which sees the event) or awake (and will poll again within 61 tasks, or
+/// take the lock itself when it parks). So when every worker is parked, one of them drives.
+///
+/// ## Why no wake-up is lost
+/// Waking the driver is `Parker::unpark`: its exchange reads PARKED_DRIVER and calls
+/// `interrupt()`, whose contract is that a wait in progress, or the next one, returns. For Asio's
+/// epoll reactor that is an `EPOLL_CTL_MOD` of an always-readable eventfd: the edge is queued in
+/// the epoll instance even if the driver has not reached `epoll_wait` yet, and only the lock
+/// holder ever calls `epoll_wait`, so nobody else can consume it. The idle protocol around it is
+/// unchanged (the driver is a parked worker; notifiers claim its bit and unpark it). Checked by
+/// test/model/io_driver.cpp with a model event source.
+///
+/// Thread safety: `try_lock`, `interrupt`, `is_active` from any thread; `poll`, `wait` by the lock
+/// holder; `attach_thread` / `detach_thread` and `drain_thread` by the thread concerned.
+
+#include <cstddef>
+
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/parker.hpp>
+
+namespace zuki::detail {
+
+class TaskHeader;
+
+/// Where an `IoDriver` delivers ready I/O: a null-terminated list of SCHEDULED tasks (linked
+/// through `next`, each holding its queue reference, already counted as outstanding work),
+/// pushed to the calling thread's queue. `continuation`: the completions were produced by the
+/// task that just ran on this thread (an operation that completed at once), like a spawn from
+/// it; otherwise they come from the event source (a poll or a drive).
+class IoTaskSink {
+public:
+    virtual void io_ready(TaskHeader* head, std::size_t n, bool continuation) noexcept = 0;
+
+protected:
+    ~IoTaskSink() = default;
+};
+
+class IoDriver : public ParkDriver {
+public:
+    /// True once the event source exists (the first socket or timer was made): before that there
+    /// is nothing to poll and workers park on their futexes only.
+    bool is_active() const noexcept { return active_.load(std::memory_order_acquire); }
+
+    bool try_lock() noexcept {
+        // relaxed pre-check: skip the RMW when the lock is visibly taken.
+        if (locked_.load(std::memory_order_relaxed)) return false;
+        // acquire: pairs with the release store in unlock(): the previous holder's work inside
+        // the event source happens before ours.
+        return !locked_.exchange(true, std::memory_order_acquire);
+    }
+    void unlock() noexcept {
+        locked_.store(false, ZUKI_MODEL_WEAKEN(io_lock_release, std::memory_order_release,
+                                               std::memory_order_relaxed));
+    }
+
+    /// Lock holder: deliver whatever is ready now, without blocking. True if anything was.
+    virtual bool poll() noexcept = 0;
+
+    /// The calling thread will run the executor's tasks (for its lifetime or a drive): register
+    /// it with the event source (Asio: a scheduler thread, so completions it posts stay
+    /// thread-private). Returns an opaque registration for `detach_thread`.
+    virtual void* attach_thread() = 0;
+    virtual void detach_thread(void* registration) noexcept = 0;
+    /// Deliver the completions the calling thread's last task produced (thread-private).
+    virtual void drain_thread(void* registration) noexcept = 0;
+
+    virtual ~IoDriver() = default;
+
+protected:
+    void set_active() noexcept {
+        // release: publishes the event source to workers' acquire loads in is_active().
+        active_.store(true, std::memory_order_release);
+    }
+
+private:
+    alignas(cache_line) atomic<bool> locked_{false};
+    atomic<bool> active_{false};
+};
+
+}  // namespace zuki::detail
