@@ -24,6 +24,10 @@
 // a pool with pending and queued tasks, and WorkStealingExecutor construction (last: see
 // construct_a_pool below).
 //
+// Besides the sweep: a future whose move constructor throws std::bad_alloc (an allocation
+// failure inside the future, not in operator new) refused by spawn and Batch::push, leaving the
+// pool usable and the executor's state not leaked.
+//
 // Sanitizers: the replacement calls malloc/posix_memalign and free, which ASan and TSan
 // intercept, so both still see every allocation (ASan's alloc/dealloc pairing stays consistent
 // because every form of new and delete is replaced together). Under ASan, Zuki's recycling
@@ -57,6 +61,7 @@
 
 #include "common/drop_counter.hpp"
 #include "common/gate_future.hpp"
+#include "common/pool_helpers.hpp"
 #include "common/test_env.hpp"
 #include "common/watchdog.hpp"
 
@@ -157,6 +162,9 @@ using zuki::WorkStealingConfig;
 using zuki::WorkStealingExecutor;
 using zuki::test::DropCounter;
 using zuki::test::DropRegistry;
+using zuki::test::pool_config;
+using zuki::test::SpinGate;
+using zuki::test::SpinGateState;
 
 namespace {
 
@@ -596,16 +604,6 @@ struct SelfWaking {
         return Poll<std::size_t>::pending();
     }
 };
-// Blocks the worker that polls it until opened.
-struct SpinGate {
-    std::shared_ptr<std::atomic<int>> started;
-    std::shared_ptr<std::atomic<bool>> open;
-    Poll<int> poll(Context&) {
-        started->fetch_add(1, std::memory_order_acq_rel);
-        while (!open->load(std::memory_order_acquire)) std::this_thread::yield();
-        return Poll<int>::ready(0);
-    }
-};
 
 }  // namespace
 
@@ -623,15 +621,14 @@ BOOST_AUTO_TEST_CASE(shutdown_with_pending_and_queued_tasks) {
         auto ex = std::make_unique<WorkStealingExecutor>(small_pool());
         for (std::size_t i = 0; i < pending; ++i)
             hs.push_back(ex->spawn(SelfWaking{DropCounter(reg, i), {}}));
-        auto started = std::make_shared<std::atomic<int>>(0);
-        auto open = std::make_shared<std::atomic<bool>>(false);
-        auto g1 = ex->spawn(SpinGate{started, open});
-        auto g2 = ex->spawn(SpinGate{started, open});
-        while (started->load(std::memory_order_acquire) < 2) std::this_thread::yield();
+        auto gate = std::make_shared<SpinGateState>();
+        auto g1 = ex->spawn(SpinGate(gate));
+        auto g2 = ex->spawn(SpinGate(gate));
+        while (gate->started.load(std::memory_order_acquire) < 2) std::this_thread::yield();
         for (std::size_t i = pending; i < k; ++i)
             hs.push_back(ex->spawn(Job{DropCounter(reg, i), runs.get()}, priorities[i % 4]));
         ex->stop();
-        open->store(true, std::memory_order_release);
+        gate->open.store(true, std::memory_order_release);
         bool fired = false;
         on_fresh_thread([&] {
             fault::Armed armed(n);
@@ -647,6 +644,98 @@ BOOST_AUTO_TEST_CASE(shutdown_with_pending_and_queued_tasks) {
         return fired;
     });
     BOOST_TEST(swept == 0, "the destructor allocated " << swept << " times");
+}
+
+// ---- a future whose move constructor throws ----------------------------------------------------
+
+namespace {
+
+std::atomic<bool> fail_next_move{false};
+
+// A future whose move constructor throws std::bad_alloc once when armed.
+class FragileFuture {
+public:
+    explicit FragileFuture(std::atomic<int>* polls) : polls_(polls) {}
+    FragileFuture(FragileFuture&& o) : polls_(o.polls_) {
+        if (fail_next_move.exchange(false)) throw std::bad_alloc();
+    }
+    FragileFuture& operator=(FragileFuture&&) = delete;
+    Poll<int> poll(Context&) {
+        polls_->fetch_add(1, std::memory_order_relaxed);
+        return Poll<int>::ready(7);
+    }
+
+private:
+    std::atomic<int>* polls_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(allocation_failure_in_spawn_leaves_the_pool_usable) {
+    zuki::test::Watchdog w(60s, "bad_alloc in spawn");
+    std::atomic<int> polls{0};
+    WorkStealingExecutor ex(2);
+
+    fail_next_move.store(true);
+    BOOST_CHECK_THROW((void)ex.spawn(FragileFuture(&polls)), std::bad_alloc);
+    fail_next_move.store(true);
+    BOOST_CHECK_THROW((void)ex.spawn(FragileFuture(&polls), TaskPriority::Critical),
+                      std::bad_alloc);
+    {
+        Batch b(ex);
+        auto kept = b.push(FragileFuture(&polls));
+        fail_next_move.store(true);
+        BOOST_CHECK_THROW((void)b.push(FragileFuture(&polls)), std::bad_alloc);
+        BOOST_TEST(b.size() == 1u);  // unchanged
+        ex.spawn_batch(std::move(b));
+        BOOST_TEST(kept.get() == 7);
+    }
+    BOOST_TEST(polls.load() == 1);  // only the batch's surviving task ran
+
+    std::vector<JoinHandle<int>> hs;
+    for (int i = 0; i < 1000; ++i) hs.push_back(ex.spawn(FragileFuture(&polls)));
+    int sum = 0;
+    for (auto& h : hs) sum += h.get();
+    BOOST_TEST(sum == 7000);
+    BOOST_TEST(polls.load() == 1001);
+    BOOST_TEST(ex.metrics().total().tasks_run == 1001u);
+    ex.join();  // the outstanding-work count stayed right: returns
+}
+
+// Regression: TaskCell's constructor took a scheduler reference in its base and leaked it when
+// the future's move constructor threw, so the executor's state was never freed.
+BOOST_AUTO_TEST_CASE(a_future_whose_move_throws_does_not_leak_the_executor_state) {
+    zuki::test::Watchdog w(60s, "bad_alloc leak");
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> alive = token;
+    {
+        WorkStealingConfig cfg = pool_config(2);
+        // The config (and so this token) lives exactly as long as the executor's state.
+        cfg.on_unhandled_exception = [token = std::move(token)](std::exception_ptr) {};
+        WorkStealingExecutor ex(cfg);
+        std::atomic<int> polls{0};
+        for (int i = 0; i < 3; ++i) {
+            fail_next_move.store(true);
+            BOOST_CHECK_THROW((void)ex.spawn(FragileFuture(&polls)), std::bad_alloc);
+        }
+        BOOST_TEST(ex.spawn(FragileFuture(&polls)).get() == 7);
+    }
+    BOOST_TEST(alive.expired(), "the executor's state leaked after a failed spawn");
+}
+
+BOOST_AUTO_TEST_CASE(the_executor_releases_its_state_when_destroyed) {
+    zuki::test::Watchdog w(60s, "the_executor_releases_its_state_when_destroyed");
+    // Control for the test above: the token is a valid probe.
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> alive = token;
+    {
+        WorkStealingConfig cfg = pool_config(2);
+        cfg.on_unhandled_exception = [token = std::move(token)](std::exception_ptr) {};
+        WorkStealingExecutor ex(cfg);
+        BOOST_TEST(ex.spawn(zuki::ready(1)).get() == 1);
+        BOOST_TEST(!alive.expired());
+    }
+    BOOST_TEST(alive.expired());
 }
 
 // Last, because a failure here may leave a worker thread behind, blocked on the gate of a

@@ -9,9 +9,10 @@
 // 1000 more tasks afterwards and join() returns).
 //
 // - a task's poll (first or later poll; std and non-std exception types) -> its JoinHandle,
-//   also through a JoinHandle awaited by another task;
-// - a detached task -> WorkStealingConfig::on_unhandled_exception, once per task, on a worker;
-//   also a task whose handle is dropped after it threw, without the exception being taken;
+//   with its type, value and what(), also through a JoinHandle awaited by another task;
+// - a detached task -> WorkStealingConfig::on_unhandled_exception, once per task, on a worker
+//   (the only worker of a one-thread pool survives it); also a task whose handle is dropped
+//   after it threw, without the exception being taken;
 // - Asio handlers (post/defer/dispatch from outside and inside, on a strand, a timer's
 //   completion) -> on_unhandled_exception; the outstanding-work count stays right;
 // - wakers: Waker::wake/wake_by_ref/drop are noexcept (a throwing custom vtable function
@@ -31,6 +32,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -56,16 +58,22 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/drop_counter.hpp"
+#include "common/pool_helpers.hpp"
 #include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
+using zuki::Batch;
 using zuki::Context;
 using zuki::JoinHandle;
 using zuki::Poll;
 using zuki::WorkStealingConfig;
 using zuki::WorkStealingExecutor;
+using zuki::test::call;
 using zuki::test::DropCounter;
 using zuki::test::DropRegistry;
+using zuki::test::pool_config;
+using zuki::test::wait_until;
+using zuki::test::what_of;
 
 // The contract the header comment relies on.
 static_assert(noexcept(std::declval<zuki::Waker&>().wake()));
@@ -112,16 +120,6 @@ std::size_t id_of(std::exception_ptr e) {
     } catch (...) {
         return SIZE_MAX;
     }
-}
-
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::steady_clock::duration limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(100us);
-    }
-    return true;
 }
 
 // Counts per id what reached on_unhandled_exception, and calls made off the pool's workers.
@@ -352,6 +350,14 @@ BOOST_AUTO_TEST_CASE(an_exception_travels_through_a_join_handle_awaited_by_anoth
     pool_goes_on(ex);
 }
 
+BOOST_AUTO_TEST_CASE(a_throwing_tasks_handle_rethrows) {
+    zuki::test::Watchdog w(60s, "throwing task");
+    WorkStealingExecutor ex(2);
+    auto h = ex.spawn(call([]() -> int { throw std::runtime_error("boom"); }));
+    const std::string what = what_of<std::runtime_error>([&] { (void)h.get(); });
+    BOOST_TEST(what == "boom");
+}
+
 // ---- detached tasks ----------------------------------------------------------------------------
 
 namespace {
@@ -399,9 +405,11 @@ BOOST_AUTO_TEST_CASE(detached_exceptions_reach_the_handler_once_each_on_a_worker
     for (std::size_t i = n + 50; i < n + 100; ++i)
         kept.push_back(ex.spawn(Thrower{s, i, true, false}));
     s->release_all();
-    if (!wait_until([&] {
-            return reports->total.load(std::memory_order_acquire) >= static_cast<int>(n + 50);
-        })) {
+    if (!wait_until(
+            [&] {
+                return reports->total.load(std::memory_order_acquire) >= static_cast<int>(n + 50);
+            },
+            30s)) {
         std::ostringstream missing;
         std::size_t shown = 0;
         for (std::size_t i = 0; i < n + 50 && shown < 20; ++i)
@@ -428,6 +436,42 @@ BOOST_AUTO_TEST_CASE(detached_exceptions_reach_the_handler_once_each_on_a_worker
     reports->check_exactly(0, n + 50);
 }
 
+BOOST_AUTO_TEST_CASE(a_detached_throwing_task_reaches_the_handler_and_the_worker_goes_on) {
+    zuki::test::Watchdog w(60s, "detached throwing task");
+    std::mutex m;
+    std::vector<std::string> seen;
+    std::atomic<int> calls{0};
+    WorkStealingConfig cfg = pool_config(1);
+    cfg.on_unhandled_exception = [&](std::exception_ptr e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            std::lock_guard lock(m);
+            seen.emplace_back(ex.what());
+        }
+        calls.fetch_add(1, std::memory_order_release);
+    };
+    WorkStealingExecutor ex(cfg);
+    {
+        // Detached before it can run (a batch publishes nothing until submitted).
+        Batch b(ex);
+        b.push(call([]() -> int { throw std::runtime_error("detached boom"); })).detach();
+        b.push(call([]() -> int { throw std::logic_error("second"); })).detach();
+        ex.spawn_batch(std::move(b));
+    }
+    BOOST_REQUIRE(wait_until([&] { return calls.load(std::memory_order_acquire) == 2; }));
+    {
+        std::lock_guard lock(m);
+        BOOST_TEST(seen.size() == 2u);
+        BOOST_TEST((std::find(seen.begin(), seen.end(), "detached boom") != seen.end()));
+        BOOST_TEST((std::find(seen.begin(), seen.end(), "second") != seen.end()));
+    }
+    // The single worker survived and runs more work.
+    for (int i = 0; i < 100; ++i) BOOST_REQUIRE(ex.spawn(zuki::ready(i)).get() == i);
+    BOOST_TEST(ex.thread_count() == 1u);
+    BOOST_TEST(calls.load() == 2);
+}
+
 // A task that threw before its JoinHandle was dropped: nobody took the exception from the handle,
 // so dropping the handle must hand it to the unhandled-exception handler, as for a task that
 // throws after being detached. Otherwise `spawn(f).detach()` loses the exception whenever the
@@ -443,7 +487,8 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_handle_dropped_unread_is_reported) {
         auto returned = ex.spawn(Thrower{s, 2, false, true});
         auto taken = ex.spawn(Thrower{s, 3, true, true});
         BOOST_REQUIRE(wait_until(
-            [&] { return threw.is_finished() && returned.is_finished() && taken.is_finished(); }));
+            [&] { return threw.is_finished() && returned.is_finished() && taken.is_finished(); },
+            30s));
         BOOST_CHECK_THROW((void)taken.get(),
                           Boom);  // 3 % 3 == 0: Boom; observed, not to be reported
         threw.detach();  // the exception was never taken
@@ -527,7 +572,7 @@ BOOST_AUTO_TEST_CASE(exceptions_from_asio_handlers_reach_the_handler_and_join_st
             fired.store(true, std::memory_order_release);
             throw Boom(timer_id);
         });
-        BOOST_REQUIRE(wait_until([&] { return fired.load(std::memory_order_acquire); }));
+        BOOST_REQUIRE(wait_until([&] { return fired.load(std::memory_order_acquire); }, 30s));
     }
     pool_goes_on(ex);
     ex.join();  // every handler ran (or threw) and was counted off: returns
@@ -633,9 +678,11 @@ BOOST_AUTO_TEST_CASE(a_future_that_throws_after_storing_its_waker_is_isolated) {
             }
         }
         BOOST_TEST(wrong == 0u);
-        BOOST_REQUIRE(wait_until([&] {
-            return reports->total.load(std::memory_order_acquire) == static_cast<int>(n / 4);
-        }));
+        BOOST_REQUIRE(wait_until(
+            [&] {
+                return reports->total.load(std::memory_order_acquire) == static_cast<int>(n / 4);
+            },
+            30s));
         std::this_thread::sleep_for(20ms);  // more wakes on completed tasks
         stop.store(true, std::memory_order_release);
         for (auto& t : wakers) t.join();
@@ -719,7 +766,7 @@ BOOST_AUTO_TEST_CASE(a_foreign_waker_whose_clone_throws_leaves_the_join_handle_u
             BOOST_TEST(h.poll(cx).is_pending());  // now it can
             BOOST_TEST(target.refs.load() == 2);  // ours and the handle's clone
             s->release_all();
-            BOOST_REQUIRE(wait_until([&] { return target.wakes.load() >= 1; }));
+            BOOST_REQUIRE(wait_until([&] { return target.wakes.load() >= 1; }, 30s));
             auto p = h.poll(cx);
             BOOST_REQUIRE(p.is_ready());
             BOOST_TEST(std::move(p).value() == 5u);
@@ -824,12 +871,14 @@ BOOST_AUTO_TEST_CASE(destructors_run_exactly_once_during_shutdown_whatever_they_
             s->handles[i].emplace(std::move(h));
         }
         // Wait until each was polled once (each stored its waker), so they are idle, not queued.
-        BOOST_REQUIRE(wait_until([&] {
-            std::lock_guard lock(s->m);
-            for (auto& wk : s->wakers)
-                if (!wk) return false;
-            return true;
-        }));
+        BOOST_REQUIRE(wait_until(
+            [&] {
+                std::lock_guard lock(s->m);
+                for (auto& wk : s->wakers)
+                    if (!wk) return false;
+                return true;
+            },
+            30s));
         // Keep some handles here; the others stay in the state, for the destructors to use.
         {
             std::lock_guard lock(s->m);
@@ -879,9 +928,12 @@ BOOST_AUTO_TEST_CASE(a_throwing_unhandled_exception_handler_is_counted_and_the_p
             auto s = std::make_shared<GoState>();
             for (std::size_t i = 0; i < tasks; ++i) spawn_detached(ex, Thrower{s, i, true, true});
             for (std::size_t i = 0; i < handlers; ++i) boost::asio::post(ex, [i] { throw_for(i); });
-            BOOST_REQUIRE(wait_until([&] {
-                return calls.load(std::memory_order_acquire) == static_cast<int>(tasks + handlers);
-            }));
+            BOOST_REQUIRE(wait_until(
+                [&] {
+                    return calls.load(std::memory_order_acquire) ==
+                           static_cast<int>(tasks + handlers);
+                },
+                30s));
             std::vector<JoinHandle<int>> hs;
             for (int i = 0; i < 1000; ++i) hs.push_back(ex.spawn(zuki::ready(i)));
             long sum = 0;

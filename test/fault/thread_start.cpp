@@ -15,7 +15,9 @@
 // - all four failing: the constructor throws std::system_error, no thread is left behind and the
 //   executor's state is released (a token owned by the config expires);
 // - a real pthread_create failure (an impossible stack size), and a hook throwing a non-standard
-//   exception, behave the same way.
+//   exception, behave the same way;
+// - the settings applied when a worker starts: its stack size (WorkStealingConfig::stack_size)
+//   and its name (thread_name_prefix + index, "zuki-worker-<i>" by default).
 //
 // Leaks of memory are ASan's job (detect_leaks=1 in the ASan build); leaks of threads and of the
 // executor's state are checked here in every build.
@@ -40,6 +42,7 @@
 
 #include "common/drop_counter.hpp"
 #include "common/gate_future.hpp"
+#include "common/pool_helpers.hpp"
 #include "common/test_env.hpp"
 #include "common/watchdog.hpp"
 
@@ -49,6 +52,9 @@ using zuki::JoinHandle;
 using zuki::Poll;
 using zuki::WorkStealingConfig;
 using zuki::WorkStealingExecutor;
+using zuki::test::pool_config;
+using zuki::test::SpinGate;
+using zuki::test::SpinGateState;
 
 namespace {
 
@@ -116,22 +122,6 @@ struct SpawnBarrier {
     }
 };
 
-// Blocks the worker that polls it until opened.
-struct SpinGateState {
-    std::atomic<std::size_t> started{0};
-    std::atomic<bool> open{false};
-};
-struct SpinGate {
-    std::shared_ptr<SpinGateState> s;
-    Poll<int> poll(Context&) {
-        // release: pairs with the test's acquire wait on `started`.
-        s->started.fetch_add(1, std::memory_order_release);
-        // acquire: pairs with the test's release store that opens the gate.
-        while (!s->open.load(std::memory_order_acquire)) std::this_thread::yield();
-        return Poll<int>::ready(1);
-    }
-};
-
 // Counts its run; holds a DropCounter.
 struct RunCounter {
     zuki::test::DropCounter d;
@@ -148,6 +138,18 @@ struct NameOf {
         char buf[32] = {};
         pthread_getname_np(pthread_self(), buf, sizeof buf);
         return Poll<std::string>::ready(std::string(buf));
+    }
+};
+
+// The stack size of the worker thread that polls it (0 if unknown).
+struct StackSizeOf {
+    Poll<std::size_t> poll(Context&) {
+        pthread_attr_t attr;
+        if (pthread_getattr_np(pthread_self(), &attr) != 0) return Poll<std::size_t>::ready(0);
+        std::size_t size = 0;
+        pthread_attr_getstacksize(&attr, &size);
+        pthread_attr_destroy(&attr);
+        return Poll<std::size_t>::ready(size);
     }
 };
 
@@ -367,4 +369,43 @@ BOOST_AUTO_TEST_CASE(a_real_pthread_create_failure_is_a_system_error) {
     }
     BOOST_TEST(threw, "a pool whose every pthread_create failed was constructed");
     BOOST_TEST(threads_back_to(baseline));
+}
+
+// ---- what a started worker gets ----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(workers_get_the_configured_stack_size) {
+    zuki::test::Watchdog w(60s, "stack size");
+    // 16 MiB is above the usual default (8 MiB, or 2 MiB with an unlimited RLIMIT_STACK), so it
+    // shows the setting is really applied. The size reported may exceed the request: glibc
+    // reuses a cached stack of an exited thread when it is large enough (up to 4x).
+    for (std::size_t size : {std::size_t{1} << 20, std::size_t{4} << 20, std::size_t{16} << 20}) {
+        BOOST_TEST_CONTEXT("stack " << size) {
+            WorkStealingConfig cfg = pool_config(2);
+            cfg.stack_size = size;
+            WorkStealingExecutor ex(cfg);
+            for (int i = 0; i < 10; ++i) {
+                const std::size_t got = ex.spawn(StackSizeOf{}).get();
+                BOOST_TEST(got >= size);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(worker_threads_are_named_with_the_prefix) {
+    zuki::test::Watchdog w(60s, "thread names");
+    {
+        WorkStealingConfig cfg = pool_config(2);
+        cfg.thread_name_prefix = "wsx-";
+        WorkStealingExecutor ex(cfg);
+        std::set<std::string> names;
+        for (int i = 0; i < 50; ++i) names.insert(ex.spawn(NameOf{}).get());
+        for (const auto& name : names) {
+            BOOST_TEST(name.rfind("wsx-", 0) == 0u, name);
+            BOOST_TEST((name == "wsx-0" || name == "wsx-1"), name);
+        }
+    }
+    {
+        WorkStealingExecutor ex(1);
+        BOOST_TEST(ex.spawn(NameOf{}).get() == "zuki-worker-0");
+    }
 }

@@ -1,0 +1,196 @@
+// Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
+#include <zuki/runtime/work_stealing_executor.hpp>  // first: the header must be self-contained
+
+#define BOOST_TEST_MODULE zuki runtime work_stealing_executor lifo_slot
+#include <boost/test/unit_test.hpp>
+
+// A worker's run order (LIFO slot, deque, global queue, yielded tasks) and its fairness bounds:
+// a task spawned by a task runs next on the same worker (the LIFO slot), tasks waking each other
+// through the slot cannot starve the deque, and a task that keeps yielding neither starves
+// outside submissions nor is starved by local work that never runs out.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/pool_helpers.hpp"
+#include "common/watchdog.hpp"
+
+using namespace std::chrono_literals;
+using zuki::Context;
+using zuki::Poll;
+using zuki::WorkStealingExecutor;
+using zuki::test::call;
+using zuki::test::wait_until;
+
+namespace {
+
+// Spawns the next hop (until `left` reaches 0), recording the thread each hop ran on.
+struct Hop {
+    WorkStealingExecutor* ex;
+    std::vector<std::thread::id>* where;
+    std::atomic<int>* done;
+    int left;
+    Poll<void> poll(Context&) {
+        where->push_back(std::this_thread::get_id());  // hops run one after another
+        if (left > 0)
+            ex->spawn(Hop{ex, where, done, left - 1}).detach();
+        else
+            done->store(1, std::memory_order_release);  // pairs with the test's acquire wait
+        return Poll<void>::ready();
+    }
+};
+
+// Two of these wake each other forever (each wake from a running task goes to the LIFO slot),
+// until `stop`; the first one polled spawns its partner.
+struct PingPongState {
+    std::mutex m;
+    std::optional<zuki::Waker> waiting[2];
+    std::atomic<bool> stop{false};
+    std::atomic<long> wakes{0};
+};
+struct Bouncer {
+    WorkStealingExecutor* ex;
+    std::shared_ptr<PingPongState> st;
+    int side;
+    bool spawn_partner;
+    Poll<void> poll(Context& cx) {
+        if (st->stop.load(std::memory_order_acquire)) return Poll<void>::ready();
+        if (std::exchange(spawn_partner, false))
+            ex->spawn(Bouncer{ex, st, 1 - side, false}).detach();
+        std::optional<zuki::Waker> other;
+        {
+            std::lock_guard lock(st->m);
+            st->waiting[side] = cx.waker();
+            other.swap(st->waiting[1 - side]);
+        }
+        if (other) {
+            st->wakes.fetch_add(1, std::memory_order_relaxed);
+            other->wake();
+        }
+        return Poll<void>::pending();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_task_spawned_by_a_task_runs_next_on_the_same_worker) {
+    zuki::test::Watchdog w(120s, "lifo slot");
+    WorkStealingExecutor ex(2);
+    std::vector<std::thread::id> where;
+    std::atomic<int> done{0};
+    // Three hops: the first comes from the global queue, the next two from the LIFO slot
+    // (within the bound of 3 in a row), which no other worker can take.
+    ex.spawn(Hop{&ex, &where, &done, 2}).detach();
+    BOOST_REQUIRE(wait_until([&] { return done.load(std::memory_order_acquire) == 1; }));
+    BOOST_REQUIRE(where.size() == 3u);
+    BOOST_TEST((where[1] == where[0] && where[2] == where[0]));
+    ex.join();
+}
+
+BOOST_AUTO_TEST_CASE(tasks_waking_each_other_cannot_starve_the_deque) {
+    zuki::test::Watchdog w(120s, "lifo starvation");
+    WorkStealingExecutor ex(1);
+    auto st = std::make_shared<PingPongState>();
+    std::atomic<bool> ran{false};
+    auto root = ex.spawn(call([&] {
+        // The flag task is displaced from the LIFO slot into the deque by the bouncer, which
+        // then keeps itself and its partner in the slot by waking each other.
+        ex.spawn(call([&] {
+              ran.store(true, std::memory_order_release);
+              st->stop.store(true, std::memory_order_release);
+          }))
+            .detach();
+        ex.spawn(Bouncer{&ex, st, 0, true}).detach();
+    }));
+    root.get();
+    BOOST_REQUIRE_MESSAGE(wait_until([&] { return ran.load(std::memory_order_acquire); }),
+                          "the queued task never ran while two tasks bounced in the LIFO slot");
+    // Both bouncers see `stop` at their next poll; wake whoever waits so they finish.
+    for (int i = 0; i < 2; ++i) {
+        std::optional<zuki::Waker> wk;
+        {
+            std::lock_guard lock(st->m);
+            wk.swap(st->waiting[i]);
+        }
+        if (wk) wk->wake();
+    }
+    ex.join();
+}
+
+namespace {
+
+// Wakes itself on every poll until told to stop (or after 30 s, a safety net): a cooperative
+// loop that always has more to do.
+struct Yielder {
+    std::atomic<int>* polls;
+    std::atomic<bool>* stop;
+    std::chrono::steady_clock::time_point give_up;
+    Poll<int> poll(Context& cx) {
+        const int n = polls->fetch_add(1, std::memory_order_relaxed) + 1;
+        if (stop->load(std::memory_order_relaxed) ||
+            (n % 1024 == 0 && std::chrono::steady_clock::now() > give_up))
+            return Poll<int>::ready(n);
+        cx.waker().wake_by_ref();
+        return Poll<int>::pending();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_task_that_keeps_yielding_does_not_starve_outside_submissions) {
+    zuki::test::Watchdog w(120s, "yield fairness");
+    WorkStealingExecutor ex(1);
+    std::atomic<int> polls{0};
+    std::atomic<bool> stop{false};
+    auto y = ex.spawn(Yielder{&polls, &stop, std::chrono::steady_clock::now() + 30s});
+    BOOST_REQUIRE(wait_until([&] { return polls.load() > 10; }));
+    // The only worker is busy re-polling the yielder; outside tasks must still get turns.
+    for (int i = 0; i < 20; ++i) {
+        auto h = ex.spawn(call([&] { return !stop.load(); }));
+        BOOST_REQUIRE(h.get());
+        BOOST_REQUIRE_MESSAGE(!y.is_finished(),
+                              "an outside task ran only after the yielding task gave up");
+    }
+    stop.store(true);
+    BOOST_TEST(y.get() > 20);
+}
+
+BOOST_AUTO_TEST_CASE(a_yielding_task_still_runs_while_local_work_never_runs_out) {
+    zuki::test::Watchdog w(120s, "yield vs local work");
+    WorkStealingExecutor ex(1);
+    std::atomic<int> polls{0};
+    std::atomic<bool> stop{false};
+    auto y = ex.spawn(Yielder{&polls, &stop, std::chrono::steady_clock::now() + 30s});
+    BOOST_REQUIRE(wait_until([&] { return polls.load() > 0; }));
+    // Three endless chains of local spawns (each hop spawns the next): a constant amount of
+    // work, but the worker's LIFO slot and deque never run dry.
+    struct Chain {
+        WorkStealingExecutor* ex;
+        std::atomic<bool>* stop;
+        std::atomic<long>* hops;
+        Poll<void> poll(Context&) {
+            hops->fetch_add(1, std::memory_order_relaxed);
+            if (!stop->load(std::memory_order_relaxed)) ex->spawn(Chain{ex, stop, hops}).detach();
+            return Poll<void>::ready();
+        }
+    };
+    std::atomic<long> hops{0};
+    const int before = polls.load();
+    ex.spawn(call([&] {
+          for (int i = 0; i < 3; ++i) ex.spawn(Chain{&ex, &stop, &hops}).detach();
+      }))
+        .detach();
+    BOOST_REQUIRE(wait_until([&] { return hops.load() > 10'000; }));
+    const int during = polls.load();
+    BOOST_TEST_MESSAGE("yielder polls while the chain ran: " << during - before);
+    BOOST_TEST(during - before > 10);  // yielded tasks re-enter at least every 61 tasks
+    stop.store(true);
+    BOOST_TEST(y.get() > 10);
+    ex.join();
+}
