@@ -10,8 +10,8 @@
 
 #include <zuki/core/context.hpp>
 #include <zuki/core/poll.hpp>
-#include <zuki/task/task_priority.hpp>
 #include <zuki/runtime/single_threaded_executor.hpp>
+#include <zuki/task/task_priority.hpp>
 
 namespace {
 

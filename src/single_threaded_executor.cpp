@@ -316,7 +316,8 @@ private:
         // If this push opens an epoch we unpark the driver after it, when t (and the reference
         // it holds on us) may be gone: take a reference of our own while t keeps us alive.
         bool holding = false;
-        switch (inbox_.push(t, [this] { acquire(); }, holding)) {
+        switch (inbox_.push(
+            t, [this] { acquire(); }, holding)) {
             case MpscInbox<TaskHeader>::Pushed::first:
                 parker_.unpark();
                 break;
@@ -362,7 +363,6 @@ public:
     }
 
 private:
-
     // Written by remote threads: one line each, apart from the driver's data.
     MpscInbox<TaskHeader> inbox_;
     alignas(cache_line) Parker parker_;
@@ -402,9 +402,9 @@ private:
 namespace zuki {
 
 SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exception)
-    : sched_(new detail::SingleThreadedScheduler(on_unhandled_exception
-                                                     ? std::move(on_unhandled_exception)
-                                                     : ExceptionHandler(&print_unhandled_exception))),
+    : sched_(new detail::SingleThreadedScheduler(
+          on_unhandled_exception ? std::move(on_unhandled_exception)
+                                 : ExceptionHandler(&print_unhandled_exception))),
       asio_sched_(nullptr) {
     try {
         asio_sched_ = new detail::HandlerScheduler(sched_);

@@ -46,8 +46,8 @@
 #include <boost/asio/detail/config.hpp>
 #include <boost/version.hpp>
 
-#if !defined(ZUKI_ASIO_REACTOR_THREAD) && BOOST_VERSION >= 108100 && BOOST_VERSION < 108200 &&    \
-    defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) &&            \
+#if !defined(ZUKI_ASIO_REACTOR_THREAD) && BOOST_VERSION >= 108100 && BOOST_VERSION < 108200 &&     \
+    defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) &&               \
     defined(BOOST_ASIO_HAS_THREADS) && !defined(BOOST_ASIO_DISABLE_THREADS)
 #define ZUKI_REACTOR_ON_WORKERS 1
 #else
@@ -64,15 +64,15 @@
 
 // io_context.hpp first: the scheduler's and the reactor's implementation files include each
 // other, and only the order Asio's public headers use compiles.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/detail/call_stack.hpp>
 #include <boost/asio/detail/op_queue.hpp>
+#include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/detail/scheduler_operation.hpp>
 #include <boost/asio/detail/scheduler_task.hpp>
 #include <boost/asio/detail/scheduler_thread_info.hpp>
 #include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <zuki/task/detail/handler_cell.hpp>
@@ -131,10 +131,10 @@ struct Registration {
     ad::call_stack<ad::thread_context, ad::thread_info_base>::context stack_entry;
 };
 
-class AsioReactorDriver final : public boost::asio::detail::execution_context_service_base<
-                                    AsioReactorDriver>,
-                                public IoDriver,
-                                private ad::scheduler_task {
+class AsioReactorDriver final
+    : public boost::asio::detail::execution_context_service_base<AsioReactorDriver>,
+      public IoDriver,
+      private ad::scheduler_task {
 public:
     AsioReactorDriver(boost::asio::execution_context& ctx, IoTaskSink& sink, Scheduler* handlers)
         : execution_context_service_base<AsioReactorDriver>(ctx), sink_(&sink),
@@ -263,8 +263,8 @@ IoDriver* install_reactor_driver(boost::asio::execution_context& ctx, IoTaskSink
     auto& driver = boost::asio::make_service<AsioReactorDriver>(ctx, sink, handlers);
     // Concurrency hint 1: operations that complete on a registered thread stay in its private
     // queue. own_thread = false: no reactor thread.
-    auto& sched = boost::asio::make_service<ad::scheduler>(ctx, 1, false,
-                                                           &AsioReactorDriver::get_task);
+    auto& sched =
+        boost::asio::make_service<ad::scheduler>(ctx, 1, false, &AsioReactorDriver::get_task);
     sched.work_started();  // permanent: the scheduler never runs out of work (as thread_pool)
     driver.bind(sched);
     return &driver;

@@ -100,9 +100,8 @@ void WorkStealingScheduler::start() {
                           "zuki::WorkStealingExecutor: worker thread %zu failed to start (%s); "
                           "running with the others",
                           f.index, f.why);
-            report_exception(std::make_exception_ptr(
-                std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
-                                  what)));
+            report_exception(std::make_exception_ptr(std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again), what)));
         } catch (...) {  // making the exception failed (bad_alloc): metrics() still counts it
         }
     }

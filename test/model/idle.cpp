@@ -101,10 +101,10 @@ int main() {
     ok = ok && check<IdleSuite<1, 1, false, true>>("idle: 1 worker, a late submission", 50000);
     ok = ok && check<IdleSuite<2, 1, false, false>>("idle: 2 workers, 1 submission", 100000);
     ok = ok && check<IdleSuite<2, 1, false, true>>("idle: 2 workers, a late submission", 50000);
-    ok = ok && check<IdleSuite<2, 2, false, true>>("idle: 2 workers, early + late submissions",
-                                                   50000);
-    ok = ok && check<IdleSuite<2, 1, true, true>>("idle: 2 workers, late + inside submissions",
-                                                  50000);
+    ok = ok &&
+         check<IdleSuite<2, 2, false, true>>("idle: 2 workers, early + late submissions", 50000);
+    ok = ok &&
+         check<IdleSuite<2, 1, true, true>>("idle: 2 workers, late + inside submissions", 50000);
     ok = ok && check<IdleSuite<3, 1, true, false>>("idle: 3 workers, outside + inside submissions",
                                                    30000);
     return ok ? 0 : 1;

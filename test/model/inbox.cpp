@@ -53,7 +53,8 @@ struct InboxSuite : rl::test_suite<InboxSuite<Producers, PerProducer>, Producers
                 n.seq = k;
                 n.payload(here()) = 100 * static_cast<int>(i) + k;
                 bool unused = false;
-                if (inbox.push(&n, [] {}, unused) == MpscInbox<Node>::Pushed::first)
+                if (inbox.push(
+                        &n, [] {}, unused) == MpscInbox<Node>::Pushed::first)
                     parker.unpark();
             }
             return;
@@ -76,7 +77,8 @@ struct InboxSuite : rl::test_suite<InboxSuite<Producers, PerProducer>, Producers
         RL_ASSERT(inbox.close() == nullptr);
         Node late;
         bool unused = false;
-        RL_ASSERT(inbox.push(&late, [] {}, unused) == MpscInbox<Node>::Pushed::closed);
+        RL_ASSERT(inbox.push(
+                      &late, [] {}, unused) == MpscInbox<Node>::Pushed::closed);
     }
 };
 

@@ -74,8 +74,8 @@ public:
 
     ScriptedTask(zuki::detail::Scheduler* s, int id, Body body, Tally* tally = nullptr,
                  bool registered = true)
-        : TaskHeader(&vtable, s, TaskPriority::Normal, /*join_interest=*/false, registered),
-          id(id), body_(std::move(body)), tally_(tally) {}
+        : TaskHeader(&vtable, s, TaskPriority::Normal, /*join_interest=*/false, registered), id(id),
+          body_(std::move(body)), tally_(tally) {}
 
     const int id;
 

@@ -29,9 +29,9 @@
 //                         acq_rel: the next poll, on another executor after a wake, does not
 //                         see the previous poll's writes (DATA RACE on the future's state).
 
-#include <zuki/task/join_handle.hpp>
 #include <zuki/detail/futex.hpp>
 #include <zuki/task/detail/header.hpp>
+#include <zuki/task/join_handle.hpp>
 
 #include "model.hpp"
 

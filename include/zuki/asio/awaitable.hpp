@@ -66,11 +66,11 @@
 #include <zuki/asio/use_future.hpp>
 #include <zuki/core/context.hpp>
 #include <zuki/core/future.hpp>
-#include <zuki/task/join_handle.hpp>
 #include <zuki/core/poll.hpp>
-#include <zuki/task/task_priority.hpp>
 #include <zuki/core/waker.hpp>
 #include <zuki/detail/atomic.hpp>
+#include <zuki/task/join_handle.hpp>
+#include <zuki/task/task_priority.hpp>
 
 namespace zuki {
 

@@ -226,9 +226,10 @@ private:
         using H = std::decay_t<F>;
         auto alloc = boost::asio::get_associated_allocator(f, a);
         using Alloc = decltype(alloc);
-        auto* t =
-            detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc, AsioContextAccess::scheduler(*ctx_));
-        AsioContextAccess::work_started(*ctx_);  // released by the scheduler when the handler finished
+        auto* t = detail::HandlerCell<H, Alloc>::make(std::forward<F>(f), alloc,
+                                                      AsioContextAccess::scheduler(*ctx_));
+        AsioContextAccess::work_started(
+            *ctx_);  // released by the scheduler when the handler finished
         AsioContextAccess::submit(*ctx_, t, continuation);
     }
 

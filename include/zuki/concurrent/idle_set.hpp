@@ -85,7 +85,7 @@ public:
         state_.fetch_sub(awake_one + (was_searching ? 1 : 0), std::memory_order_seq_cst);
         // seq_cst: step (2) of the protocol; pairs with the fence in notify_one().
         fence(ZUKI_MODEL_WEAKEN(idle_park_fence, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed));
+                                std::memory_order_relaxed));
     }
 
     /// Worker `i`: the re-check found work; become awake (and searching) again.
@@ -112,7 +112,7 @@ public:
     bool notify_one() noexcept {
         // seq_cst: step (b) of the protocol; pairs with the fence in prepare_park().
         fence(ZUKI_MODEL_WEAKEN(idle_notify_fence, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed));
+                                std::memory_order_relaxed));
         return notify_one_fenced();
     }
     /// `notify_one()` for a caller that has already issued a seq_cst fence after publishing its

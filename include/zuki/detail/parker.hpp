@@ -99,9 +99,9 @@ public:
         // acq_rel: release pairs with the acquire in park(): the woken owner sees what we
         // published before unparking; acquire pairs with the release CAS in park_driving(), so
         // driver_ is visible when we read PARKED_DRIVER.
-        switch (state_.exchange(notified, ZUKI_MODEL_WEAKEN(parker_unpark_release,
-                                                            std::memory_order_acq_rel,
-                                                            std::memory_order_acquire))) {
+        switch (state_.exchange(notified,
+                                ZUKI_MODEL_WEAKEN(parker_unpark_release, std::memory_order_acq_rel,
+                                                  std::memory_order_acquire))) {
             case parked:
                 futex_wake(state_, 1);
                 break;

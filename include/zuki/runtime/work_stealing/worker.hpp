@@ -39,8 +39,8 @@
 #include <zuki/concurrent/idle_set.hpp>
 #include <zuki/concurrent/injection_queue.hpp>
 #include <zuki/detail/atomic.hpp>
-#include <zuki/detail/mutex.hpp>
 #include <zuki/detail/executor_thread.hpp>
+#include <zuki/detail/mutex.hpp>
 #include <zuki/detail/parker.hpp>
 #include <zuki/runtime/io_driver.hpp>
 #include <zuki/runtime/metrics.hpp>
@@ -116,16 +116,14 @@ inline Worker*& current_worker() noexcept {
     return per_thread<Worker*, Tag>();
 }
 
-class WorkStealingScheduler final : public Scheduler,
-                                    public IoTaskSink,
-                                    private WorkerLoopTuning {
+class WorkStealingScheduler final : public Scheduler, public IoTaskSink, private WorkerLoopTuning {
 public:
     /// A pool with `config` (validated by the caller) and no threads yet: `start()` starts them
     /// (src/work_stealing/threads.cpp); a model check calls `add_workers` and runs the workers
     /// itself.
     explicit WorkStealingScheduler(WorkStealingConfig config)
-        : Scheduler(/*biased=*/true), cfg_(std::move(config)),
-          global_(cfg_.global_queue_capacity) {}
+        : Scheduler(/*biased=*/true), cfg_(std::move(config)), global_(cfg_.global_queue_capacity) {
+    }
 
     /// The I/O driver the workers run (runtime/io_driver.hpp), or null. Before `start()`.
     void set_io_driver(IoDriver* driver) noexcept { io_ = driver; }
@@ -178,7 +176,8 @@ public:
             }
         }
         ~WorkerScope() {
-            if (void* r = std::exchange(w_.io_registration, nullptr)) w_.sched->io_->detach_thread(r);
+            if (void* r = std::exchange(w_.io_registration, nullptr))
+                w_.sched->io_->detach_thread(r);
             TaskRegistry::local_cache() = nullptr;
             Scheduler::local_bias() = nullptr;
             current_worker() = nullptr;

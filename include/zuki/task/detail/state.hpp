@@ -93,8 +93,7 @@ public:
     /// Drop one reference; true if it was the last (the caller destroys the task).
     bool ref_dec() noexcept {
         // acq_rel: the last release must see all writes by other holders before destroying.
-        const std::uint64_t prev =
-            word_.fetch_sub(task_state::ref_one, std::memory_order_acq_rel);
+        const std::uint64_t prev = word_.fetch_sub(task_state::ref_one, std::memory_order_acq_rel);
         assert(task_state::refs(prev) >= 1);
         return task_state::refs(prev) == 1;
     }
@@ -131,19 +130,19 @@ public:
         // acq_rel: release publishes the future's state to the next poller (who acquires in
         // to_running() via the waker's CAS); acquire sees the writes of a waker that set
         // NOTIFIED.
-        update(s,
-               ZUKI_MODEL_WEAKEN(task_pending_release, std::memory_order_acq_rel,
-                                 std::memory_order_acquire),
-               [&](std::uint64_t v) -> std::uint64_t {
-                   assert(v & running);
-                   if (v & cancelled) {
-                       cancel = true;
-                       return v;  // no change: the executor cancels it (still RUNNING)
-                   }
-                   return (v & notified) ? ((v & ~(running | notified)) | scheduled)
-                                         : (v & ~running);
-               },
-               /*stop_on_unchanged=*/true);
+        update(
+            s,
+            ZUKI_MODEL_WEAKEN(task_pending_release, std::memory_order_acq_rel,
+                              std::memory_order_acquire),
+            [&](std::uint64_t v) -> std::uint64_t {
+                assert(v & running);
+                if (v & cancelled) {
+                    cancel = true;
+                    return v;  // no change: the executor cancels it (still RUNNING)
+                }
+                return (v & notified) ? ((v & ~(running | notified)) | scheduled) : (v & ~running);
+            },
+            /*stop_on_unchanged=*/true);
         if (cancel) return IdleAction::cancel;
         return (s & notified) ? IdleAction::reschedule : IdleAction::idle;
     }
@@ -154,8 +153,8 @@ public:
         // acq_rel: release publishes the stored output to JoinHandle's acquire load of
         // COMPLETE; acquire sees the join waker written before JOIN_WAKER was set.
         // RUNNING -> COMPLETE (unsigned wrap-around: adding the difference is the subtraction).
-        const std::uint64_t prev = word_.fetch_add(complete - running - drop_refs * ref_one,
-                                                   std::memory_order_acq_rel);
+        const std::uint64_t prev =
+            word_.fetch_add(complete - running - drop_refs * ref_one, std::memory_order_acq_rel);
         assert((prev & running) && !(prev & complete));
         assert(refs(prev) > drop_refs);
         return prev;
@@ -178,12 +177,15 @@ public:
         // the data it signalled) to the next poll, whose CAS into RUNNING, or out of it, reads
         // from ours or a later RMW.
         // A complete task is terminal: nothing will be polled again (decided on the load).
-        const bool changed = update(s, std::memory_order_acq_rel, [&](std::uint64_t v) {
-            if (v & running) return v | notified;
-            if (v & scheduled) return v;
-            // `+`, not `|`: the queue's reference is added to the count (bits 8..63).
-            return (v | scheduled) + (consume_ref ? 0 : ref_one);
-        }, /*stop_on_unchanged=*/false, /*stop_on=*/complete);
+        const bool changed = update(
+            s, std::memory_order_acq_rel,
+            [&](std::uint64_t v) {
+                if (v & running) return v | notified;
+                if (v & scheduled) return v;
+                // `+`, not `|`: the queue's reference is added to the count (bits 8..63).
+                return (v | scheduled) + (consume_ref ? 0 : ref_one);
+            },
+            /*stop_on_unchanged=*/false, /*stop_on=*/complete);
         if (!changed) return WakeAction::none;
         return (s & (running | scheduled)) ? WakeAction::none : WakeAction::enqueue;
     }
@@ -196,11 +198,14 @@ public:
         bool idle = false;
         // acq_rel: when claiming an idle task we become its poller (acquire, as in
         // to_running()); release makes the request visible to the executor's CAS out of RUNNING.
-        const bool changed = update(s, std::memory_order_acq_rel, [&](std::uint64_t v) {
-            idle = !(v & (scheduled | running));
-            if (!idle && (v & cancelled)) return v;
-            return v | cancelled | (idle ? running : 0);
-        }, /*stop_on_unchanged=*/true, /*stop_on=*/complete);
+        const bool changed = update(
+            s, std::memory_order_acq_rel,
+            [&](std::uint64_t v) {
+                idle = !(v & (scheduled | running));
+                if (!idle && (v & cancelled)) return v;
+                return v | cancelled | (idle ? running : 0);
+            },
+            /*stop_on_unchanged=*/true, /*stop_on=*/complete);
         return changed && idle;
     }
 
@@ -217,11 +222,14 @@ public:
         // acq_rel as in ref_dec(); acquire on failure as the load above. A CAS rather than
         // fetch_sub: if the task completes meanwhile the CAS fails and the loop sees COMPLETE
         // while the reference is still held.
-        const bool dropped = update(s, std::memory_order_acq_rel, [](std::uint64_t v) {
-            assert((v & join_interest) && refs(v) >= 1);
-            return v - ref_one - join_interest;
-        }, /*stop_on_unchanged=*/false, /*stop_on=*/taken ? 0 : complete,
-                                    std::memory_order_acquire);
+        const bool dropped = update(
+            s, std::memory_order_acq_rel,
+            [](std::uint64_t v) {
+                assert((v & join_interest) && refs(v) >= 1);
+                return v - ref_one - join_interest;
+            },
+            /*stop_on_unchanged=*/false, /*stop_on=*/taken ? 0 : complete,
+            std::memory_order_acquire);
         last = dropped && refs(s) == 1;
         return dropped;
     }
