@@ -64,15 +64,17 @@
 
 // io_context.hpp first: the scheduler's and the reactor's implementation files include each
 // other, and only the order Asio's public headers use compiles.
+// clang-format off
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/detail/call_stack.hpp>
 #include <boost/asio/detail/op_queue.hpp>
-#include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/detail/scheduler_operation.hpp>
 #include <boost/asio/detail/scheduler_task.hpp>
 #include <boost/asio/detail/scheduler_thread_info.hpp>
 #include <boost/asio/detail/thread_context.hpp>
-#include <boost/asio/io_context.hpp>
+// clang-format on
 #include <boost/system/error_code.hpp>
 
 #include <zuki/task/detail/handler_cell.hpp>
