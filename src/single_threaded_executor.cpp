@@ -56,6 +56,7 @@
 #include <string>
 
 #include <zuki/asio/detail/reactor_driver.hpp>
+#include <zuki/asio/detail/reactor_timers.hpp>
 #include <zuki/concurrent/mpsc_inbox.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/executor_thread.hpp>
@@ -110,8 +111,13 @@ public:
     }
 
     // ---- I/O (Asio's reactor, driven by the driving thread: runtime/io_driver.hpp) ----------
-    void set_io_driver(IoDriver* io) noexcept { io_ = io; }
-    IoDriver* io_driver() const noexcept { return io_; }
+    void set_io_driver(IoDriver* io, std::shared_ptr<TimerService> timers) noexcept {
+        io_ = io;
+        timers_ = std::move(timers);
+    }
+    void stop_timers() noexcept {
+        if (timers_) timers_->stop();
+    }
     /// Ready I/O (run-once handler tasks): to the back of the Normal list, in order.
     void io_ready(TaskHeader* head, std::size_t, bool) noexcept override {
         for (TaskHeader* t = head; t != nullptr;) {
@@ -351,14 +357,17 @@ private:
 
 public:
     /// The driving thread's registration with the event source, for the drive's duration.
-    void attach_io_thread() noexcept {
-        if (io_ == nullptr) return;
+    /// Returns the thread's previous current timer service (restored by detach_io_thread).
+    std::shared_ptr<TimerService>* attach_io_thread() noexcept {
+        if (io_ == nullptr) return current_timer_service();
         try {
             io_registration_ = io_->attach_thread();
         } catch (...) {  // bad_alloc: completions then go through the driver's shared queue
         }
+        return std::exchange(current_timer_service(), &timers_);
     }
-    void detach_io_thread() noexcept {
+    void detach_io_thread(std::shared_ptr<TimerService>* previous_timers) noexcept {
+        current_timer_service() = previous_timers;
         if (void* r = std::exchange(io_registration_, nullptr)) io_->detach_thread(r);
     }
 
@@ -368,6 +377,7 @@ private:
     alignas(cache_line) Parker parker_;
     IoDriver* io_ = nullptr;
     void* io_registration_ = nullptr;  // the driving thread's, while it drives
+    std::shared_ptr<TimerService> timers_;  // driven by io_ (zuki::delay on the driving thread)
     alignas(cache_line) atomic<std::size_t> live_{0};  // spawned, not yet finished
     atomic<std::size_t> work_{0};  // outstanding Asio work (handlers queued, guards, ...)
     alignas(cache_line) atomic<bool> driving_{false};
@@ -410,7 +420,8 @@ SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exc
         asio_sched_ = new detail::HandlerScheduler(sched_);
         // Asio's scheduler, made before any I/O object exists so that it has no thread of its
         // own: the driving thread runs its reactor (asio/detail/reactor_driver.hpp).
-        sched_->set_io_driver(detail::install_reactor_driver(*this, *sched_, asio_sched_));
+        if (detail::IoDriver* io = detail::install_reactor_driver(*this, *sched_, asio_sched_))
+            sched_->set_io_driver(io, detail::make_reactor_timers(get_executor()));
     } catch (...) {
         if (asio_sched_ != nullptr) asio_sched_->release();
         sched_->release();
@@ -424,6 +435,7 @@ SingleThreadedExecutor::~SingleThreadedExecutor() {
     // as in WorkStealingExecutor and thread_pool; the handlers they had already queued on us are
     // then cancelled with everything else, and the services destroyed last.
     shutdown();
+    sched_->stop_timers();
     sched_->close_and_drain();
     destroy();
     asio_sched_->release();
@@ -476,12 +488,12 @@ SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool 
             "tasks, or by another thread)");
     previous_ = std::exchange(detail::current_driver, sched_);
     ++detail::executor_thread_depth();
-    sched_->attach_io_thread();
+    previous_timers_ = sched_->attach_io_thread();
     sched_->absorb_inbox();
 }
 
 SingleThreadedExecutor::DriveScope::~DriveScope() {
-    sched_->detach_io_thread();
+    sched_->detach_io_thread(previous_timers_);
     --detail::executor_thread_depth();
     detail::current_driver = previous_;
     sched_->unclaim();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <new>
 #include <utility>
 
 #if defined(__linux__) || defined(__APPLE__)
@@ -36,6 +37,9 @@ struct GlobalStopper {
 }  // namespace
 
 TimerService::TimerService() = default;
+TimerService::TimerService(std::unique_ptr<Driver> driver) noexcept : driver_(std::move(driver)) {
+    started_ = true;  // "running": nothing to start
+}
 
 TimerService::~TimerService() { stop(); }
 
@@ -136,15 +140,24 @@ TimerService::ArmResult TimerService::arm(detail::TimerEntry& entry, const Waker
         return ArmResult::Pending;
     }
 
-    ensure_thread_locked();
+    if (!driver_) ensure_thread_locked();
     Waker fresh(waker);
     heap_.push_back(&entry);  // may throw std::bad_alloc: the entry is not registered yet
     entry.waker_ = std::move(fresh);
     entry.sequence_ = next_sequence_++;
     entry.heap_index_ = heap_.size() - 1;
     sift_up(entry.heap_index_);
-    // A new earliest deadline: the thread sleeps until the old one, tell it to recompute.
-    if (entry.heap_index_ == 0) wakeup_.notify_one();
+    // A new earliest deadline: the thread sleeps until the old one, tell it to recompute (or
+    // re-arm the driver).
+    if (entry.heap_index_ == 0) {
+        if (!driver_) {
+            wakeup_.notify_one();
+        } else if (!driver_->schedule(entry.deadline_)) {
+            erase_locked(entry);  // nothing would fire it: undo, and report no memory
+            released = std::move(entry.waker_);
+            throw std::bad_alloc();
+        }
+    }
     return ArmResult::Pending;
 }
 
@@ -152,10 +165,19 @@ void TimerService::disarm(detail::TimerEntry& entry) noexcept {
     Waker released = Waker::noop();  // declared before the lock: released after it is dropped
     std::lock_guard<std::mutex> lock(mutex_);
     if (entry.heap_index_ == detail::TimerEntry::npos) return;  // fired, stopped or never armed
+    const bool was_front = entry.heap_index_ == 0;
     // Removing the front leaves the thread sleeping until the old deadline; it then finds
     // nothing due and sleeps again. Cheaper than a notify on every cancel.
     erase_locked(entry);
     released = std::move(entry.waker_);
+    // A driver's pending arrangement counts as the executor's outstanding work (an Asio wait):
+    // move it to the new front, or cancel it, so join() does not wait for a cancelled deadline.
+    if (driver_ && was_front) {
+        if (heap_.empty())
+            driver_->cancel();
+        else
+            driver_->schedule(heap_.front()->deadline_);
+    }
 }
 
 // ---- the timer thread
@@ -190,6 +212,43 @@ void TimerService::run() noexcept {
     }
 }
 
+void TimerService::fire_due() noexcept {
+    // Wakers are woken outside the lock (re-entrancy), a batch at a time. The batch is local:
+    // the driver may run this on two threads at once (a completion already on its way when the
+    // next deadline was armed). If it cannot be allocated, wakers go one at a time.
+    std::vector<Waker> due;
+    try {
+        due.reserve(fire_batch_capacity);
+    } catch (...) {}
+    const std::size_t batch = due.capacity() != 0 ? due.capacity() : 1;
+    for (;;) {
+        Waker single = Waker::noop();
+        bool more = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) return;
+            const clock::time_point now = clock::now();
+            std::size_t n = 0;
+            while (!heap_.empty() && n < batch && heap_.front()->deadline_ <= now) {
+                detail::TimerEntry* e = pop_front_locked();
+                if (due.capacity() != 0)
+                    due.push_back(std::move(e->waker_));  // within capacity: cannot throw
+                else
+                    single = std::move(e->waker_);
+                ++n;
+                // release: pairs with the acquire load in TimerEntry::fired() (last access).
+                e->fired_.store(true, std::memory_order_release);
+            }
+            more = !heap_.empty() && heap_.front()->deadline_ <= now;  // the batch was full
+            if (!more && !heap_.empty()) driver_->schedule(heap_.front()->deadline_);
+        }
+        single.wake();
+        for (Waker& w : due) w.wake();  // in deadline order
+        due.clear();  // only moved-from (no-op) wakers remain
+        if (!more) return;
+    }
+}
+
 void TimerService::stop() noexcept {
     std::thread thread;
     {
@@ -197,6 +256,10 @@ void TimerService::stop() noexcept {
         if (stopping_) return;
         stopping_ = true;
         thread = std::move(thread_);
+        if (driver_) {
+            driver_->cancel();
+            driver_.reset();
+        }
     }
     wakeup_.notify_all();
     if (thread.joinable()) {

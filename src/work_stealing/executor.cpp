@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <zuki/asio/detail/reactor_driver.hpp>
+#include <zuki/asio/detail/reactor_timers.hpp>
 #include <zuki/runtime/work_stealing/worker.hpp>
 
 namespace zuki {
@@ -20,7 +21,8 @@ WorkStealingExecutor::WorkStealingExecutor(WorkStealingConfig config) {
     try {
         // Asio's scheduler, made before any I/O object exists so that it has no thread of its
         // own: the workers drive its reactor (asio/detail/reactor_driver.hpp).
-        s->set_io_driver(detail::install_reactor_driver(*this, *s, s));
+        if (detail::IoDriver* io = detail::install_reactor_driver(*this, *s, s))
+            s->set_io_driver(io, detail::make_reactor_timers(get_executor()));
         s->start();
     } catch (...) {
         s->final_release();
@@ -48,6 +50,7 @@ WorkStealingExecutor::~WorkStealingExecutor() {
     // Asio's services (timers, sockets, its reactor thread) go first, as in thread_pool; the
     // handlers they still had queued on us are then cancelled with everything else.
     shutdown();
+    sched_->stop_timers();
     sched_->close_and_drain();
     destroy();
     sched_->final_release();

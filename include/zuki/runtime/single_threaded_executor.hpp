@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -47,6 +48,7 @@
 
 namespace zuki {
 
+class TimerService;
 namespace detail {
 class SingleThreadedScheduler;
 }  // namespace detail
@@ -210,6 +212,7 @@ private:
     private:
         detail::SingleThreadedScheduler* sched_;
         detail::SingleThreadedScheduler* previous_;
+        std::shared_ptr<TimerService>* previous_timers_ = nullptr;
     };
 
     // detail::Spawner's hooks.

@@ -20,9 +20,10 @@ namespace zuki {
 /// A future (`Poll<void>`) that completes at or after a deadline; never before it.
 ///
 /// The deadline is fixed when the `Delay` is made. The first poll that finds the deadline not yet
-/// passed registers with a `TimerService` (the global one unless another was given), whose thread
-/// wakes the task at the deadline. A `Delay` whose deadline already passed is ready on its first
-/// poll and never touches the timer thread; nor does one never polled.
+/// passed registers with a `TimerService`: the one given, else the timers of the executor whose
+/// thread polls it (driven by that executor's reactor: no thread), else the global service (a
+/// thread of its own). It wakes the task at the deadline. A `Delay` whose deadline already passed
+/// is ready on its first poll and never touches the timer thread; nor does one never polled.
 ///
 /// @code
 /// zuki::Async<void> heartbeat() {
@@ -53,13 +54,14 @@ public:
         : deadline_(deadline), service_(&service) {}
 
     Delay(Delay&& other) noexcept
-        : deadline_(other.deadline_), service_(other.service_), entry_(std::move(other.entry_)),
-          done_(other.done_) {}
+        : deadline_(other.deadline_), service_(other.service_), owned_(std::move(other.owned_)),
+          entry_(std::move(other.entry_)), done_(other.done_) {}
     Delay& operator=(Delay&& other) noexcept {
         if (this != &other) {
             cancel();
             deadline_ = other.deadline_;
             service_ = other.service_;
+            owned_ = std::move(other.owned_);
             entry_ = std::move(other.entry_);
             done_ = other.done_;
         }
@@ -74,7 +76,7 @@ public:
         if (done_) return Poll<void>::ready();
         if (entry_ && entry_->fired()) return finish();
         if (clock::now() >= deadline_) return finish();  // passed before the thread saw it
-        if (!service_) service_ = &TimerService::global();  // before the entry: cancel() needs it
+        if (!service_) choose_service();  // before the entry: cancel() needs it
         if (!entry_) entry_ = std::make_unique<detail::TimerEntry>(deadline_);
         switch (service_->arm(*entry_, cx.waker())) {
             case TimerService::ArmResult::Fired:
@@ -82,7 +84,15 @@ public:
             case TimerService::ArmResult::Pending:
                 break;
             case TimerService::ArmResult::Stopped:
-                break;  // no thread left: never woken
+                // The executor whose timers these were is gone (this Delay outlived its task):
+                // carry on with the global service. (The global one stops only at exit.)
+                if (owned_ != nullptr) {
+                    owned_.reset();
+                    service_ = &TimerService::global();
+                    if (service_->arm(*entry_, cx.waker()) == TimerService::ArmResult::Fired)
+                        return finish();
+                }
+                break;
         }
         return Poll<void>::pending();
     }
@@ -93,6 +103,17 @@ public:
     bool is_elapsed() const noexcept { return done_ || clock::now() >= deadline_; }
 
 private:
+    // The timers of the executor running this thread if it has its own (driven by its
+    // reactor), else the global service.
+    void choose_service() noexcept {
+        if (std::shared_ptr<TimerService>* current = detail::current_timer_service();
+            current != nullptr && *current != nullptr) {
+            owned_ = *current;
+            service_ = owned_.get();
+        } else {
+            service_ = &TimerService::global();
+        }
+    }
     Poll<void> finish() noexcept {
         cancel();
         done_ = true;
@@ -107,7 +128,8 @@ private:
     }
 
     clock::time_point deadline_;
-    TimerService* service_ = nullptr;  // null: the global service, looked up lazily
+    TimerService* service_ = nullptr;  // null until the first registering poll
+    std::shared_ptr<TimerService> owned_;  // keeps an executor's service alive while used
     std::unique_ptr<detail::TimerEntry> entry_;  // null until the first registering poll
     bool done_ = false;  // poll returned ready
 };

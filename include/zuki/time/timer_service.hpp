@@ -2,9 +2,16 @@
 #pragma once
 
 /// @file
-/// `zuki::TimerService`: the process-wide timer driver behind `zuki::Delay`, `zuki::sleep_until`
-/// and `zuki::timeout`. Executor-agnostic: it only ever talks to a task through its `Waker`, so
-/// every executor (and a plain blocking poller) gets timers for free.
+/// `zuki::TimerService`: the timers behind `zuki::Delay`, `zuki::sleep_until` and
+/// `zuki::timeout`. It only ever talks to a task through its `Waker`, so any executor (and a
+/// plain blocking poller) can use any instance.
+///
+/// Who fires the timers. An executor whose threads drive Asio's reactor (both executors, on the
+/// verified Boost versions: asio/detail/reactor_driver.hpp) owns an instance *driven by that
+/// reactor*: the earliest deadline is armed on one Asio timer of the executor, and its
+/// completion, on one of the executor's threads, fires what is due (`fire_due`). A `Delay`
+/// polled on such a thread registers there, so timers cost no thread. Anywhere else a `Delay`
+/// uses `TimerService::global()`, which has a thread of its own, described next.
 ///
 /// Algorithm. One background thread ("zuki-timer"), started lazily by the first registration,
 /// owns a binary min-heap of registered entries ordered by (deadline, sequence). It sleeps on a
@@ -46,12 +53,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <zuki/core/waker.hpp>
 #include <zuki/detail/atomic.hpp>
+#include <zuki/detail/executor_thread.hpp>
 
 namespace zuki {
 
@@ -128,8 +137,24 @@ public:
         Stopped,  ///< the service is stopped: nothing registered, nothing will wake the waker
     };
 
+    /// What fires a service that has no thread of its own (an executor's reactor).
+    class Driver {
+    public:
+        /// Arrange for `fire_due()` to be called at (or soon after) `deadline`, replacing any
+        /// earlier arrangement. Called under the service's lock whenever the earliest deadline
+        /// changes; must not call back into the service. False if it could not (no memory).
+        virtual bool schedule(clock::time_point deadline) noexcept = 0;
+        /// Nothing is registered any more: cancel the arrangement (under the service's lock; also
+        /// from `stop()`, after which the driver is destroyed).
+        virtual void cancel() noexcept = 0;
+        virtual ~Driver() = default;
+    };
+
     /// Creates a service; no thread is started until the first registration.
     TimerService();
+    /// Creates a service fired by `driver` (no thread of its own). The driver is destroyed by
+    /// `stop()`.
+    explicit TimerService(std::unique_ptr<Driver> driver) noexcept;
     /// Stops (see `stop()`). Every `Delay` registered with this instance must already be gone,
     /// and it must not be destroyed from one of its own wakers (that is, on its timer thread).
     ~TimerService();
@@ -155,6 +180,10 @@ public:
     /// the wakers of all registered entries without waking them. Later `arm` calls return
     /// `Stopped`. Idempotent; a concurrent second call returns without waiting for the first.
     void stop() noexcept;
+
+    /// For a driven service: wake every waker whose deadline has passed, then arrange for the
+    /// next one. Called by the driver (on an executor's thread).
+    void fire_due() noexcept;
 
     /// True after `stop()`.
     bool stopped() const;
@@ -187,6 +216,16 @@ private:
     bool started_ = false;  // guarded by mutex_
     std::thread thread_;  // guarded by mutex_
     std::vector<Waker> fire_batch_;  // timer thread only (reserved before start)
+    std::unique_ptr<Driver> driver_;  // a driven service (then no thread); guarded by mutex_
 };
+
+namespace detail {
+/// The driven timer service of the executor running on this thread, if it has one (set by the
+/// executors for their threads; `Delay` registers there).
+inline std::shared_ptr<TimerService>*& current_timer_service() noexcept {
+    struct Tag;
+    return per_thread<std::shared_ptr<TimerService>*, Tag>();
+}
+}  // namespace detail
 
 }  // namespace zuki

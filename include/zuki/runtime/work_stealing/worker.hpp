@@ -50,6 +50,7 @@
 #include <zuki/runtime/work_stealing_config.hpp>
 #include <zuki/task/detail/header.hpp>
 #include <zuki/task/errors.hpp>
+#include <zuki/time/timer_service.hpp>
 
 namespace zuki::detail {
 
@@ -125,8 +126,16 @@ public:
         : Scheduler(/*biased=*/true), cfg_(std::move(config)), global_(cfg_.global_queue_capacity) {
     }
 
-    /// The I/O driver the workers run (runtime/io_driver.hpp), or null. Before `start()`.
-    void set_io_driver(IoDriver* driver) noexcept { io_ = driver; }
+    /// The I/O driver the workers run (runtime/io_driver.hpp), or null, and the timer service
+    /// it fires (`zuki::delay` on a worker registers there). Before `start()`.
+    void set_io_driver(IoDriver* driver, std::shared_ptr<TimerService> timers) noexcept {
+        io_ = driver;
+        timers_ = std::move(timers);
+    }
+    /// The destructor, after Asio's services shut down: no timer fires any more.
+    void stop_timers() noexcept {
+        if (timers_) timers_->stop();
+    }
 
     // ---- threads (src/work_stealing/threads.cpp) --------------------------------------------
     /// Start `resolved_threads()` workers; a thread that fails to start is reported and the
@@ -174,8 +183,10 @@ public:
                     // through the driver's shared queue, which workers poll).
                 }
             }
+            if (w.sched->timers_) current_timer_service() = &w.sched->timers_;
         }
         ~WorkerScope() {
+            current_timer_service() = nullptr;
             if (void* r = std::exchange(w_.io_registration, nullptr))
                 w_.sched->io_->detach_thread(r);
             TaskRegistry::local_cache() = nullptr;
@@ -599,6 +610,7 @@ private:
 
     WorkStealingConfig cfg_;
     IoDriver* io_ = nullptr;
+    std::shared_ptr<TimerService> timers_;
     InjectionQueue<TaskHeader> global_;
     std::unique_ptr<IdleSet> idle_;
     std::vector<std::unique_ptr<Worker>> all_;
