@@ -12,6 +12,8 @@
 #              compiled when oneTBB is present); ctest
 #   tsan       g++, ZUKI_SANITIZE=thread (defines ZUKI_TSAN=1); ctest
 #   asan       g++, ZUKI_SANITIZE=address (ASan + UBSan); ctest
+#   fallback   g++ -O2 with ZUKI_ASIO_REACTOR_ON_WORKERS=OFF (Asio's own reactor thread, the
+#              path other Boost versions take); the Asio, runtime and time tests + examples
 #   clang      clang-format-14 check of the whole tree, then clang++-14,
 #              -Werror, builds everything; compile only
 #   consumers  install (static and shared) to a temporary prefix, then build
@@ -36,7 +38,7 @@ source scripts/common.sh
 export ZUKI_STRESS_SCALE="${ZUKI_STRESS_SCALE:-1}"
 jobs="${ZUKI_JOBS:-2}"
 
-all_stages=(release tsan asan clang consumers b2 model soak)
+all_stages=(release tsan asan fallback clang consumers b2 model soak)
 read -r -a stages <<<"${ZUKI_STAGES:-${all_stages[*]}}"
 for s in "${stages[@]}"; do
     [[ " ${all_stages[*]} " == *" $s "* ]] || {
@@ -130,6 +132,22 @@ stage_asan() {
     run_ctest build/asan
 }
 
+stage_fallback() {
+    cmake -S . -B build/fallback -G Ninja \
+        -DCMAKE_CXX_COMPILER="$(zuki_gxx)" \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2" \
+        -DZUKI_WERROR=ON -DZUKI_SANITIZE= -DZUKI_ASIO_REACTOR_ON_WORKERS=OFF \
+        -DZUKI_BUILD_TESTS=ON -DZUKI_BUILD_EXAMPLES=ON -DZUKI_BUILD_BENCH=OFF
+    # Only what networking and timers touch: the Asio, runtime and time tests and the examples.
+    local targets
+    targets=$(ninja -C build/fallback -t targets all |
+        grep -oE '^(test_unit_(asio|runtime|time)[A-Za-z0-9_]*|example_[A-Za-z0-9_]*):' |
+        tr -d ':' | sort -u)
+    # shellcheck disable=SC2086
+    cmake --build build/fallback --parallel "$jobs" --target $targets
+    run_ctest build/fallback -R '^(test_unit_(asio|runtime|time)|example_)'
+}
+
 stage_clang() {
     # The tree is formatted with .clang-format (clang-format-14 -i on every .hpp/.cpp).
     echo "--- clang-format-14 --dry-run --Werror"
@@ -220,6 +238,7 @@ describe() {
     release) echo "g++ -O2 with assertions, -Werror: build + ctest" ;;
     tsan) echo "g++ ThreadSanitizer (ZUKI_TSAN=1): build + ctest" ;;
     asan) echo "g++ AddressSanitizer + UBSan: build + ctest" ;;
+    fallback) echo "g++ with Asio's own reactor thread (ZUKI_ASIO_REACTOR_ON_WORKERS=OFF)" ;;
     clang) echo "clang-format check; clang++-14 -Werror: build everything (no run)" ;;
     consumers) echo "install + find_package consumer, add_subdirectory consumer" ;;
     b2) echo "b2 (Jamroot/Jamfile): build + run test/unit" ;;

@@ -29,6 +29,7 @@ plants=(
     "outstanding_work  outstanding_finish_order  DATA RACE"
     "inbox             inbox_push_release        DATA RACE"
     "inbox             parker_unpark_release     DEADLOCK"
+    "io_driver         io_lock_release           DATA RACE"
 )
 
 compile() {
