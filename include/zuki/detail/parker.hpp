@@ -81,7 +81,10 @@ public:
     /// (and the state is EMPTY again). Returns true if a token was consumed.
     bool park_driving(ParkDriver& driver) noexcept {
         if (take_token()) return true;
-        driver_ = &driver;  // published by the release CAS below
+        // relaxed: published by the release CAS below. An unparker may still be reading the
+        // value a previous park stored (after its exchange); a parker drives one driver, so it
+        // reads a valid driver either way, and the atomic keeps that read race-free.
+        driver_.store(&driver, std::memory_order_relaxed);
         std::uint32_t s = empty;
         // release: pairs with the acquire exchange in unpark(), which then reads driver_.
         if (!state_.compare_exchange_strong(s, parked_driver, std::memory_order_release,
@@ -106,7 +109,8 @@ public:
                 futex_wake(state_, 1);
                 break;
             case parked_driver:
-                driver_->interrupt();
+                // relaxed: ordered after the owner's store by the acquire half of the exchange.
+                driver_.load(std::memory_order_relaxed)->interrupt();
                 break;
             default:  // EMPTY or NOTIFIED: the owner is awake and will see the token
                 break;
@@ -134,7 +138,7 @@ private:
     }
 
     atomic<std::uint32_t> state_{empty};  // the futex word
-    ParkDriver* driver_ = nullptr;  // written by the owner before PARKED_DRIVER
+    atomic<ParkDriver*> driver_{nullptr};  // stored by the owner before PARKED_DRIVER
 };
 
 /// Many waiters, one condition they re-check (an event count, as in Dmitry Vyukov's design and
