@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demonstration: a release build with benchmarks, then the benchmark
 # table (Zuki vs boost::asio::thread_pool, io_context run by N threads, and
-# oneTBB) in quick mode (about two minutes on 2 cores). The CSV files and the
-# PNG chart go to build/bench/ (doc/benchmarks.md explains the figures).
+# oneTBB) in quick mode (about two minutes on 2 cores), then the networking
+# benchmark bench_net in quick mode (echo and HTTP servers, latency; about two
+# minutes more; it uses wrk for HTTP when wrk is installed). The CSV files and
+# the PNG chart go to build/bench/ (doc/benchmarks.md explains the figures).
 # Without the benchmark (no oneTBB), runs every example instead.
 #
 #   scripts/demo.sh            # extra arguments go to bench_zuki, e.g.
@@ -21,7 +23,10 @@ cmake --build build/release --parallel "${ZUKI_JOBS:-2}"
 if [[ -x build/release/bench/bench_zuki ]]; then
     echo
     echo "== build/release/bench/bench_zuki --quick --out build/bench $*"
-    exec build/release/bench/bench_zuki --quick --out build/bench "$@"
+    build/release/bench/bench_zuki --quick --out build/bench "$@"
+    echo
+    echo "== build/release/bench/bench_net --quick --out build/bench"
+    exec build/release/bench/bench_net --quick --out build/bench
 fi
 
 shopt -s nullglob

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build g++-12 clang-14 clang-format-14
     libboost1.81-dev libboost-test1.81-dev libboost1.81-tools-dev
-    libtbb-dev relacy-dev libbenchmark-dev gnuplot-nox
+    libtbb-dev relacy-dev libbenchmark-dev gnuplot-nox wrk
 )
 
 if ! command -v dpkg >/dev/null 2>&1; then
