@@ -70,6 +70,7 @@ inline std::vector<Backend> every_backend() {
 void add_spawn_many_local(Suite& s);
 void add_spawn_many_remote_idle(Suite& s);
 void add_spawn_many_remote_busy(Suite& s);
+void add_starvation(Suite& s);
 void add_yield_many(Suite& s);
 void add_ping_pong(Suite& s);
 void add_chained_spawn(Suite& s);

@@ -37,8 +37,8 @@
 /// pops oldest-first with one uncontended CAS (like Tokio's and Go's run queues).
 ///
 /// ## Who may call what
-/// `push`, `pop`, `take_half` (overflow) and the destination side of `steal_half_into`: the
-/// owner only. `steal_half_into` (source side) and `size`: any thread.
+/// `push`, `pop`, `pop_oldest`, `take_half` (overflow) and the destination side of
+/// `steal_half_into`: the owner only. `steal_half_into` (source side) and `size`: any thread.
 
 #include <algorithm>
 #include <bit>
@@ -120,6 +120,23 @@ public:
             bottom_.store(b, std::memory_order_relaxed);  // too shallow now: take the top
         }
         // acquire: pairs with the seq_cst CAS of other claimants so a retry sees their claim.
+        std::int64_t t = top_.load(std::memory_order_acquire);
+        while (t < b) {
+            T* item = slot(t).load(std::memory_order_relaxed);
+            // seq_cst: serialises this claim with thieves' claims (total order on top).
+            if (top_.compare_exchange_weak(t, t + 1, std::memory_order_seq_cst,
+                                           std::memory_order_acquire))
+                return item;
+        }
+        return nullptr;
+    }
+
+    /// Owner: take the oldest item (FIFO), whatever the depth: one CAS on `top`, the claim a
+    /// thief makes for a single item. For fairness: the deep path of `pop` is LIFO, so a task
+    /// that keeps re-queueing itself on a deep deque would otherwise run before older work.
+    T* pop_oldest() noexcept {
+        const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+        // acquire: as in pop().
         std::int64_t t = top_.load(std::memory_order_acquire);
         while (t < b) {
             T* item = slot(t).load(std::memory_order_relaxed);

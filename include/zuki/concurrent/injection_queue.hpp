@@ -10,7 +10,8 @@
 /// `T::next`) and its length. A whole batch, or half of an overflowing deque, is one push; a
 /// consumer takes a whole chunk with one pop, and gives back what it cannot use as one push.
 ///
-/// Priorities: one lane per `TaskPriority`; consumers take from the highest non-empty lane.
+/// Priorities: one lane per `TaskPriority`; consumers take from the highest non-empty lane (or,
+/// when they ask, the lowest: the pool does that once in a while so no lane starves).
 ///
 /// Full queue: the lock-free queue is reserved up front and pushed with `bounded_push`, so the
 /// hot path never allocates. If a lane is full the chunk goes to a mutex-protected spill list
@@ -167,10 +168,13 @@ public:
         spilled_.fetch_add(c.count, std::memory_order_release);
     }
 
-    /// Pop the chunk at the head of the highest non-empty lane. Returns a chunk with count 0
-    /// when everything is empty.
-    Chunk<T> pop() noexcept {
-        for (std::size_t i = lanes_.size(); i-- > 0;) {
+    /// Pop the chunk at the head of the highest non-empty lane (with `lowest_first`, of the
+    /// lowest: a consumer's anti-starvation turn). Returns a chunk with count 0 when everything
+    /// is empty.
+    Chunk<T> pop(bool lowest_first = false) noexcept {
+        const std::size_t n = lanes_.size();
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = lowest_first ? k : n - 1 - k;
             Lane& lane = *lanes_[i];
             if (lane.length() <= 0 && spilled_.load(std::memory_order_relaxed) == 0) continue;
             Chunk<T> c;

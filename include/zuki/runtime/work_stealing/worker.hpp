@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,8 @@ struct WorkerLoopTuning {
     /// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like
     /// any other (Tokio's bound): two tasks that keep waking each other cannot starve the deque.
     static constexpr unsigned max_lifo_streak = 3;
+    /// One global take in this many serves the lowest non-empty priority lane first.
+    static constexpr unsigned lane_rotation = 16;
 };
 
 /// What one worker thread owns.
@@ -87,6 +90,10 @@ struct Worker {
     TaskHeader* yield_tail = nullptr;
     std::vector<TaskHeader*> scratch;  // overflow buffer, capacity/2 + 1
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
+    unsigned global_take_tick = 0;  // global takes, for the lane rotation
+    // The last global take left work behind: take again as soon as the deque is empty, before
+    // the LIFO slot, instead of waiting for the next interval (see take_global).
+    bool global_backlog = false;
     // The worker sleeps on it when idle (and waits on it for the start gate).
     Parker parker;
     WorkerMetrics stats;  // written by this worker only (detail::bump)
@@ -414,13 +421,24 @@ private:
         idle_->notify_one();
     }
     // Move half of a full deque plus `t` to the global queue in one push.
+    // A deque holds Normal and Low work: one chunk per priority present, so every task
+    // travels in its own lane.
     void overflow(Worker& w, TaskHeader* t) noexcept {
         const std::size_t n = w.deque.take_half(w.scratch.data());
-        for (std::size_t i = 0; i < n; ++i) w.scratch[i]->next = (i + 1 < n) ? w.scratch[i + 1] : t;
-        t->next = nullptr;
+        w.scratch[n] = t;  // room for capacity/2 + 1
+        Chunk<TaskHeader> lanes[task_priority_levels] = {};
+        for (std::size_t i = 0; i <= n; ++i) {
+            TaskHeader* x = w.scratch[i];
+            Chunk<TaskHeader>& l = lanes[static_cast<std::size_t>(x->priority())];
+            x->next = nullptr;
+            (l.count != 0 ? l.tail->next : l.head) = x;
+            l.tail = x;
+            ++l.count;
+        }
         bump(w.stats.overflows);
-        push_global(Chunk<TaskHeader>{n ? w.scratch[0] : t, t, n + 1}, TaskPriority::Normal,
-                    /*notify=*/false);
+        for (std::size_t p = 0; p < task_priority_levels; ++p)
+            if (lanes[p].count != 0)
+                push_global(lanes[p], static_cast<TaskPriority>(p), /*notify=*/false);
     }
 
     static void cancel_queued(TaskHeader* t) noexcept {
@@ -477,15 +495,21 @@ private:
         }
     }
 
-    // Order: every 61 ticks the global queue and the yielded tasks first (neither can starve
-    // behind local work); then the LIFO slot (at most max_lifo_streak in a row); the deque; the
-    // global queue; and only then this worker's own yielded tasks: a yield lets other work run,
-    // outside submissions included (Tokio defers yielded tasks the same way). Yielded tasks
-    // wait at most one interval.
+    // Order: every 61 ticks the global queue and the yielded tasks first, and then the deque's
+    // oldest task (none of the three can starve behind local work); then the LIFO slot (at most
+    // max_lifo_streak in a row, after which its task queues like any other and the oldest
+    // local task runs); the deque; the global queue; and only then this worker's own yielded
+    // tasks: a yield lets other work run, outside submissions included (Tokio defers yielded
+    // tasks the same way). Yielded tasks wait at most one interval.
     TaskHeader* next_task(Worker& w, unsigned tick) noexcept {
         if (tick % global_check_interval == 0) {
             flush_yielded(w);
             poll_io(w);  // a busy pool still notices I/O and timers
+            if (TaskHeader* t = take_global(w)) return t;
+            if (TaskHeader* t = w.deque.pop_oldest()) return t;
+        }
+        // Outside work is waiting and the local queue ran dry: it goes before the LIFO slot.
+        if (w.global_backlog && w.deque.empty()) {
             if (TaskHeader* t = take_global(w)) return t;
         }
         if (w.lifo != nullptr) {
@@ -493,11 +517,13 @@ private:
                 ++w.lifo_streak;
                 return std::exchange(w.lifo, nullptr);
             }
-            // Queue it like any other, without a notify (as Tokio): if the deque was empty
-            // this worker pops it right below; otherwise the tasks already there were
-            // announced when they were pushed.
+            // Queue it like any other, without a notify (as Tokio): the tasks already in the
+            // deque were announced when they were pushed. The oldest of them runs next (a deep
+            // deque pops newest first, which would hand this very task back).
             TaskHeader* t = std::exchange(w.lifo, nullptr);
             if (!w.deque.push(t)) overflow(w, t);
+            w.lifo_streak = 0;
+            return w.deque.pop_oldest();
         }
         w.lifo_streak = 0;
         if (TaskHeader* t = w.deque.pop()) return t;
@@ -527,20 +553,67 @@ private:
         }
     }
 
-    // Take one chunk from the global queue: run its first task, keep what fits locally, give
-    // the rest back in one push.
+    // Take from the global queue: the first task to run now, and a fair share of the rest into
+    // the deque — Go's len/workers + 1 (Tokio since 1.29 does the same), and never more than
+    // keeps the deque at half its capacity, where its owner pops oldest first. So outside work
+    // gets in at the pace the pool runs, however it was submitted (a chunk of one per post, or a
+    // batch), and behind the local work that was waiting before it. What does not fit goes back
+    // in one push per chunk, to its own lane; if some is left there, the worker takes again as
+    // soon as its deque runs dry (global_backlog). One take in `lane_rotation` serves the lowest
+    // non-empty lane first, so a steady stream of higher-priority work slows the lower lanes but
+    // never stops them.
     TaskHeader* take_global(Worker& w) noexcept {
+        w.global_backlog = false;
         if (global_.empty_hint()) return nullptr;
-        Chunk<TaskHeader> c = global_.pop();
+        const bool lowest_first = ++w.global_take_tick % lane_rotation == 0;
+        Chunk<TaskHeader> c = global_.pop(lowest_first);
         if (c.count == 0) return nullptr;
         bump(w.stats.global_takes);
         TaskHeader* first = c.head;
-        TaskHeader* rest = nullptr;
-        const std::size_t pushed =
-            c.count > 1 ? w.deque.push_chain(first->next, c.count - 1, rest) : 0;
-        const std::size_t left = c.count - 1 - pushed;
-        if (left > 0) push_global(Chunk<TaskHeader>{rest, c.tail, left}, first->priority(), false);
-        if (pushed > 0 || left > 0) idle_->notify_one();  // let an idle worker steal the rest
+        const std::int64_t depth = static_cast<std::int64_t>(w.deque.size());
+        // Below half (where pop is oldest-first), with a place left for the LIFO slot's task.
+        const std::int64_t room = static_cast<std::int64_t>(w.deque.capacity() / 2) - depth - 1;
+        // Go's share, len/workers + 1, counts the task to run now: `first` is that one, so what
+        // stays queued after taking it is shared among the workers (rounding down: two tasks
+        // for two workers stay one each, none stranded behind a worker that may now block).
+        const std::int64_t share = global_.size_hint() / static_cast<std::int64_t>(workers_.size());
+        std::int64_t budget = std::min(room, static_cast<std::int64_t>(c.count - 1) +
+                                                 std::max<std::int64_t>(share, 0));
+        bool queued_locally = false;
+        // The rest of this chunk, then more chunks while the budget lasts.
+        Chunk<TaskHeader> rest{first->next, c.tail, c.count - 1};
+        for (;;) {
+            if (rest.count != 0) {
+                const TaskPriority lane = rest.head->priority();
+                TaskHeader* left = nullptr;
+                const std::size_t pushed =
+                    budget > 0
+                        ? w.deque.push_chain(
+                              rest.head,
+                              std::min<std::size_t>(rest.count, static_cast<std::size_t>(budget)),
+                              left)
+                        : 0;
+                budget -= static_cast<std::int64_t>(pushed);
+                queued_locally = queued_locally || pushed != 0;
+                if (pushed < rest.count)
+                    push_global(Chunk<TaskHeader>{pushed != 0 ? left : rest.head, rest.tail,
+                                                  rest.count - pushed},
+                                lane, /*notify=*/false);
+            }
+            if (budget <= 0 || global_.empty_hint()) break;
+            rest = global_.pop(lowest_first);
+            if (rest.count == 0) break;
+        }
+        if (queued_locally) {
+            // The work that was waiting outside runs before the task in the LIFO slot, which was
+            // made after it (a task that keeps re-submitting itself would otherwise cut in).
+            if (TaskHeader* l = std::exchange(w.lifo, nullptr)) {
+                if (!w.deque.push(l)) overflow(w, l);
+                w.lifo_streak = 0;
+            }
+            idle_->notify_one();  // let an idle worker steal some
+        }
+        w.global_backlog = !global_.empty_hint();
         return first;
     }
 
