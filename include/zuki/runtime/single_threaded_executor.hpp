@@ -79,14 +79,16 @@ class SingleThreadedScheduler;
 ///   pending timer or socket operation — keeps `run()` from returning, like live tasks do;
 ///   when the last of it finishes on another thread, a sleeping `run()` wakes and returns.
 ///   `task_count()` and `is_empty()` still count Zuki tasks only;
-/// - timers and sockets are driven by Asio's own reactor thread (Asio starts one for any
-///   execution context that is not an `io_context`), which hands completions to this executor
-///   through the inbox; they run on the driving thread;
+/// - timers and sockets are driven by the driving thread itself, as an `io_context` drives its
+///   reactor: with nothing ready, `run()` / `block_on()` sleep in the reactor (epoll), which a
+///   wake from another thread interrupts; `step()` polls it without blocking. A program that
+///   uses one `SingleThreadedExecutor` for tasks, sockets and timers has one thread (on the
+///   Boost versions this was verified against; elsewhere Asio runs a reactor thread of its
+///   own). Zuki's timers (`zuki::delay`) polled on the driving thread ride the same reactor;
 /// - an exception escaping a queued handler goes to the unhandled-exception handler, like one
 ///   from a detached task; one escaping an inline `dispatch` propagates to its caller;
-/// - the destructor shuts Asio's services down first (their pending operations are destroyed,
-///   the reactor thread is joined), then cancels every queued handler and task, then destroys
-///   the services.
+/// - the destructor shuts Asio's services down first (their pending operations are destroyed),
+///   then cancels every queued handler and task, then destroys the services.
 ///
 /// @code
 /// zuki::SingleThreadedExecutor ex;

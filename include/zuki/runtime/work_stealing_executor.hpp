@@ -49,20 +49,28 @@ class Batch;
 /// - `spawn` of a Normal or Low task from inside a worker, and a wake from inside → that
 ///   worker's LIFO slot: it runs next on the same worker, without waking another (the task it
 ///   displaces moves to the deque, stealable; at most 3 tasks in a row run from the slot);
-/// - the deque overflows by moving half of it to the global queue in one push;
+/// - the deque overflows by moving half of it to the global queue in one push (each task to
+///   its own priority lane);
 /// - a task that wakes itself (yields) → its worker's yield list, run once the worker found no
 ///   other local or global work (and at least every 61 tasks).
+///
+/// Fairness: a worker looks at the global queue at least every 61 tasks and takes a fair share
+/// of it (what is queued divided by the workers), which goes before the task in its LIFO slot;
+/// while work is left there it looks again as soon as its deque runs dry; and the oldest task
+/// of its deque runs at least every 61 tasks. So work from outside, and old local work, get in
+/// at the pace the pool runs, however busy it is with work that keeps re-submitting itself.
 ///
 /// Like Tokio's LIFO slot, that task is not visible to other workers until the running task
 /// returns: a task that blocks its worker (spins or sleeps waiting for work it spawned) can
 /// delay it; do not block inside tasks.
 ///
 /// Priority on this executor: the global queue has one lane per `TaskPriority`, and workers
-/// always take from the highest non-empty lane, so Critical and High work submitted to it runs
-/// before queued Normal and Low work. Critical and High tasks spawned from inside a worker also
-/// go to the global queue for that reason. Within a worker's deque there is no priority order;
-/// priority is a scheduling preference across the pool, not a strict global order (use
-/// `SingleThreadedExecutor` for that).
+/// take from the highest non-empty lane, so Critical and High work submitted to it runs before
+/// queued Normal and Low work. Critical and High tasks spawned from inside a worker also go to
+/// the global queue for that reason. One take in 16 serves the lowest non-empty lane first: a
+/// steady stream of higher-priority work slows the lower lanes, it never stops them. Within a
+/// worker's deque there is no priority order; priority is a scheduling preference across the
+/// pool, not a strict global order (use `SingleThreadedExecutor` for that).
 ///
 /// Shutdown: `join()` waits until every task has completed, then stops the workers; `stop()`
 /// stops them as soon as each finishes its current poll; the destructor stops, joins, and
@@ -76,10 +84,12 @@ class Batch;
 /// `WorkStealingConfig::on_unhandled_exception` if the task was detached; workers never die.
 ///
 /// Asio: the pool is a `boost::asio::execution_context`; `get_executor()` returns an executor
-/// that `boost::asio::post`, `co_spawn`, `strand`, `steady_timer` and sockets accept. Timers and
-/// sockets are driven by Asio's own reactor thread (Asio starts one for any execution context
-/// that is not an `io_context`), which hands completions to the pool as handlers. See
-/// doc/asio.md.
+/// that `boost::asio::post`, `co_spawn`, `strand`, `steady_timer` and sockets accept. The
+/// workers drive Asio's reactor themselves (runtime/io_driver.hpp): a parked worker blocks in
+/// it, a busy pool polls it every 61 tasks, and ready I/O becomes stealable tasks; the pool
+/// runs exactly its workers, no reactor thread (on the Boost versions this was verified
+/// against; elsewhere Asio's own reactor thread). Zuki's timers (`zuki::delay`) polled on a
+/// worker ride the same reactor. See doc/asio.md.
 ///
 /// Thread safety: every member function may be called from any thread, except that `join()`
 /// and the destructor must not be called from one of this pool's workers (that would wait for
