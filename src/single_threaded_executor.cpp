@@ -50,10 +50,13 @@
 #include <zuki/runtime/single_threaded_executor.hpp>
 
 #include <cassert>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <zuki/asio/detail/reactor_driver.hpp>
 #include <zuki/asio/detail/reactor_timers.hpp>
@@ -73,6 +76,7 @@ thread_local SingleThreadedScheduler* current_driver = nullptr;
 
 class SingleThreadedScheduler final : public Scheduler, public IoTaskSink {
 public:
+    using Clock = std::chrono::steady_clock;
     explicit SingleThreadedScheduler(SingleThreadedExecutor::ExceptionHandler handler)
         : handler_(std::move(handler)) {}
 
@@ -86,6 +90,18 @@ public:
     }
 
     void report_exception(std::exception_ptr e) noexcept override {
+        if (rethrow_) {
+            // io_context's behaviour: the driving call (run, run_one, poll...) rethrows it.
+            try {
+                std::lock_guard lock(rethrow_mutex_);
+                rethrow_queue_.push_back(std::move(e));
+            } catch (...) {  // bad_alloc queueing it: nothing better left than dropping it
+                return;
+            }
+            rethrow_waiting_.store(true, std::memory_order_release);
+            if (current_driver != this) unpark();  // reported from another thread
+            return;
+        }
         try {
             handler_(std::move(e));
         } catch (...) {
@@ -186,38 +202,86 @@ public:
         driving_.store(false, std::memory_order_release);
     }
 
-    /// The driver loop: until `until` completed, or (null) until no task is live.
-    void drive(TaskHeader* until) noexcept {
+    /// What a drive stops at (run, run_one, run_for/until, poll, poll_one, step, block_on).
+    struct DriveLimits {
+        TaskHeader* until = nullptr;  // block_on: until this task completed
+        std::size_t max_tasks = SIZE_MAX;  // run_one / poll_one / step: 1
+        bool block = true;  // poll / poll_one / step: never sleep
+        bool run_family = true;  // run*, poll*: stop() ends it; running out of work stops
+        Clock::time_point deadline =
+            std::chrono::steady_clock::time_point::max();  // run_for / run_until
+    };
+
+    /// The driver loop; returns how many tasks and handlers it ran. Stops at the limits, when
+    /// no task is live and no Asio work is outstanding (not for block_on), or when an
+    /// exception waits to be rethrown (rethrow mode).
+    /// Driving thread: true if a task is ready to run.
+    bool has_ready() const noexcept { return !ready_empty(); }
+
+    std::size_t drive(const DriveLimits& limits) noexcept {
         assert(current_driver == this);
+        std::size_t ran = 0;
         unsigned tick = 0;
         for (;;) {
             take_inbox();
             // acquire: pairs with the release RMW in finish() (it completed on this thread, so
             // this is belt and braces).
-            if (until != nullptr &&
-                (until->state(std::memory_order_acquire) & task_state::complete) != 0)
-                return;
+            if (limits.until != nullptr &&
+                (limits.until->state(std::memory_order_acquire) & task_state::complete) != 0)
+                return ran;
+            // acquire: pairs with the release stores in stop() / park_exception().
+            if (limits.run_family && stopped_.load(std::memory_order_acquire)) return ran;
+            if (rethrow_pending()) return ran;
+            if (ran >= limits.max_tasks) return ran;
             // Ready I/O is noticed at least every 61 tasks while tasks keep coming.
             if (++tick % 61 == 0) poll_io();
             if (TaskHeader* t = ready_pop()) {
                 run_task(t);
+                ++ran;
                 continue;
             }
+            if (!limits.block) {
+                if (poll_io()) continue;  // what the reactor has ready counts as ready
+                return ran;
+            }
             // Nothing ready. Every queued task is live and every queued handler is Asio work,
-            // so two zero counts mean all done.
-            if (until == nullptr && live() == 0 && work() == 0) return;
-            park();  // until a remote push, completion, work_finished or I/O (file comment)
+            // so two zero counts mean all done; the run family then stops (io_context's
+            // meaning: restart() before running again).
+            if (limits.until == nullptr && live() == 0 && work() == 0) {
+                if (limits.run_family) stopped_.store(true, std::memory_order_release);
+                return ran;
+            }
+            if (limits.deadline != std::chrono::steady_clock::time_point::max()) {
+                const auto now = Clock::now();
+                if (now >= limits.deadline) return ran;
+                park(limits.deadline - now);
+            } else {
+                park();  // until a remote push, completion, work_finished or I/O (file comment)
+            }
         }
     }
 
-    /// One step: poll at most one ready task; whether ready work remains.
-    bool step() noexcept {
-        assert(current_driver == this);
-        take_inbox();
-        poll_io();
-        if (TaskHeader* t = ready_pop()) run_task(t);
-        take_inbox();
-        return !ready_empty();
+    // ---- stop / restart (the run family) ------------------------------------------------------
+    void stop() noexcept {
+        // release: pairs with the acquire load in drive().
+        stopped_.store(true, std::memory_order_release);
+        unpark();  // a run() asleep returns now
+    }
+    bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+    void restart() noexcept { stopped_.store(false, std::memory_order_release); }
+
+    // ---- rethrow mode -------------------------------------------------------------------------
+    void set_rethrow(bool on) noexcept { rethrow_ = on; }
+    /// The oldest exception waiting to be rethrown by the driving call, if any.
+    std::exception_ptr take_rethrow() noexcept {
+        if (!rethrow_pending()) return nullptr;
+        std::lock_guard lock(rethrow_mutex_);
+        if (rethrow_queue_.empty()) return nullptr;
+        std::exception_ptr e = std::move(rethrow_queue_.front());
+        rethrow_queue_.erase(rethrow_queue_.begin());
+        // relaxed: under the mutex that report_exception() pushes under.
+        if (rethrow_queue_.empty()) rethrow_waiting_.store(false, std::memory_order_relaxed);
+        return e;
     }
 
     /// Deliver what the event source has ready now (never blocks). True if anything was.
@@ -345,13 +409,20 @@ private:
     }
 
     // With an event source, sleep in it: a remote push, a completion, or ready I/O wakes us.
-    void park() noexcept {
+    // With a timeout, also when it passed.
+    void park(std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max()) noexcept {
         if (io_ != nullptr && io_->is_active() && io_->try_lock()) {
-            parker_.park_driving(*io_);
+            parker_.park_driving(*io_, timeout);
             io_->unlock();
-        } else {
+        } else if (timeout == std::chrono::nanoseconds::max()) {
             parker_.park();
+        } else {
+            parker_.park_for(timeout);
         }
+    }
+    bool rethrow_pending() const noexcept {
+        // acquire: pairs with the release store in report_exception().
+        return rethrow_ && rethrow_waiting_.load(std::memory_order_acquire);
     }
     void unpark() noexcept { parker_.unpark(); }
 
@@ -378,6 +449,11 @@ private:
     IoDriver* io_ = nullptr;
     void* io_registration_ = nullptr;  // the driving thread's, while it drives
     std::shared_ptr<TimerService> timers_;  // driven by io_ (zuki::delay on the driving thread)
+    atomic<bool> stopped_{false};  // the run family's stop() / ran out of work
+    bool rethrow_ = false;  // set at construction
+    atomic<bool> rethrow_waiting_{false};
+    std::mutex rethrow_mutex_;
+    std::vector<std::exception_ptr> rethrow_queue_;  // guarded by rethrow_mutex_
     alignas(cache_line) atomic<std::size_t> live_{0};  // spawned, not yet finished
     atomic<std::size_t> work_{0};  // outstanding Asio work (handlers queued, guards, ...)
     alignas(cache_line) atomic<bool> driving_{false};
@@ -429,6 +505,11 @@ SingleThreadedExecutor::SingleThreadedExecutor(ExceptionHandler on_unhandled_exc
     }
 }
 
+SingleThreadedExecutor::SingleThreadedExecutor(RethrowFromRun)
+    : SingleThreadedExecutor(ExceptionHandler{}) {
+    sched_->set_rethrow(true);  // before any task exists
+}
+
 SingleThreadedExecutor::~SingleThreadedExecutor() {
     sched_->claim_for_shutdown();
     // Asio's services (timers, sockets, the reactor thread Asio runs for this context) go first,
@@ -442,14 +523,51 @@ SingleThreadedExecutor::~SingleThreadedExecutor() {
     sched_->release();  // tasks still referenced (JoinHandles, wakers) keep it alive
 }
 
-void SingleThreadedExecutor::run() {
-    DriveScope scope(*this, /*blocking=*/true);
-    sched_->drive(nullptr);
+std::size_t SingleThreadedExecutor::drive(bool blocking, std::size_t max_tasks, bool block,
+                                          bool run_family,
+                                          std::chrono::steady_clock::time_point deadline,
+                                          bool* more_ready) {
+    std::size_t ran = 0;
+    {
+        DriveScope scope(*this, blocking);
+        detail::SingleThreadedScheduler::DriveLimits limits;
+        limits.max_tasks = max_tasks;
+        limits.block = block;
+        limits.run_family = run_family;
+        limits.deadline = deadline;
+        ran = sched_->drive(limits);
+        if (more_ready != nullptr) *more_ready = sched_->has_ready();  // while still the driver
+    }
+    // Rethrow mode: the exception an unhandled task or handler threw, after the drive ended
+    // (the executor is consistent: call again to go on).
+    if (std::exception_ptr e = sched_->take_rethrow()) std::rethrow_exception(e);
+    return ran;
 }
 
+std::size_t SingleThreadedExecutor::run() {
+    return drive(true, SIZE_MAX, true, true, std::chrono::steady_clock::time_point::max(), nullptr);
+}
+std::size_t SingleThreadedExecutor::run_one() {
+    return drive(true, 1, true, true, std::chrono::steady_clock::time_point::max(), nullptr);
+}
+std::size_t SingleThreadedExecutor::poll() {
+    return drive(false, SIZE_MAX, false, true, std::chrono::steady_clock::time_point::max(),
+                 nullptr);
+}
+std::size_t SingleThreadedExecutor::poll_one() {
+    return drive(false, 1, false, true, std::chrono::steady_clock::time_point::max(), nullptr);
+}
+std::size_t SingleThreadedExecutor::run_until(std::chrono::steady_clock::time_point deadline) {
+    return drive(true, SIZE_MAX, true, true, deadline, nullptr);
+}
+void SingleThreadedExecutor::stop() noexcept { sched_->stop(); }
+bool SingleThreadedExecutor::stopped() const noexcept { return sched_->stopped(); }
+void SingleThreadedExecutor::restart() noexcept { sched_->restart(); }
+
 bool SingleThreadedExecutor::step() {
-    DriveScope scope(*this, /*blocking=*/false);
-    return sched_->step();
+    bool more = false;
+    drive(false, 1, false, false, std::chrono::steady_clock::time_point::max(), &more);
+    return more;
 }
 
 std::size_t SingleThreadedExecutor::task_count() const noexcept { return sched_->live(); }
@@ -474,7 +592,14 @@ detail::Scheduler* SingleThreadedExecutor::spawn_target() const {
 
 void SingleThreadedExecutor::submit_new(detail::TaskHeader* t) noexcept { sched_->submit(t); }
 
-void SingleThreadedExecutor::drive_until(detail::TaskHeader* t) noexcept { sched_->drive(t); }
+void SingleThreadedExecutor::drive_until(detail::TaskHeader* t) {
+    // Inside block_on's DriveScope.
+    detail::SingleThreadedScheduler::DriveLimits limits;
+    limits.until = t;
+    limits.run_family = false;
+    sched_->drive(limits);
+    if (std::exception_ptr e = sched_->take_rethrow()) std::rethrow_exception(e);
+}
 
 SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool blocking)
     : sched_(ex.sched_), previous_(nullptr) {

@@ -32,6 +32,7 @@ void add_all_workloads(Suite& s) {
     add_remote_post(s);
     add_spawn_batch(s);
     add_wake_latency(s);
+    add_pool_lifecycle(s);
     add_idle_cpu(s);
 }
 

@@ -78,6 +78,7 @@ void add_fib(Suite& s);
 void add_remote_post(Suite& s);
 void add_spawn_batch(Suite& s);
 void add_wake_latency(Suite& s);
+void add_pool_lifecycle(Suite& s);
 void add_idle_cpu(Suite& s);  // a row only: idle_cpu runs apart, see run_idle_cpu()
 
 /// All of the above, in this order (registry.cpp).

@@ -56,7 +56,10 @@
 
 #if ZUKI_REACTOR_ON_WORKERS
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -184,6 +187,17 @@ public:
             // Blocks in our task (epoll_wait) until an event, a timer, or an interrupt; or, if
             // a thread outside the executor posted an operation, completes it instead.
             sched_->wait_one(-1, ec);
+        } catch (...) {
+            handlers_->report_exception(std::current_exception());
+        }
+    }
+
+    void wait_for(std::chrono::nanoseconds timeout) noexcept override {
+        try {
+            boost::system::error_code ec;
+            const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(timeout);
+            // At least 1 us: 0 would poll, a negative value would block for good.
+            sched_->wait_one(static_cast<long>(std::max<std::int64_t>(1, usec.count())), ec);
         } catch (...) {
             handlers_->report_exception(std::current_exception());
         }

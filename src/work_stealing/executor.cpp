@@ -60,6 +60,12 @@ void WorkStealingExecutor::spawn_batch(Batch&& batch) {
     if (batch.executor_ != this)
         throw std::invalid_argument(
             "zuki::WorkStealingExecutor::spawn_batch: the batch belongs to another executor");
+    if (!sched_->accepting()) {
+        // As spawn: refused after stop()/join(). The batch's tasks are cancelled now (their
+        // handles throw TaskCancelled), not left to wait for the executor's destruction.
+        batch.cancel_all();
+        throw ExecutorStopped("zuki::WorkStealingExecutor::spawn_batch: the executor was stopped");
+    }
     auto lanes = std::exchange(batch.lanes_, {});
     // The batch's tasks count as outstanding work from here (not while it was being built, so
     // join() never waits for a batch nobody submits): one update for the whole batch, before

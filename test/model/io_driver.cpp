@@ -76,6 +76,7 @@ public:
             zuki::detail::futex_wait(signal_, 0);
         }
     }
+    void wait_for(std::chrono::nanoseconds) noexcept override { wait(); }  // no timed park here
     void interrupt() noexcept override {
         // release: as produce().
         signal_.fetch_or(interrupted, std::memory_order_release);

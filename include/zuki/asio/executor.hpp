@@ -6,15 +6,18 @@
 /// executor (`WorkStealingExecutor::executor_type`, `SingleThreadedExecutor::executor_type`).
 ///
 /// It satisfies `boost::asio::execution::executor` with the properties `blocking` (`possibly`,
-/// `never`), `relationship` (`fork`, `continuation`), `outstanding_work` (`untracked`,
-/// `tracked`), `allocator`, `context` and `mapping`, and the Networking-TS executor requirements
+/// `never`, `always`), `relationship` (`fork`, `continuation`), `outstanding_work` (`untracked`,
+/// `tracked`), `allocator`, `context`, `mapping` and `occupancy` (query only), and the
+/// Networking-TS executor requirements
 /// (`context()`, `on_work_started()`, `on_work_finished()`, `dispatch`, `post`, `defer`). So it
 /// converts to `boost::asio::any_io_executor` and works with `post`, `dispatch`, `defer`,
 /// `make_work_guard`, `co_spawn`, `strand`, timers and sockets.
 ///
 /// Semantics follow `boost::asio::thread_pool`:
-/// - `execute` / `dispatch` on a thread of the same executor run the function inline, unless
-///   the executor has `blocking.never`;
+/// - `execute` / `dispatch` on a thread of the same executor run the function inline (invoked
+///   as an lvalue, as Asio does), unless the executor has `blocking.never`; with
+///   `blocking.always`, `execute` from any other thread queues the function and waits until it
+///   ran (rethrowing what it threw);
 /// - `post`, `defer` and `blocking.never` always queue; from a worker the handler goes to that
 ///   worker's own queue (`post`: its deque, FIFO and stealable; `relationship.continuation` /
 ///   `defer`: its LIFO slot on `WorkStealingExecutor`, so it runs next on the same worker),
@@ -30,14 +33,18 @@
 /// be used concurrently from any thread.
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <type_traits>
 #include <utility>
 
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/execution.hpp>
+#include <boost/asio/execution/occupancy.hpp>
 #include <boost/asio/execution_context.hpp>
 
+#include <zuki/detail/atomic.hpp>
+#include <zuki/detail/parker.hpp>
 #include <zuki/task/detail/handler_cell.hpp>
 
 namespace zuki::detail {
@@ -63,6 +70,13 @@ struct AsioContextAccess {
     template <class C>
     static void work_finished(C& c) noexcept {
         c.asio_work_finished();
+    }
+    template <class C>
+    static std::size_t occupancy(const C& c) noexcept {
+        if constexpr (requires { c.thread_count(); })
+            return c.thread_count();
+        else
+            return 1;
     }
 };
 
@@ -107,6 +121,7 @@ public:
     }
     Context& query(execution::context_t) const noexcept { return *ctx_; }
     execution::blocking_t query(execution::blocking_t) const noexcept {
+        if (bits_ & blocking_always) return execution::blocking_t(execution::blocking.always);
         return (bits_ & blocking_never) ? execution::blocking_t(execution::blocking.never)
                                         : execution::blocking_t(execution::blocking.possibly);
     }
@@ -123,12 +138,22 @@ public:
     Allocator query(execution::allocator_t<Property>) const noexcept {
         return alloc_;
     }
+    /// The number of threads that run the context's work (a pool's workers; 1 for a
+    /// single-threaded executor).
+    std::size_t query(execution::occupancy_t) const noexcept {
+        return AsioContextAccess::occupancy(*ctx_);
+    }
 
     BasicExecutor require(execution::blocking_t::possibly_t) const noexcept {
-        return BasicExecutor(ctx_, alloc_, bits_ & ~blocking_never);
+        return BasicExecutor(ctx_, alloc_, bits_ & ~(blocking_never | blocking_always));
     }
     BasicExecutor require(execution::blocking_t::never_t) const noexcept {
-        return BasicExecutor(ctx_, alloc_, bits_ | blocking_never);
+        return BasicExecutor(ctx_, alloc_, (bits_ & ~blocking_always) | blocking_never);
+    }
+    /// Run on the context and wait for the function to finish (as `thread_pool`'s executor); on
+    /// one of the context's own threads it runs inline.
+    BasicExecutor require(execution::blocking_t::always_t) const noexcept {
+        return BasicExecutor(ctx_, alloc_, (bits_ & ~blocking_never) | blocking_always);
     }
     BasicExecutor require(execution::relationship_t::fork_t) const noexcept {
         return BasicExecutor(ctx_, alloc_, bits_ & ~relationship_continuation);
@@ -161,7 +186,11 @@ public:
     void execute(F&& f) const {
         if (!(bits_ & blocking_never) && ctx_->running_in_this_thread()) {
             std::decay_t<F> tmp(std::forward<F>(f));
-            std::move(tmp)();
+            tmp();  // as an lvalue, as Asio's executors do (its adapters rely on it)
+            return;
+        }
+        if (bits_ & blocking_always) {
+            execute_and_wait(std::forward<F>(f));
             return;
         }
         submit(std::forward<F>(f), alloc_, (bits_ & relationship_continuation) != 0);
@@ -175,7 +204,7 @@ public:
     void dispatch(F&& f, const A& a) const {
         if (ctx_->running_in_this_thread()) {
             std::decay_t<F> tmp(std::forward<F>(f));
-            std::move(tmp)();
+            tmp();
             return;
         }
         submit(std::forward<F>(f), a, false);
@@ -204,6 +233,33 @@ private:
     friend class BasicExecutor;
     static constexpr unsigned blocking_never = 1;
     static constexpr unsigned relationship_continuation = 2;
+    static constexpr unsigned blocking_always = 4;
+
+    // blocking.always from a thread that is not the context's: queue `f`, sleep until it ran,
+    // rethrow what it threw. The waker keeps the parker alive until its wake returned.
+    template <class F>
+    void execute_and_wait(F&& f) const {
+        ThreadParkerRef parker;
+        atomic<bool> done{false};
+        std::exception_ptr error;
+        submit(
+            [fn = std::decay_t<F>(std::forward<F>(f)), &done, &error,
+             waker = parker->waker()]() mutable {
+                try {
+                    fn();
+                } catch (...) {
+                    error = std::current_exception();
+                }
+                // release: pairs with the waiter's acquire load (the function's effects and
+                // `error` are visible once it sees done).
+                done.store(true, std::memory_order_release);
+                std::move(waker).wake();
+            },
+            alloc_, false);
+        // acquire: pairs with the release store above.
+        while (!done.load(std::memory_order_acquire)) parker->park();
+        if (error) std::rethrow_exception(error);
+    }
 
     // Used by require(): `ctx` is null when called on a moved-from tracked executor (as
     // thread_pool's executor does, no work is counted then and nothing is dereferenced).

@@ -19,6 +19,7 @@
 /// modelled (callers loop, so they could only hide bugs, never add them).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include <zuki/detail/atomic.hpp>
@@ -28,6 +29,7 @@
 #elif defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -49,6 +51,20 @@ inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
         word.relacy().wait(c, /*is_timed=*/false, /*allow_spurious_wakeup=*/false, model::info(w));
 }
 
+/// `futex_wait` that may also return when `timeout` passed (modelled as: may time out).
+inline void futex_wait_for(atomic<std::uint32_t>& word, std::uint32_t expected,
+                           std::chrono::nanoseconds, model::where w = {}) noexcept {
+    rl::context& c = rl::ctx();
+    c.sched();
+    bool sleep;
+    {
+        rl::preemption_disabler no_preemption(c);
+        sleep = word.relacy().fetch_add(0, rl::mo_relaxed, model::info(w)) == expected;
+    }
+    if (sleep)
+        word.relacy().wait(c, /*is_timed=*/true, /*allow_spurious_wakeup=*/false, model::info(w));
+}
+
 /// Wake up to `count` threads sleeping on `word`.
 inline void futex_wake(atomic<std::uint32_t>& word, int count, model::where w = {}) noexcept {
     rl::context& c = rl::ctx();
@@ -66,6 +82,22 @@ inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected) noex
               nullptr, nullptr, 0);
 #else
     word.wait(expected, std::memory_order_acquire);
+#endif
+}
+
+/// `futex_wait` that also returns once `timeout` passed.
+inline void futex_wait_for(atomic<std::uint32_t>& word, std::uint32_t expected,
+                           std::chrono::nanoseconds timeout) noexcept {
+    if (timeout <= std::chrono::nanoseconds::zero()) return;
+#if defined(__linux__)
+    timespec ts;
+    ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts,
+              nullptr, 0);
+#else
+    (void)timeout;
+    word.wait(expected, std::memory_order_acquire);  // no timed wait: a spurious-free wait
 #endif
 }
 

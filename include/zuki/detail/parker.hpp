@@ -33,6 +33,7 @@
 /// `park`, `park_driving`: the owning thread only (one parker per thread of use). `unpark`: any
 /// thread, any number of times.
 
+#include <chrono>
 #include <cstdint>
 
 #include <zuki/core/waker.hpp>
@@ -47,6 +48,8 @@ class ParkDriver {
 public:
     /// Block until an event or an interrupt (called by the parked thread only).
     virtual void wait() noexcept = 0;
+    /// `wait()`, but return once `timeout` passed too.
+    virtual void wait_for(std::chrono::nanoseconds timeout) noexcept = 0;
     /// End a current or the next `wait()` (any thread).
     virtual void interrupt() noexcept = 0;
 
@@ -76,10 +79,28 @@ public:
         consume_token();
     }
 
+    /// Owner: like `park()`, but return once `timeout` passed too. Returns true if a token
+    /// was consumed (false: the time passed, or a spurious return).
+    bool park_for(std::chrono::nanoseconds timeout) noexcept {
+        if (take_token()) return true;
+        std::uint32_t s = empty;
+        // relaxed: as in park().
+        if (!state_.compare_exchange_strong(s, parked, std::memory_order_relaxed,
+                                            std::memory_order_relaxed)) {
+            consume_token();
+            return true;
+        }
+        futex_wait_for(state_, parked, timeout);
+        // acquire: pairs with the release exchange in unpark() if it came.
+        return state_.exchange(empty, std::memory_order_acquire) == notified;
+    }
+
     /// Owner: like `park()`, but block in `driver.wait()`; `unpark()` then interrupts it. The
     /// driver may also return on an event of its own: the owner then returns without a token
-    /// (and the state is EMPTY again). Returns true if a token was consumed.
-    bool park_driving(ParkDriver& driver) noexcept {
+    /// (and the state is EMPTY again). Returns true if a token was consumed. With a `timeout`,
+    /// the driver's wait ends then too.
+    bool park_driving(ParkDriver& driver,
+                      std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max()) noexcept {
         if (take_token()) return true;
         // relaxed: published by the release CAS below. An unparker may still be reading the
         // value a previous park stored (after its exchange); a parker drives one driver, so it
@@ -92,7 +113,10 @@ public:
             consume_token();  // a token arrived meanwhile
             return true;
         }
-        driver.wait();
+        if (timeout == std::chrono::nanoseconds::max())
+            driver.wait();
+        else
+            driver.wait_for(timeout);
         // acquire: pairs with the release exchange in unpark() if it came (see unpark()).
         return state_.exchange(empty, std::memory_order_acquire) == notified;
     }

@@ -24,6 +24,7 @@
 ///   completion to a second, small `Scheduler` that counts them as Asio work, so
 ///   `task_count()` stays a count of Zuki tasks.
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -130,9 +131,21 @@ public:
     using executor_type = detail::BasicExecutor<SingleThreadedExecutor>;
 
     /// An executor with no tasks. `on_unhandled_exception` receives exceptions from detached
-    /// tasks; empty means print `zuki: unhandled exception in a detached task: <what>` to stderr
-    /// and go on. An exception thrown by the handler itself is reported on stderr and dropped.
+    /// tasks and queued Asio handlers; empty means `zuki::print_unhandled_exception` (one line
+    /// on stderr) and go on. An exception thrown by the handler itself is dropped.
     explicit SingleThreadedExecutor(ExceptionHandler on_unhandled_exception = {});
+
+    /// Selects `io_context`'s behaviour for exceptions (see the constructor below).
+    struct RethrowFromRun {};
+    /// `SingleThreadedExecutor(SingleThreadedExecutor::rethrow_from_run)`.
+    static constexpr RethrowFromRun rethrow_from_run{};
+    /// An executor on which an exception escaping a detached task or a queued Asio handler
+    /// propagates out of the call that drives it (`run()`, `run_one()`, `run_for()`,
+    /// `run_until()`, `poll()`, `poll_one()`, `step()`, `block_on()`), as from
+    /// `io_context::run()`; that call can then be made again to go on with the rest. (An
+    /// exception reported on another thread — a `JoinHandle` of a failed task dropped there —
+    /// is rethrown by the next driving call.)
+    explicit SingleThreadedExecutor(RethrowFromRun);
     /// Cancels and destroys every task that has not completed (see the class comment).
     ~SingleThreadedExecutor();
     SingleThreadedExecutor(const SingleThreadedExecutor&) = delete;
@@ -144,11 +157,37 @@ public:
     // destroyed.
 
     /// Run tasks and Asio handlers until every spawned task (including those spawned
-    /// meanwhile) has completed and no Asio work is outstanding (see the class comment). Sleeps
-    /// while only waiting tasks or outstanding work remain: a task nobody ever wakes, or a work
-    /// guard nobody resets, keeps `run()` asleep. Throws `std::logic_error` if called
+    /// meanwhile) has completed and no Asio work is outstanding (see the class comment), or
+    /// until `stop()`. Returns how many tasks and handlers ran. Sleeps while only waiting tasks
+    /// or outstanding work remain: a task nobody ever wakes, or a work guard nobody resets,
+    /// keeps `run()` asleep. As `io_context::run()`: once it runs out of work the executor is
+    /// stopped, and `run()`, `run_one()`, `run_for()`, `run_until()`, `poll()` and
+    /// `poll_one()` return 0 at once until `restart()`. Throws `std::logic_error` if called
     /// re-entrantly or from inside any executor's task.
-    void run();
+    std::size_t run();
+    /// `run()` until one task or handler ran (sleeping until one is ready); returns 0 or 1.
+    std::size_t run_one();
+    /// `run()` until `deadline` at the latest; returns how many ran.
+    std::size_t run_until(std::chrono::steady_clock::time_point deadline);
+    /// `run()` for `duration` at the latest; returns how many ran.
+    template <class Rep, class Period>
+    std::size_t run_for(std::chrono::duration<Rep, Period> duration) {
+        return run_until(std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(duration));
+    }
+    /// Run what is ready now (tasks, handlers, and I/O the reactor has ready) without sleeping;
+    /// returns how many ran.
+    std::size_t poll();
+    /// `poll()`, at most one; returns 0 or 1.
+    std::size_t poll_one();
+    /// Make the running `run()` family return as soon as the task in progress finished, and
+    /// later calls return at once, until `restart()`. Any thread. (`step()` and `block_on()`
+    /// are not affected.)
+    void stop() noexcept;
+    /// True after `stop()`, or once `run()` ran out of work.
+    bool stopped() const noexcept;
+    /// Allow the `run()` family to run again after `stop()` or running out of work.
+    void restart() noexcept;
 
     /// Move remote wakes in, then poll at most one ready task (the first of the highest
     /// priority). Returns whether ready work remains. Never blocks. Throws `std::logic_error`
@@ -220,7 +259,10 @@ private:
     // detail::Spawner's hooks.
     detail::Scheduler* spawn_target() const;
     void submit_new(detail::TaskHeader* t) noexcept;
-    void drive_until(detail::TaskHeader* t) noexcept;
+    // block_on's drive (inside its DriveScope), and the run / poll / step family's.
+    void drive_until(detail::TaskHeader* t);
+    std::size_t drive(bool blocking, std::size_t max_tasks, bool block, bool run_family,
+                      std::chrono::steady_clock::time_point deadline, bool* more_ready);
 
     detail::SingleThreadedScheduler* sched_;  // one reference; tasks hold the others
     detail::Scheduler* asio_sched_;  // handler nodes' scheduler (one reference; it holds sched_)

@@ -110,7 +110,9 @@ public:
     // spawn, spawn_detached, spawn_high, spawn_low: see detail::Spawner (task/detail/spawner.hpp).
 
     /// Submit every task of `batch` with one synchronising operation per priority present.
-    /// An empty batch is a no-op. The batch must belong to this executor.
+    /// An empty batch is a no-op. The batch must belong to this executor
+    /// (`std::invalid_argument`). After `stop()` / `join()` it throws `ExecutorStopped` and
+    /// cancels the batch's tasks (their JoinHandles throw `TaskCancelled`), as `spawn` refuses.
     void spawn_batch(Batch&& batch);
 
     /// Run `future` on the pool and block this thread until it completes; returns its value or
@@ -142,6 +144,15 @@ public:
     /// An Asio executor that runs handlers on this pool: works with `boost::asio::post`,
     /// `co_spawn`, `strand`, timers and sockets.
     executor_type get_executor() noexcept { return executor_type(*this); }
+
+    // ---- asio::thread_pool's names --------------------------------------------------------
+    /// `asio::thread_pool::executor()`: the same as `get_executor()`.
+    executor_type executor() noexcept { return get_executor(); }
+    /// `asio::thread_pool::scheduler()`: the executor, which is also a sender/receiver
+    /// scheduler (`boost::asio::execution::schedule(pool.scheduler())`).
+    executor_type scheduler() noexcept { return get_executor(); }
+    /// `asio::thread_pool::wait()`: the same as `join()`.
+    void wait() { join(); }
 
 private:
     friend class Batch;

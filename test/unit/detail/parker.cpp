@@ -79,6 +79,10 @@ public:
         Parker& p = inner;
         p.park();
     }
+    void wait_for(std::chrono::nanoseconds timeout) noexcept override {
+        ++waits;
+        inner.park_for(timeout);
+    }
     void interrupt() noexcept override {
         interrupts.fetch_add(1, std::memory_order_relaxed);
         inner.unpark();
@@ -155,4 +159,19 @@ BOOST_AUTO_TEST_CASE(event_count_waiters_all_see_the_condition) {
     ec.notify_all();
     for (auto& t : waiters) t.join();
     BOOST_TEST(done.load() == 4);
+}
+
+BOOST_AUTO_TEST_CASE(park_for_returns_when_the_time_passed_or_on_a_token) {
+    Parker p;
+    const auto t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(!p.park_for(5ms));  // nobody unparks: the time passes
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 >= 4ms));
+    p.unpark();
+    BOOST_TEST(p.park_for(10s));  // a token: at once
+    std::thread t([&] {
+        std::this_thread::sleep_for(5ms);
+        p.unpark();
+    });
+    BOOST_TEST(p.park_for(30s));
+    t.join();
 }

@@ -84,7 +84,7 @@ private:
             // there), with a custom allocator it is one more allocation while the upcall runs.
             H handler(std::move(self->handler_));
             self->drop_handler();
-            std::move(handler)();
+            handler();  // as an lvalue, as Asio invokes what its executors run
             return PollOutcome::ready;
         } catch (...) {
             self->drop_handler();

@@ -228,3 +228,21 @@ BOOST_AUTO_TEST_CASE(an_invalid_priority_is_rejected_with_nothing_queued) {
     BOOST_TEST(batch.empty());
     ex.join();  // nothing was counted as work
 }
+
+BOOST_AUTO_TEST_CASE(spawn_batch_after_stop_or_join_throws_and_cancels_the_batch) {
+    // It used to be accepted, and its tasks never ran: their get() blocked until the executor
+    // was destroyed.
+    zuki::test::Watchdog w(60s, "late batch");
+    for (const bool use_join : {false, true}) {
+        WorkStealingExecutor ex(2);
+        Batch batch(ex);
+        std::vector<JoinHandle<int>> hs;
+        for (int i = 0; i < 10; ++i) hs.push_back(batch.push(zuki::ready(i)));
+        if (use_join)
+            ex.join();
+        else
+            ex.stop();
+        BOOST_CHECK_THROW(ex.spawn_batch(std::move(batch)), zuki::ExecutorStopped);
+        for (auto& h : hs) BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
+    }
+}

@@ -187,3 +187,36 @@ BOOST_AUTO_TEST_CASE(under_a_high_stream_normal_work_still_goes_before_low) {
     const long normals_first_half = std::count(order.begin(), order.begin() + 64, 1);
     BOOST_TEST(normals_first_half >= 56);
 }
+
+BOOST_AUTO_TEST_CASE(overflowing_normal_and_low_work_travels_in_its_own_lanes) {
+    // A deque holds Normal and Low work; its overflow used to go to the Normal lane whole (so
+    // Low work was promoted, and the part of a chunk given back went to the lane of its first
+    // task). One worker, a deque of 2: a task spawns Normal and Low work alternately, nearly all
+    // of which overflows to the global queue; afterwards the Normal work runs first.
+    zuki::test::Watchdog w(60s, "overflow lanes");
+    zuki::WorkStealingConfig cfg;
+    cfg.threads = 1;
+    cfg.local_queue_capacity = 2;
+    WorkStealingExecutor pool(cfg);
+    std::vector<TaskPriority> order;
+    std::mutex m;
+    auto record = [&](TaskPriority p) {
+        return call([&, p] {
+            std::lock_guard l(m);
+            order.push_back(p);
+        });
+    };
+    pool.spawn(call([&] {
+            for (int i = 0; i < 40; ++i) {
+                pool.spawn_detached(record(TaskPriority::Normal), TaskPriority::Normal);
+                pool.spawn_detached(record(TaskPriority::Low), TaskPriority::Low);
+            }
+        }))
+        .get();
+    pool.join();
+    BOOST_REQUIRE(order.size() == 80u);
+    const auto last_normal = std::find(order.rbegin(), order.rend(), TaskPriority::Normal);
+    const long lows_before = std::count(order.begin(), last_normal.base(), TaskPriority::Low);
+    // A few: the LIFO slot and deque leftovers, and the lane rotation's turns (one in 16).
+    BOOST_TEST(lows_before <= 10);
+}

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <zuki/runtime/single_threaded_executor.hpp>
+
 #include "common/pool_helpers.hpp"
 #include "common/watchdog.hpp"
 
@@ -165,4 +167,31 @@ BOOST_AUTO_TEST_CASE(idle_workers_steal_from_a_busy_one) {
     BOOST_TEST(m.total().tasks_stolen >= m.total().steals);
     BOOST_TEST(threads.size() > 1u);
     BOOST_TEST(m.total().tasks_run >= n + 1);
+}
+
+BOOST_AUTO_TEST_CASE(block_on_from_a_worker_of_another_executor_throws_before_spawning) {
+    // It threw, but only after spawning the future, which then ran anyway, detached.
+    zuki::test::Watchdog w(60s, "block_on from another pool's worker");
+    WorkStealingExecutor a(1);
+    WorkStealingExecutor b(1);
+    zuki::SingleThreadedExecutor st;
+    std::atomic<int> ran{0};
+    auto attempt = a.spawn(call([&] {
+        int thrown = 0;
+        try {
+            b.block_on(call([&] { ++ran; }));
+        } catch (const std::logic_error&) {
+            ++thrown;
+        }
+        try {
+            st.block_on(call([&] { ++ran; }));
+        } catch (const std::logic_error&) {
+            ++thrown;
+        }
+        return thrown;
+    }));
+    BOOST_TEST(attempt.get() == 2);
+    b.join();
+    BOOST_TEST(ran.load() == 0);  // nothing was spawned
+    BOOST_TEST(st.is_empty());
 }
