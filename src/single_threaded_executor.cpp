@@ -233,8 +233,15 @@ public:
             if (limits.run_family && stopped_.load(std::memory_order_acquire)) return ran;
             if (rethrow_pending()) return ran;
             if (ran >= limits.max_tasks) return ran;
-            // Ready I/O is noticed at least every 61 tasks while tasks keep coming.
-            if (++tick % 61 == 0) poll_io();
+            // Ready I/O is noticed every 61 tasks while tasks keep coming, at most once per
+            // io_busy_poll_period_ns (runtime/io_driver.hpp).
+            if (++tick % 61 == 0) {
+                const std::int64_t now = monotonic_ns();
+                if (now >= next_io_poll_ns_) {
+                    next_io_poll_ns_ = now + io_busy_poll_period_ns;
+                    poll_io();
+                }
+            }
             if (TaskHeader* t = ready_pop()) {
                 run_task(t);
                 ++ran;
@@ -451,6 +458,7 @@ private:
     std::shared_ptr<TimerService> timers_;  // driven by io_ (zuki::delay on the driving thread)
     atomic<bool> stopped_{false};  // the run family's stop() / ran out of work
     bool rethrow_ = false;  // set at construction
+    std::int64_t next_io_poll_ns_ = 0;  // driving thread: see drive()
     atomic<bool> rethrow_waiting_{false};
     std::mutex rethrow_mutex_;
     std::vector<std::exception_ptr> rethrow_queue_;  // guarded by rethrow_mutex_

@@ -518,12 +518,16 @@ private:
                 return std::exchange(w.lifo, nullptr);
             }
             // Queue it like any other, without a notify (as Tokio): the tasks already in the
-            // deque were announced when they were pushed. The oldest of them runs next (a deep
-            // deque pops newest first, which would hand this very task back).
+            // deque were announced when they were pushed. What the deque gives next runs first
+            // (taken before the push: a deep deque pops newest first, and would hand this very
+            // task back); by the deque's usual order, so a fork-join keeps its depth-first
+            // shape (oldest first here would expand the biggest subtrees breadth-first).
             TaskHeader* t = std::exchange(w.lifo, nullptr);
-            if (!w.deque.push(t)) overflow(w, t);
             w.lifo_streak = 0;
-            return w.deque.pop_oldest();
+            TaskHeader* next = w.deque.pop();
+            if (next == nullptr) return t;  // nothing else local: it goes on
+            if (!w.deque.push(t)) overflow(w, t);
+            return next;
         }
         w.lifo_streak = 0;
         if (TaskHeader* t = w.deque.pop()) return t;
@@ -655,7 +659,16 @@ private:
     // Poll the I/O driver without blocking, if nobody else is inside it; what is ready lands in
     // this worker's deque, and an idle worker is woken if there is more than one.
     bool poll_io(Worker& w) noexcept {
-        if (io_ == nullptr || !io_->is_active() || !io_->try_lock()) return false;
+        if (io_ == nullptr || !io_->is_active()) return false;
+        std::int64_t now = 0;
+        if constexpr (io_busy_poll_period_ns > 0) {
+            now = monotonic_ns();
+            // relaxed: a hint; two workers that both see it due poll one after the other.
+            if (now < next_io_poll_ns_.load(std::memory_order_relaxed)) return false;
+        }
+        if (!io_->try_lock()) return false;
+        if constexpr (io_busy_poll_period_ns > 0)
+            next_io_poll_ns_.store(now + io_busy_poll_period_ns, std::memory_order_relaxed);
         const bool any = io_->poll();
         io_->unlock();
         if (w.deque.size() > 1) idle_->notify_one();
@@ -683,6 +696,8 @@ private:
 
     WorkStealingConfig cfg_;
     IoDriver* io_ = nullptr;
+    // When poll_io() may next make the system call (monotonic ns; see io_busy_poll_period_ns).
+    alignas(cache_line) atomic<std::int64_t> next_io_poll_ns_{0};
     std::shared_ptr<TimerService> timers_;
     InjectionQueue<TaskHeader> global_;
     std::unique_ptr<IdleSet> idle_;
