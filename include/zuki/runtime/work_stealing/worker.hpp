@@ -59,9 +59,22 @@ class WorkStealingScheduler;
 
 /// Tuning constants of the worker loop.
 struct WorkerLoopTuning {
-    /// A worker checks the global queue (and its yielded tasks) first every this many ticks, so
-    /// neither can starve behind local work (Tokio and Go use the same prime).
+    /// A worker checks the global queue (and its yielded tasks, the oldest task of its deque and
+    /// the I/O driver) first every this many ticks at most, so none of them can starve behind
+    /// local work (Tokio and Go use the same prime)...
     static constexpr unsigned global_check_interval = 61;
+    /// ...and sooner when its tasks are long: the interval adapts so that a check comes about
+    /// every this many nanoseconds (Tokio 1.29's self-tuning, with its 200 us target lowered to
+    /// Asio's responsiveness: with 10 us handlers that re-post themselves, outside work waited
+    /// 61 x 10 us between looks), down to every 2 ticks. The mean task time is measured once
+    /// per interval (one clock read), as a moving average over intervals. (Off in model
+    /// checks, which have no clock: every 61 ticks.)
+#if defined(ZUKI_RELACY)
+    static constexpr std::int64_t global_check_target_ns = 0;
+#else
+    static constexpr std::int64_t global_check_target_ns = 50'000;
+#endif
+    static constexpr unsigned min_global_check_interval = 2;
     /// Steal rounds a searcher makes over all victims before it parks.
     static constexpr int search_rounds = 4;
     /// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like
@@ -92,8 +105,18 @@ struct Worker {
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
     unsigned global_take_tick = 0;  // global takes, for the lane rotation
     // The last global take left work behind: take again as soon as the deque is empty, before
-    // the LIFO slot, instead of waiting for the next interval (see take_global).
+    // the LIFO slot, or once the tasks it admitted had their turn (at tick `backlog_tick`),
+    // instead of waiting for the next interval (see take_global).
     bool global_backlog = false;
+    unsigned tick = 0;  // tasks this worker took to run (the loop's clock)
+    unsigned backlog_tick = 0;
+    // The adaptive check interval (WorkerLoopTuning::global_check_target_ns): ticks since the
+    // last check, the current interval, when the last check was (0: not measuring, e.g. after
+    // the worker ran out of work), and the moving mean of a task's time.
+    unsigned since_check = 0;
+    unsigned check_interval = WorkerLoopTuning::global_check_interval;
+    std::int64_t check_start_ns = 0;
+    std::int64_t task_ns_mean = 0;
     // The worker sleeps on it when idle (and waits on it for the start gate).
     Parker parker;
     WorkerMetrics stats;  // written by this worker only (detail::bump)
@@ -359,13 +382,13 @@ public:
     // ---- the worker loop --------------------------------------------------------------------
     /// Worker `w`'s loop, until `stop()`. The calling thread is inside `WorkerScope(w)`.
     void run_worker(Worker& w) noexcept {
-        unsigned tick = 0;
         bool searching = false;
         for (;;) {
             if (shutdown_.stopping()) return;
             if (work_.fold_pending(w.work)) work_.fold(w.work);
-            TaskHeader* t = next_task(w, ++tick);
+            TaskHeader* t = next_task(w, ++w.tick);
             if (t == nullptr) {
+                w.check_start_ns = 0;  // out of work: the time until more is not a task's
                 if (!searching) searching = idle_->try_begin_search();
                 if (searching) t = search(w);
                 if (t == nullptr) {
@@ -502,14 +525,17 @@ private:
     // tasks: a yield lets other work run, outside submissions included (Tokio defers yielded
     // tasks the same way). Yielded tasks wait at most one interval.
     TaskHeader* next_task(Worker& w, unsigned tick) noexcept {
-        if (tick % global_check_interval == 0) {
+        if (++w.since_check >= w.check_interval) {
+            const std::int64_t now = tune_check_interval(w);
             flush_yielded(w);
-            poll_io(w);  // a busy pool still notices I/O and timers
+            poll_io(w, now);  // a busy pool still notices I/O and timers
             if (TaskHeader* t = take_global(w)) return t;
             if (TaskHeader* t = w.deque.pop_oldest()) return t;
         }
-        // Outside work is waiting and the local queue ran dry: it goes before the LIFO slot.
-        if (w.global_backlog && w.deque.empty()) {
+        // Outside work is waiting and what the last take admitted had its turn (or the local
+        // queue ran dry): it goes before the LIFO slot and the rest of the deque. (A handler
+        // that re-posts itself to the deque would otherwise keep the deque from running dry.)
+        if (w.global_backlog && (w.deque.empty() || static_cast<int>(tick - w.backlog_tick) >= 0)) {
             if (TaskHeader* t = take_global(w)) return t;
         }
         if (w.lifo != nullptr) {
@@ -534,6 +560,26 @@ private:
         if (TaskHeader* t = take_global(w)) return t;
         if (flush_yielded(w)) return w.deque.pop();
         return nullptr;
+    }
+
+    // At a check: fold the mean task time of the interval that ends into the moving mean and
+    // size the next interval from it. Returns the time.
+    static std::int64_t tune_check_interval(Worker& w) noexcept {
+        w.since_check = 0;
+        if constexpr (global_check_target_ns == 0) return 0;
+        const std::int64_t now = monotonic_ns();
+        if (w.check_start_ns != 0) {
+            const std::int64_t per_task = (now - w.check_start_ns) / w.check_interval;
+            // A moving mean over intervals (weight 1/4: a change of shape shows in a few).
+            w.task_ns_mean =
+                w.task_ns_mean == 0 ? per_task : w.task_ns_mean + (per_task - w.task_ns_mean) / 4;
+            const std::int64_t n =
+                global_check_target_ns / std::max<std::int64_t>(w.task_ns_mean, 1);
+            w.check_interval = static_cast<unsigned>(
+                std::clamp<std::int64_t>(n, min_global_check_interval, global_check_interval));
+        }
+        w.check_start_ns = now;
+        return now;
     }
 
     // Move yielded tasks into the deque (visible to thieves again). Returns true if any.
@@ -584,6 +630,7 @@ private:
         std::int64_t budget = std::min(room, static_cast<std::int64_t>(c.count - 1) +
                                                  std::max<std::int64_t>(share, 0));
         bool queued_locally = false;
+        std::size_t admitted = 0;
         // The rest of this chunk, then more chunks while the budget lasts.
         Chunk<TaskHeader> rest{first->next, c.tail, c.count - 1};
         for (;;) {
@@ -598,6 +645,7 @@ private:
                               left)
                         : 0;
                 budget -= static_cast<std::int64_t>(pushed);
+                admitted += pushed;
                 queued_locally = queued_locally || pushed != 0;
                 if (pushed < rest.count)
                     push_global(Chunk<TaskHeader>{pushed != 0 ? left : rest.head, rest.tail,
@@ -618,6 +666,9 @@ private:
             idle_->notify_one();  // let an idle worker steal some
         }
         w.global_backlog = !global_.empty_hint();
+        // `first` runs at this tick, the admitted tasks (and what was queued before them) after
+        // it: take again once that many ticks passed, if the deque did not run dry before.
+        w.backlog_tick = w.tick + static_cast<unsigned>(admitted) + 1;
         return first;
     }
 
@@ -658,11 +709,10 @@ private:
 
     // Poll the I/O driver without blocking, if nobody else is inside it; what is ready lands in
     // this worker's deque, and an idle worker is woken if there is more than one.
-    bool poll_io(Worker& w) noexcept {
+    bool poll_io(Worker& w, std::int64_t now = 0) noexcept {
         if (io_ == nullptr || !io_->is_active()) return false;
-        std::int64_t now = 0;
         if constexpr (io_busy_poll_period_ns > 0) {
-            now = monotonic_ns();
+            if (now == 0) now = monotonic_ns();
             // relaxed: a hint; two workers that both see it due poll one after the other.
             if (now < next_io_poll_ns_.load(std::memory_order_relaxed)) return false;
         }
