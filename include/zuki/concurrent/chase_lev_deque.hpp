@@ -71,6 +71,9 @@ public:
         return b > t ? static_cast<std::size_t>(b - t) : 0;
     }
     bool empty() const noexcept { return size() == 0; }
+    /// How many items were ever taken from the oldest end (by thieves, `pop_oldest`, `take_half`
+    /// or a shallow `pop`): it stays put while the oldest item waits.
+    std::int64_t taken_from_top() const noexcept { return top_.load(std::memory_order_relaxed); }
 
     /// Owner: add an item at the bottom. Returns false (and changes nothing) when full.
     bool push(T* item) noexcept {

@@ -75,6 +75,8 @@ struct WorkerLoopTuning {
     static constexpr std::int64_t global_check_target_ns = 50'000;
 #endif
     static constexpr unsigned min_global_check_interval = 2;
+    /// Checks a deep deque's oldest task may wait before it runs (see rescue_oldest).
+    static constexpr unsigned stuck_checks_before_rescue = 8;
     /// Steal rounds a searcher makes over all victims before it parks.
     static constexpr int search_rounds = 4;
     /// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like
@@ -105,11 +107,12 @@ struct Worker {
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
     unsigned global_take_tick = 0;  // global takes, for the lane rotation
     // The last global take left work behind: take again as soon as the deque is empty, before
-    // the LIFO slot, or once the tasks it admitted had their turn (at tick `backlog_tick`),
-    // instead of waiting for the next interval (see take_global).
+    // the LIFO slot, instead of waiting for the next interval (see take_global).
     bool global_backlog = false;
-    unsigned tick = 0;  // tasks this worker took to run (the loop's clock)
-    unsigned backlog_tick = 0;
+    // rescue_oldest(): the deque's top index at the last check, and for how many checks the
+    // deque was deep with it unchanged.
+    std::int64_t stuck_top = -1;
+    unsigned stuck_checks = 0;
     // The adaptive check interval (WorkerLoopTuning::global_check_target_ns): ticks since the
     // last check, the current interval, when the last check was (0: not measuring, e.g. after
     // the worker ran out of work), and the moving mean of a task's time.
@@ -386,7 +389,7 @@ public:
         for (;;) {
             if (shutdown_.stopping()) return;
             if (work_.fold_pending(w.work)) work_.fold(w.work);
-            TaskHeader* t = next_task(w, ++w.tick);
+            TaskHeader* t = next_task(w);
             if (t == nullptr) {
                 w.check_start_ns = 0;  // out of work: the time until more is not a task's
                 if (!searching) searching = idle_->try_begin_search();
@@ -524,18 +527,20 @@ private:
     // local task runs); the deque; the global queue; and only then this worker's own yielded
     // tasks: a yield lets other work run, outside submissions included (Tokio defers yielded
     // tasks the same way). Yielded tasks wait at most one interval.
-    TaskHeader* next_task(Worker& w, unsigned tick) noexcept {
+    TaskHeader* next_task(Worker& w) noexcept {
         if (++w.since_check >= w.check_interval) {
             const std::int64_t now = tune_check_interval(w);
             flush_yielded(w);
             poll_io(w, now);  // a busy pool still notices I/O and timers
-            if (TaskHeader* t = take_global(w)) return t;
-            if (TaskHeader* t = w.deque.pop_oldest()) return t;
+            if (TaskHeader* t = take_global(w)) return release_lifo(w), t;
+            if (TaskHeader* t = rescue_oldest(w)) return release_lifo(w), t;
         }
-        // Outside work is waiting and what the last take admitted had its turn (or the local
-        // queue ran dry): it goes before the LIFO slot and the rest of the deque. (A handler
-        // that re-posts itself to the deque would otherwise keep the deque from running dry.)
-        if (w.global_backlog && (w.deque.empty() || static_cast<int>(tick - w.backlog_tick) >= 0)) {
+        // Outside work is waiting and the local queue ran dry: it goes before the LIFO slot.
+        // (A handler that keeps re-posting itself to the deque keeps it from running dry: the
+        // adaptive interval above lets the waiting work in. Taking again once the admitted
+        // tasks had their turn was tried; with a fork-join that overflows it fed back into
+        // overflow and made every task pass through the global queue.)
+        if (w.global_backlog && w.deque.empty()) {
             if (TaskHeader* t = take_global(w)) return t;
         }
         if (w.lifo != nullptr) {
@@ -543,11 +548,12 @@ private:
                 ++w.lifo_streak;
                 return std::exchange(w.lifo, nullptr);
             }
-            // Queue it like any other, without a notify (as Tokio): the tasks already in the
-            // deque were announced when they were pushed. What the deque gives next runs first
-            // (taken before the push: a deep deque pops newest first, and would hand this very
-            // task back); by the deque's usual order, so a fork-join keeps its depth-first
-            // shape (oldest first here would expand the biggest subtrees breadth-first).
+            // Queue it like any other, without a notify (as Tokio: the tasks already in the
+            // deque were announced when they were pushed, and a wake per streak would cost a
+            // fork-join dearly), and run what the deque gives next: taken before the push (a
+            // deep deque pops newest first, and would hand this very task back), by the
+            // deque's usual order, so a fork-join keeps its depth-first shape (oldest first here
+            // would expand the biggest subtrees breadth-first).
             TaskHeader* t = std::exchange(w.lifo, nullptr);
             w.lifo_streak = 0;
             TaskHeader* next = w.deque.pop();
@@ -560,6 +566,36 @@ private:
         if (TaskHeader* t = take_global(w)) return t;
         if (flush_yielded(w)) return w.deque.pop();
         return nullptr;
+    }
+
+    // Deep, the deque pops newest first (shallow, oldest first anyway), so a task that keeps
+    // re-queueing itself on a deep deque would hold its oldest task back for good. That task
+    // runs once it has waited through `stuck_checks_before_rescue` checks with the deque deep
+    // all along. Not at every check: a fork-join keeps its deque deep, and running its oldest
+    // task (the biggest subtree) expands the tree breadth-first until the deque overflows.
+    TaskHeader* rescue_oldest(Worker& w) noexcept {
+        if (w.deque.size() <= w.deque.capacity() / 2) {
+            w.stuck_checks = 0;
+            return nullptr;
+        }
+        const std::int64_t top = w.deque.taken_from_top();
+        if (top != w.stuck_top) {
+            w.stuck_top = top;
+            w.stuck_checks = 0;
+            return nullptr;
+        }
+        if (++w.stuck_checks < stuck_checks_before_rescue) return nullptr;
+        w.stuck_checks = 0;
+        return w.deque.pop_oldest();
+    }
+
+    // The worker is about to run something other than its LIFO slot's task: queue that task
+    // where thieves see it, and announce it. Invisible in the slot, it would wait for the other
+    // task to finish however long it runs, with the other workers idle (a barrier of tasks, one
+    // per worker, spawned from a task, hung this way).
+    void release_lifo(Worker& w) noexcept {
+        w.lifo_streak = 0;
+        if (TaskHeader* l = std::exchange(w.lifo, nullptr)) push_local(w, l);
     }
 
     // At a check: fold the mean task time of the interval that ends into the moving mean and
@@ -630,7 +666,6 @@ private:
         std::int64_t budget = std::min(room, static_cast<std::int64_t>(c.count - 1) +
                                                  std::max<std::int64_t>(share, 0));
         bool queued_locally = false;
-        std::size_t admitted = 0;
         // The rest of this chunk, then more chunks while the budget lasts.
         Chunk<TaskHeader> rest{first->next, c.tail, c.count - 1};
         for (;;) {
@@ -645,7 +680,6 @@ private:
                               left)
                         : 0;
                 budget -= static_cast<std::int64_t>(pushed);
-                admitted += pushed;
                 queued_locally = queued_locally || pushed != 0;
                 if (pushed < rest.count)
                     push_global(Chunk<TaskHeader>{pushed != 0 ? left : rest.head, rest.tail,
@@ -666,9 +700,6 @@ private:
             idle_->notify_one();  // let an idle worker steal some
         }
         w.global_backlog = !global_.empty_hint();
-        // `first` runs at this tick, the admitted tasks (and what was queued before them) after
-        // it: take again once that many ticks passed, if the deque did not run dry before.
-        w.backlog_tick = w.tick + static_cast<unsigned>(admitted) + 1;
         return first;
     }
 
