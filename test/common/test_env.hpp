@@ -38,6 +38,15 @@ inline int process_threads() {
     return -1;
 }
 
+/// Resident set size of this process in KiB ("VmRSS:" of /proc/self/status); -1 if unreadable.
+inline long process_rss_kib() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
 /// Waits up to `limit` for the thread count to be `baseline` again. pthread_join can return a
 /// moment before the kernel drops the thread from the count (the joiner is woken when the
 /// thread clears its tid, before it is reaped).

@@ -13,9 +13,14 @@
 /// Priorities: one lane per `TaskPriority`; consumers take from the highest non-empty lane (or,
 /// when they ask, the lowest: the pool does that once in a while so no lane starves).
 ///
-/// Full queue: the lock-free queue is reserved up front and pushed with `bounded_push`, so the
-/// hot path never allocates. If a lane is full the chunk goes to a mutex-protected spill list
-/// (a rare path: it needs `capacity` chunks outstanding). Nothing is dropped and nothing
+/// Full queue: the lock-free queue is pushed with `bounded_push`, so the hot path never
+/// allocates. Its nodes are reserved as they are needed, not up front (4 lanes of 4,096 nodes,
+/// each an aligned allocation, made a pool's construction and destruction cost 16 times an
+/// `asio::thread_pool`'s): a lane starts with `initial_reserve` nodes, and a push that finds
+/// none free reserves as many again (doubling, under a mutex, never beyond the capacity) and
+/// retries; so allocation happens only while a lane grows to its peak. If a lane is full (or
+/// the allocation fails) the chunk goes to a mutex-protected spill list (a rare path: it needs
+/// `capacity` chunks outstanding). Nothing is dropped and nothing
 /// blocks waiting for room. While a lane has spilled chunks, later chunks of that lane go to
 /// the spill list too, so a lane stays FIFO and spilled work cannot be overtaken indefinitely.
 /// `pop` looks at the spill list only when its `spilled_` counter says it is non-empty.
@@ -27,6 +32,7 @@
 /// with the same interface and no more than the guarantee the protocols rely on (a push
 /// happens-before the pop that returns it).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +64,7 @@ public:
           cells_(std::make_unique<Cell[]>(mask_ + 1)) {
         for (std::size_t i = 0; i <= mask_; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
     }
+    void reserve(std::size_t) noexcept {}  // reserved in full by the constructor
     bool bounded_push(const T& v) {
         std::size_t pos = tail_.load(std::memory_order_relaxed);
         Cell* c;
@@ -140,6 +147,14 @@ struct Chunk {
 template <class T>
 class InjectionQueue {
 public:
+    /// Nodes a lane reserves at construction (the rest as it grows; all of it in model checks,
+    /// whose lane queue is a fixed array).
+#if defined(ZUKI_RELACY)
+    static constexpr std::size_t initial_reserve = SIZE_MAX;
+#else
+    static constexpr std::size_t initial_reserve = 32;
+#endif
+
     /// `capacity`: chunks each lane holds before spilling (> 0).
     explicit InjectionQueue(std::size_t capacity) {
         for (auto& l : lanes_) l = std::make_unique<Lane>(capacity);
@@ -158,7 +173,8 @@ public:
         // chunk queues behind them there (else it would overtake them, and a steady stream
         // through the lock-free part could starve them). relaxed: coherence suffices; a push
         // ordered after a spill of this lane sees that spill, or the pop that emptied it.
-        if (lane.spilled.load(std::memory_order_relaxed) == 0 && lane.queue.bounded_push(c))
+        if (lane.spilled.load(std::memory_order_relaxed) == 0 &&
+            (lane.queue.bounded_push(c) || (grow(lane) && lane.queue.bounded_push(c))))
             return;  // the queue's CAS publishes (release)
         std::lock_guard lock(spill_mutex_);
         spill_[static_cast<std::size_t>(p)].push(c);
@@ -196,7 +212,36 @@ public:
     }
     bool empty_hint() const noexcept { return size_hint() <= 0; }
 
+    /// Nodes lane `p`'s lock-free part has reserved so far (it grows to the capacity as needed).
+    std::size_t reserved(TaskPriority p) const noexcept {
+        // relaxed: a statistic.
+        return lanes_[static_cast<std::size_t>(p)]->reserved.load(std::memory_order_relaxed);
+    }
+
 private:
+    struct Lane;
+    // No free node: reserve as many as the lane has (doubling), up to its capacity. Returns
+    // false if it is at capacity or the allocation failed (the caller spills). Concurrent
+    // pushers that all found no node grow once: the others see `reserved` moved and retry.
+    bool grow(Lane& lane) noexcept {
+        // relaxed: a hint; re-read under the mutex.
+        const std::size_t seen = lane.reserved.load(std::memory_order_relaxed);
+        if (seen >= lane.capacity) return false;
+        std::lock_guard lock(lane.grow_mutex);
+        const std::size_t now = lane.reserved.load(std::memory_order_relaxed);
+        if (now != seen) return true;  // someone grew it meanwhile: retry
+        const std::size_t add = std::min(now, lane.capacity - now);
+        try {
+            lane.queue.reserve(add);  // thread-safe: nodes go onto the lock-free freelist
+        } catch (...) {  // std::bad_alloc: spill instead
+            return false;
+        }
+        // relaxed: the count is only a hint for grow(); the nodes are published by the
+        // freelist's own atomics.
+        lane.reserved.store(now + add, std::memory_order_relaxed);
+        return true;
+    }
+
     struct SpillList {
         // Chunks are kept by splicing their task lists: no allocation under the lock.
         T* head = nullptr;
@@ -227,8 +272,13 @@ private:
         return true;
     }
     struct Lane {
-        explicit Lane(std::size_t cap) : queue(cap) {}
+        explicit Lane(std::size_t cap)
+            : capacity(cap), queue(std::min(cap, initial_reserve)),
+              reserved(std::min(cap, initial_reserve)) {}
+        const std::size_t capacity;
         LaneQueue<Chunk<T>> queue;
+        detail::atomic<std::size_t> reserved;  // nodes reserved so far (grow())
+        mutex grow_mutex;
         // The length is pushed - popped: two counters on their own cache lines, so producers
         // and consumers each update a line the other side only reads (one shared counter
         // would move between them on every push and every pop).

@@ -146,6 +146,26 @@ BOOST_AUTO_TEST_CASE(beyond_capacity_chunks_spill_and_nothing_is_lost_or_reorder
     BOOST_TEST(q.pop().count == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_lane_reserves_its_nodes_as_it_grows_and_stops_at_its_capacity) {
+    // A pool's construction must not pay for 4 lanes x capacity nodes (issue 16): a lane starts
+    // small and doubles while pushes find no free node, up to its capacity; then chunks spill.
+    auto nodes = make_nodes(3000);
+    Queue q(1000);
+    const std::size_t initial = q.reserved(TaskPriority::Normal);
+    BOOST_TEST(initial == std::min<std::size_t>(1000, Queue::initial_reserve));
+    BOOST_TEST(q.reserved(TaskPriority::Low) == initial);
+    for (std::size_t i = 0; i < 500; ++i) q.push(chunk_of(nodes, i, 1), TaskPriority::Normal);
+    const std::size_t grown = q.reserved(TaskPriority::Normal);
+    BOOST_TEST(grown >= 500u);  // grown, not spilled
+    BOOST_TEST(grown <= 1000u);
+    BOOST_TEST(q.reserved(TaskPriority::Low) == initial);  // other lanes untouched
+    BOOST_TEST(drain_ids(q) == iota(0, 500), boost::test_tools::per_element());
+    // Beyond the capacity: the lane stops growing and the rest spills, still FIFO.
+    for (std::size_t i = 0; i < 3000; ++i) q.push(chunk_of(nodes, i, 1), TaskPriority::Normal);
+    BOOST_TEST(q.reserved(TaskPriority::Normal) == 1000u);
+    BOOST_TEST(drain_ids(q) == iota(0, 3000), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(spilled_chunks_keep_their_lane_priority) {
     auto nodes = make_nodes(12);
     Queue q(1);

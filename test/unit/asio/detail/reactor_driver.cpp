@@ -56,6 +56,8 @@ bool wait_until(Pred pred, std::chrono::milliseconds limit = 10s) {
 }
 
 // A connected loopback pair: `server` accepted by an acceptor on `ctx`, `client` on `client_ctx`.
+// Callers name the sockets as references into the pair, not as a structured binding: clang 14
+// cannot capture a binding in a lambda.
 template <class Ctx, class ClientCtx>
 std::pair<tcp::socket, tcp::socket> connected_pair(Ctx& ctx, ClientCtx& client_ctx) {
     tcp::acceptor acc(ctx, {asio::ip::address_v4::loopback(), 0});
@@ -97,7 +99,9 @@ BOOST_AUTO_TEST_CASE(a_pool_of_n_runs_exactly_n_threads_with_sockets_and_timers)
     {
         WorkStealingExecutor pool(2);
         asio::io_context client_ctx;  // run by nobody: the client side uses blocking calls
-        auto [server, client] = connected_pair(pool, client_ctx);
+        auto sockets = connected_pair(pool, client_ctx);
+        tcp::socket& server = sockets.first;
+        tcp::socket& client = sockets.second;
         asio::steady_timer timer(pool, 1h);
         timer.async_wait([](boost::system::error_code) {});
         std::array<char, 4> buf{};
@@ -128,7 +132,9 @@ BOOST_AUTO_TEST_CASE(a_single_threaded_program_with_sockets_and_timers_has_one_t
     zuki::test::Watchdog w(60s, "single-threaded threads");
     const int baseline = zuki::test::process_threads();
     SingleThreadedExecutor ex;
-    auto [server, client] = connected_pair(ex, ex);
+    auto sockets = connected_pair(ex, ex);
+    tcp::socket& server = sockets.first;
+    tcp::socket& client = sockets.second;
     int during = 0;
     std::string got;
     ex.block_on([&]() -> zuki::Async<void> {
@@ -178,7 +184,9 @@ BOOST_AUTO_TEST_CASE(an_immediate_completion_runs_on_the_worker_that_started_it)
     zuki::test::Watchdog w(60s, "same-thread completion");
     WorkStealingExecutor pool(2);
     asio::io_context client_ctx;
-    auto [server, client] = connected_pair(pool, client_ctx);
+    auto sockets = connected_pair(pool, client_ctx);
+    tcp::socket& server = sockets.first;
+    tcp::socket& client = sockets.second;
     std::promise<std::pair<std::thread::id, std::thread::id>> ids;
     asio::post(pool, [&] {
         const auto starter = std::this_thread::get_id();
@@ -259,7 +267,9 @@ BOOST_AUTO_TEST_CASE(a_pool_whose_workers_never_idle_still_fires_timers_and_comp
     zuki::test::Watchdog w(60s, "busy pool notices the reactor");
     WorkStealingExecutor pool(2);
     asio::io_context client_ctx;
-    auto [server, client] = connected_pair(pool, client_ctx);
+    auto sockets = connected_pair(pool, client_ctx);
+    tcp::socket& server = sockets.first;
+    tcp::socket& client = sockets.second;
     std::atomic<bool> stop{false};
     // Keep every worker busy forever: each handler spins 20 us and re-posts itself, so no
     // worker ever runs out of work and parks (where it would drive the reactor).
