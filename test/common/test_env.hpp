@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace zuki::test {
@@ -45,6 +47,17 @@ inline long process_rss_kib() {
     while (std::getline(f, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
     return -1;
+}
+
+/// Open file descriptors of this process now (entries of /proc/self/fd, less the one that
+/// lists them); -1 if unreadable.
+inline int process_fds() {
+    std::error_code ec;
+    int n = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec))
+        ++n;
+    return ec ? -1 : n - 1;
 }
 
 /// Waits up to `limit` for the thread count to be `baseline` again. pthread_join can return a

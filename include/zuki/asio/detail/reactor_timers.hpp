@@ -22,27 +22,34 @@ namespace zuki::detail {
 template <class Executor>
 class ReactorTimerDriver final : public TimerService::Driver {
 public:
-    explicit ReactorTimerDriver(const Executor& ex) : timer_(ex) {}
+    // The Asio timer (and with it the executor's reactor: an epoll instance, an eventfd and a
+    // timerfd) is made by the first schedule, not here: a pool that never sleeps on a Zuki
+    // delay or does I/O never creates its reactor, and is as cheap to make as a thread_pool.
+    explicit ReactorTimerDriver(const Executor& ex) : ex_(ex) {}
     void bind(TimerService* service) noexcept { service_ = service; }
 
     // Under the service's lock (which also serialises every use of the Asio timer).
     bool schedule(std::chrono::steady_clock::time_point deadline) noexcept override {
         try {
-            timer_.expires_at(deadline);  // a wait in progress completes as operation_aborted
-            timer_.async_wait([service = service_](const boost::system::error_code& ec) {
+            if (!timer_) timer_.emplace(ex_);
+            timer_->expires_at(deadline);  // a wait in progress completes as operation_aborted
+            timer_->async_wait([service = service_](const boost::system::error_code& ec) {
                 if (!ec) service->fire_due();
             });
             return true;
-        } catch (...) {  // bad_alloc arming the wait
+        } catch (...) {  // bad_alloc making the timer (its services) or arming the wait
             return false;
         }
     }
-    void cancel() noexcept override { timer_.cancel(); }
+    void cancel() noexcept override {
+        if (timer_) timer_->cancel();
+    }
 
 private:
-    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                      boost::asio::wait_traits<std::chrono::steady_clock>, Executor>
-        timer_;
+    using Timer = boost::asio::basic_waitable_timer<
+        std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+    Executor ex_;
+    std::optional<Timer> timer_;  // made by the first schedule, under the service's lock
     TimerService* service_ = nullptr;
 };
 
