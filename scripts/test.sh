@@ -22,8 +22,9 @@
 #   b2         b2 via Jamroot/Jamfile: libzuki + run test/unit/**
 #   model      Relacy model checks in test/model/, then the planted-bug check
 #   soak       scripts/soak.sh: the echo server under 64 churning loopback
-#              clients for ZUKI_SOAK_SECONDS (default 60 s here); checks every
-#              byte, memory growth and file descriptors
+#              clients for ZUKI_SOAK_SECONDS (default 60 s here; checks every
+#              byte, memory growth and file descriptors), then 60 M small
+#              tasks four ways (RSS within 10 % of its post-warm-up value)
 #
 # Stops at the first failure (non-zero exit). On success the last line is
 # "N passed, 0 failed", N = ctest tests passed over all stages.
@@ -243,7 +244,7 @@ describe() {
     consumers) echo "install + find_package consumer, add_subdirectory consumer" ;;
     b2) echo "b2 (Jamroot/Jamfile): build + run test/unit" ;;
     model) echo "Relacy model checks (test/model)" ;;
-    soak) echo "echo-server soak (scripts/soak.sh, ${ZUKI_SOAK_SECONDS:-60} s)" ;;
+    soak) echo "soaks (scripts/soak.sh: echo server ${ZUKI_SOAK_SECONDS:-60} s, 60 M tasks)" ;;
     esac
 }
 
