@@ -95,7 +95,7 @@ void WorkStealingScheduler::start() {
     // The pool runs with the others; tell the program through its handler (never stderr).
     for (const StartFailure& f : failures) {
         try {
-            char what[224];
+            char what[288];  // room for the text, the index and all of `why`
             std::snprintf(what, sizeof what,
                           "zuki::WorkStealingExecutor: worker thread %zu failed to start (%s); "
                           "running with the others",
