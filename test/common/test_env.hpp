@@ -31,23 +31,20 @@ inline std::size_t stress_scale() {
     return v > 0 ? static_cast<std::size_t>(v) : 1;
 }
 
-/// Threads of this process now ("Threads:" of /proc/self/status); -1 if unreadable.
-inline int process_threads() {
+/// The number after `key` (e.g. "Threads:") in /proc/self/status; -1 if unreadable.
+inline long process_status_field(const std::string& key) {
     std::ifstream f("/proc/self/status");
     std::string line;
     while (std::getline(f, line))
-        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+        if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
     return -1;
 }
 
+/// Threads of this process now ("Threads:" of /proc/self/status); -1 if unreadable.
+inline int process_threads() { return static_cast<int>(process_status_field("Threads:")); }
+
 /// Resident set size of this process in KiB ("VmRSS:" of /proc/self/status); -1 if unreadable.
-inline long process_rss_kib() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
+inline long process_rss_kib() { return process_status_field("VmRSS:"); }
 
 /// Open file descriptors of this process now (entries of /proc/self/fd, less the one that
 /// lists them); -1 if unreadable.

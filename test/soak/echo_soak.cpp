@@ -30,7 +30,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <mutex>
 #include <random>
@@ -53,6 +52,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
+#include "../common/test_env.hpp"
 #include "../common/watchdog.hpp"
 
 namespace asio = boost::asio;
@@ -67,15 +67,6 @@ long env_long(const char* name, long fallback) {
     if (s == nullptr || *s == '\0') return fallback;
     const long v = std::strtol(s, nullptr, 10);
     return v > 0 ? v : fallback;
-}
-
-// VmRSS of this process in KiB.
-long rss_kib() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
 }
 
 long open_fds() {
@@ -331,15 +322,15 @@ int main() {
             std::thread client_thread([&] { client_io.run(); });
 
             std::this_thread::sleep_until(start + warmup);
-            rss_start = rss_kib();
+            rss_start = zuki::test::process_rss_kib();
             std::this_thread::sleep_until(deadline - std::chrono::milliseconds(100));
-            rss_end = rss_kib();
+            rss_end = zuki::test::process_rss_kib();
             client_thread.join();  // every client finished its last message and said goodbye
 
             asio::post(strand, [&] { acceptor.close(); });
             listening.get();
             pool.join();  // every session ended (each client closed its connection)
-            rss_after = rss_kib();
+            rss_after = zuki::test::process_rss_kib();
         }
         fds_after = open_fds();
     } catch (const std::exception& e) {

@@ -24,27 +24,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/post.hpp>
 
+#include "../common/test_env.hpp"
 #include "../common/watchdog.hpp"
 
 namespace {
 
 constexpr long round_size = 1'000'000;  // tasks per round, a quarter in each shape
 constexpr long window = 4096;  // in flight, for the shapes that do not wait per batch
-
-long rss_kib() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
 
 long env_long(const char* name, long fallback) {
     const char* s = std::getenv(name);
@@ -128,18 +119,18 @@ int main() {
     bool ok = true;
     const auto t0 = std::chrono::steady_clock::now();
     for (long r = 0; r < warmup; ++r) ok = one_round(pool, issued) && ok;
-    const long rss_warm = rss_kib();
+    const long rss_warm = zuki::test::process_rss_kib();
     std::printf("task_memory_soak: %ld M tasks of warm-up, VmRSS %ld KiB\n", warmup, rss_warm);
     long rss_max = rss_warm;
     for (long r = 1; r <= rounds; ++r) {
         ok = one_round(pool, issued) && ok;
-        const long now = rss_kib();
+        const long now = zuki::test::process_rss_kib();
         rss_max = std::max(rss_max, now);
         if (r % 10 == 0 || r == rounds)
             std::printf("task_memory_soak: +%ld M tasks, VmRSS %ld KiB\n", r, now);
         std::fflush(stdout);
     }
-    const long rss_end = rss_kib();
+    const long rss_end = zuki::test::process_rss_kib();
     const long limit = rss_warm + rss_warm / 10;
     const bool lost = completed.load() != issued;
     const double secs =
