@@ -8,10 +8,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
-#include <system_error>
 #include <thread>
 
 namespace zuki::test {
@@ -45,17 +43,6 @@ inline int process_threads() { return static_cast<int>(process_status_field("Thr
 
 /// Resident set size of this process in KiB ("VmRSS:" of /proc/self/status); -1 if unreadable.
 inline long process_rss_kib() { return process_status_field("VmRSS:"); }
-
-/// Open file descriptors of this process now (entries of /proc/self/fd, less the one that
-/// lists them); -1 if unreadable.
-inline int process_fds() {
-    std::error_code ec;
-    int n = 0;
-    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
-         it.increment(ec))
-        ++n;
-    return ec ? -1 : n - 1;
-}
 
 /// Waits up to `limit` for the thread count to be `baseline` again. pthread_join can return a
 /// moment before the kernel drops the thread from the count (the joiner is woken when the

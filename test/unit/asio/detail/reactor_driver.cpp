@@ -128,26 +128,6 @@ BOOST_AUTO_TEST_CASE(a_pool_of_n_runs_exactly_n_threads_with_sockets_and_timers)
     BOOST_TEST(zuki::test::threads_back_to(baseline + timer_thread));
 }
 
-BOOST_AUTO_TEST_CASE(a_pool_makes_its_reactor_with_its_first_timer_not_before) {
-    zuki::test::Watchdog w(60s, "lazy reactor");
-    const int baseline = zuki::test::process_fds();
-    BOOST_REQUIRE(baseline >= 0);
-    WorkStealingExecutor pool(2);
-    // Handlers and tasks only: no epoll instance, eventfd or timerfd (issue 16: a pool is as
-    // cheap to make as an asio::thread_pool).
-    std::atomic<int> ran{0};
-    asio::post(pool, [&] { ++ran; });
-    pool.block_on([](std::atomic<int>& r) -> zuki::Async<void> {
-        ++r;
-        co_return;
-    }(ran));
-    BOOST_TEST(wait_until([&] { return ran.load() == 2; }));
-    BOOST_TEST(zuki::test::process_fds() == baseline);
-    // The first Zuki delay arms the pool's reactor timer: the reactor exists from then on.
-    pool.block_on(zuki::delay(1ms));
-    if (on_workers) BOOST_TEST(zuki::test::process_fds() > baseline);
-}
-
 BOOST_AUTO_TEST_CASE(a_single_threaded_program_with_sockets_and_timers_has_one_thread) {
     zuki::test::Watchdog w(60s, "single-threaded threads");
     const int baseline = zuki::test::process_threads();
