@@ -24,7 +24,7 @@
 #   soak       scripts/soak.sh: the echo server under 64 churning loopback
 #              clients for ZUKI_SOAK_SECONDS (default 60 s here; checks every
 #              byte, memory growth and file descriptors), then 60 M small
-#              tasks four ways (RSS within 10 % of its post-warm-up value)
+#              tasks four ways (no runaway RSS growth; the 10 % target reported)
 #
 # Stops at the first failure (non-zero exit). On success the last line is
 # "N passed, 0 failed", N = ctest tests passed over all stages.
