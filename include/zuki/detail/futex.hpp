@@ -37,9 +37,10 @@ namespace zuki::detail {
 
 #if defined(ZUKI_RELACY)
 
-/// Sleep while `word == expected` (spurious returns allowed; callers loop).
-inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
-                       model::where w = {}) noexcept {
+// The model's futex wait: read the newest value and join the wait set with no preemption point
+// in between (see the file comment); `timed` lets Relacy end the wait as a timeout.
+inline void model_futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected, bool timed,
+                             model::where w) noexcept {
     rl::context& c = rl::ctx();
     c.sched();
     bool sleep;
@@ -47,22 +48,19 @@ inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
         rl::preemption_disabler no_preemption(c);
         sleep = word.relacy().fetch_add(0, rl::mo_relaxed, model::info(w)) == expected;
     }
-    if (sleep)
-        word.relacy().wait(c, /*is_timed=*/false, /*allow_spurious_wakeup=*/false, model::info(w));
+    if (sleep) word.relacy().wait(c, timed, /*allow_spurious_wakeup=*/false, model::info(w));
+}
+
+/// Sleep while `word == expected` (spurious returns allowed; callers loop).
+inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
+                       model::where w = {}) noexcept {
+    model_futex_wait(word, expected, /*timed=*/false, w);
 }
 
 /// `futex_wait` that may also return when `timeout` passed (modelled as: may time out).
 inline void futex_wait_for(atomic<std::uint32_t>& word, std::uint32_t expected,
                            std::chrono::nanoseconds, model::where w = {}) noexcept {
-    rl::context& c = rl::ctx();
-    c.sched();
-    bool sleep;
-    {
-        rl::preemption_disabler no_preemption(c);
-        sleep = word.relacy().fetch_add(0, rl::mo_relaxed, model::info(w)) == expected;
-    }
-    if (sleep)
-        word.relacy().wait(c, /*is_timed=*/true, /*allow_spurious_wakeup=*/false, model::info(w));
+    model_futex_wait(word, expected, /*timed=*/true, w);
 }
 
 /// Wake up to `count` threads sleeping on `word`.
@@ -74,12 +72,20 @@ inline void futex_wake(atomic<std::uint32_t>& word, int count, model::where w = 
 
 #else
 
+#if defined(__linux__)
+// FUTEX_WAIT on `word` while it holds `expected`, for at most `timeout` (null: no limit).
+inline void linux_futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected,
+                             const timespec* timeout) noexcept {
+    static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+              timeout, nullptr, 0);
+}
+#endif
+
 /// Sleep while `word == expected` (spurious returns allowed; callers loop).
 inline void futex_wait(atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
 #if defined(__linux__)
-    static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
-              nullptr, nullptr, 0);
+    linux_futex_wait(word, expected, nullptr);
 #else
     word.wait(expected, std::memory_order_acquire);
 #endif
@@ -93,8 +99,7 @@ inline void futex_wait_for(atomic<std::uint32_t>& word, std::uint32_t expected,
     timespec ts;
     ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
     ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts,
-              nullptr, 0);
+    linux_futex_wait(word, expected, &ts);
 #else
     (void)timeout;
     word.wait(expected, std::memory_order_acquire);  // no timed wait: a spurious-free wait
