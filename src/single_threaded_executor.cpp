@@ -212,12 +212,12 @@ public:
             std::chrono::steady_clock::time_point::max();  // run_for / run_until
     };
 
-    /// The driver loop; returns how many tasks and handlers it ran. Stops at the limits, when
-    /// no task is live and no Asio work is outstanding (not for block_on), or when an
-    /// exception waits to be rethrown (rethrow mode).
     /// Driving thread: true if a task is ready to run.
     bool has_ready() const noexcept { return !ready_empty(); }
 
+    /// The driver loop; returns how many tasks and handlers it ran. Stops at the limits, when
+    /// no task is live and no Asio work is outstanding (not for block_on), or when an
+    /// exception waits to be rethrown (rethrow mode).
     std::size_t drive(const DriveLimits& limits) noexcept {
         assert(current_driver == this);
         std::size_t ran = 0;
