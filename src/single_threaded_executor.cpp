@@ -55,6 +55,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,18 @@ public:
             // A handler that throws: the exception is dropped (the library never prints).
         }
     }
+
+    void tasks_added(std::size_t n) noexcept override {
+        // relaxed: as in submit() (a task discarded before submission is counted then finished
+        // on the same thread).
+        live_.fetch_add(n, std::memory_order_relaxed);
+    }
+    void admit_spawn() const override {
+        if (closed())
+            throw ExecutorStopped("zuki::Handle: the SingleThreadedExecutor is shutting down");
+    }
+    void submit_spawned(TaskHeader* t) noexcept override { submit(t); }
+    void block_on_task(TaskHeader* t) override;
 
     void task_finished() noexcept override {
         // release: pairs with the acquire load in drive() / live(), so whoever sees the count
@@ -600,6 +613,10 @@ detail::Scheduler* SingleThreadedExecutor::spawn_target() const {
 
 void SingleThreadedExecutor::submit_new(detail::TaskHeader* t) noexcept { sched_->submit(t); }
 
+Handle SingleThreadedExecutor::handle() const noexcept {
+    return detail::HandleAccess::make(sched_);
+}
+
 void SingleThreadedExecutor::drive_until(detail::TaskHeader* t) {
     // Inside block_on's DriveScope.
     detail::SingleThreadedScheduler::DriveLimits limits;
@@ -610,7 +627,10 @@ void SingleThreadedExecutor::drive_until(detail::TaskHeader* t) {
 }
 
 SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool blocking)
-    : sched_(ex.sched_), previous_(nullptr) {
+    : DriveScope(ex.sched_, blocking) {}
+
+SingleThreadedExecutor::DriveScope::DriveScope(detail::SingleThreadedScheduler* s, bool blocking)
+    : sched_(s), previous_(nullptr) {
     if (blocking && detail::on_executor_thread())
         throw std::logic_error(
             "zuki::SingleThreadedExecutor: run() / block_on() called from inside a task, where "
@@ -620,6 +640,7 @@ SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool 
             "zuki::SingleThreadedExecutor: already being run (re-entrantly from one of its "
             "tasks, or by another thread)");
     previous_ = std::exchange(detail::current_driver, sched_);
+    previous_current_ = std::exchange(detail::Scheduler::current(), sched_);
     ++detail::executor_thread_depth();
     previous_timers_ = sched_->attach_io_thread();
     sched_->absorb_inbox();
@@ -628,8 +649,32 @@ SingleThreadedExecutor::DriveScope::DriveScope(SingleThreadedExecutor& ex, bool 
 SingleThreadedExecutor::DriveScope::~DriveScope() {
     sched_->detach_io_thread(previous_timers_);
     --detail::executor_thread_depth();
+    detail::Scheduler::current() = previous_current_;
     detail::current_driver = previous_;
     sched_->unclaim();
 }
 
 }  // namespace zuki
+
+namespace zuki::detail {
+
+// Handle::block_on on this executor: what SingleThreadedExecutor::block_on does, through the
+// scheduler (the handle has no executor object). Claim the driver first: a refused call
+// submits nothing.
+void SingleThreadedScheduler::block_on_task(TaskHeader* t) {
+    std::optional<SingleThreadedExecutor::DriveScope> scope;
+    try {
+        scope.emplace(this, /*blocking=*/true);
+    } catch (...) {
+        t->discard_unsubmitted();
+        throw;
+    }
+    submit(t);
+    DriveLimits limits;
+    limits.until = t;
+    limits.run_family = false;
+    drive(limits);
+    if (std::exception_ptr e = take_rethrow()) std::rethrow_exception(e);
+}
+
+}  // namespace zuki::detail

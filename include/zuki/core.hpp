@@ -18,7 +18,9 @@
 #include <zuki/core/waker.hpp>
 #include <zuki/core/yield_now.hpp>
 #include <zuki/task/errors.hpp>
+#include <zuki/task/handle.hpp>
 #include <zuki/task/join_handle.hpp>
+#include <zuki/task/join_set.hpp>
 #include <zuki/task/task_priority.hpp>
 #include <zuki/time/delay.hpp>
 #include <zuki/time/timeout.hpp>

@@ -88,6 +88,8 @@ bool WorkStealingExecutor::running_in_this_thread() const noexcept {
 }
 Metrics WorkStealingExecutor::metrics() const { return sched_->metrics(); }
 
+Handle WorkStealingExecutor::handle() const noexcept { return detail::HandleAccess::make(sched_); }
+
 detail::Scheduler* WorkStealingExecutor::spawn_target() const {
     if (!sched_->accepting())
         throw ExecutorStopped("zuki::WorkStealingExecutor: the executor was stopped");

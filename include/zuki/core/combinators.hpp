@@ -23,6 +23,13 @@
 ///   it finishes; `select`: every child when the first one finishes).
 /// - `void` outputs: `map` calls its function with no argument; `join` and `select` report a
 ///   `void` child as `std::monostate`; `join_all` over `void` futures is a `void` future.
+/// - **Spawned tasks are cancelled, not detached.** A child that declares
+///   `cancel_when_abandoned` (`zuki::JoinHandle`) is cancelled when the combinator gives up on
+///   it: `join_all` and `join` cancel every unfinished JoinHandle child when one child throws
+///   (the task's exception, or `TaskCancelled`), before the exception leaves `poll`; `select`
+///   cancels the losing JoinHandles when it completes, and all of them when a child throws.
+///   Dropping a combinator that has not completed drops its children as they are (a JoinHandle
+///   dropped so detaches its task), as Tokio does; `zuki::JoinSet` cancels on destruction.
 
 #include <concepts>
 #include <cstddef>
@@ -47,6 +54,40 @@ template <class T>
 using value_or_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 namespace detail {
+
+/// A child that a combinator cancels, rather than merely drops, when it gives up on it
+/// (`zuki::JoinHandle`: see the file comment).
+template <class F>
+concept CancelWhenAbandoned = requires(F& f) {
+    requires F::cancel_when_abandoned;
+    f.cancel();
+    { f.valid() } -> std::convertible_to<bool>;
+};
+/// Give up on child `f`: cancel it if it is a `CancelWhenAbandoned` child still holding a task.
+template <class F>
+void abandon(F& f) noexcept {
+    if constexpr (CancelWhenAbandoned<F>) {
+        try {
+            if (f.valid()) f.cancel();
+        } catch (...) {  // cancel() of a valid handle does not throw; nothing to do otherwise
+        }
+    }
+}
+/// `child.poll(cx)`; when it throws and `F` is `CancelWhenAbandoned`, `on_throw()` first.
+template <class F, class OnThrow>
+auto poll_child(F& child, Context& cx, OnThrow&& on_throw) {
+    if constexpr (CancelWhenAbandoned<F>) {
+        try {
+            return child.poll(cx);
+        } catch (...) {
+            on_throw();
+            throw;
+        }
+    } else {
+        (void)on_throw;
+        return child.poll(cx);
+    }
+}
 
 [[noreturn]] inline void throw_polled_after_completion(const char* what) {
     throw std::logic_error(std::string(what) + ": polled after completion");
@@ -221,7 +262,9 @@ requires Future<std::remove_cvref_t<F>> &&
 /// order (`std::vector<output_t<F>>`), or `void` when `F` yields `void`.
 ///
 /// Each poll polls every child that has not finished yet, in input order; a finished child is
-/// destroyed at once and its output kept. An empty vector is ready on the first poll.
+/// destroyed at once and its output kept. An empty vector is ready on the first poll. Over
+/// `JoinHandle`s: when one task fails (its exception, or `TaskCancelled`, leaves `poll`), the
+/// tasks still running are cancelled, not detached (as `JoinSet::join_all`).
 ///
 /// @code
 /// std::vector<zuki::AnyFuture<int>> fs;
@@ -249,7 +292,7 @@ public:
         if (done_) detail::throw_polled_after_completion("zuki::join_all");
         for (slot_type& slot : slots_) {
             if (slot.index() != 0) continue;
-            auto p = std::get<0>(slot).poll(cx);
+            auto p = detail::poll_child(std::get<0>(slot), cx, [this] { abandon_unfinished(); });
             if (p.is_pending()) continue;
             auto out = detail::take_output(std::move(p));
             slot.template emplace<1>(std::move(out));  // destroys the child
@@ -270,6 +313,11 @@ public:
     }
 
 private:
+    void abandon_unfinished() noexcept {
+        for (slot_type& slot : slots_)
+            if (slot.index() == 0) detail::abandon(std::get<0>(slot));
+    }
+
     std::vector<slot_type> slots_;  // a child until it finishes, then its output
     std::size_t remaining_;
     bool done_ = false;
@@ -322,7 +370,9 @@ private:
     bool poll_one(Context& cx) {
         auto& slot = std::get<I>(slots_);
         if (slot.index() == 0) {
-            auto p = std::get<0>(slot).poll(cx);
+            auto p = detail::poll_child(std::get<0>(slot), cx, [this] {
+                abandon_unfinished(std::index_sequence_for<Fs...>{});
+            });
             if (p.is_pending()) return false;
             auto out = detail::take_output(std::move(p));
             slot.template emplace<1>(std::move(out));  // destroys the child
@@ -334,6 +384,13 @@ private:
         bool all = true;
         ((all = poll_one<I>(cx) && all), ...);  // every child, left to right
         return all;
+    }
+    template <std::size_t... I>
+    void abandon_unfinished(std::index_sequence<I...>) noexcept {
+        auto one = [](auto& slot) {
+            if (slot.index() == 0) detail::abandon(std::get<0>(slot));
+        };
+        (one(std::get<I>(slots_)), ...);
     }
     template <std::size_t... I>
     output_type take_all(std::index_sequence<I...>) {
@@ -362,7 +419,8 @@ requires(Future<std::remove_cvref_t<Fs>>&&...) Join<std::remove_cvref_t<Fs>...> 
 /// told apart by position). Each poll polls the children left to right and stops at the first one
 /// that is ready, so when several could finish the leftmost wins: the result is deterministic.
 /// When select completes, every child (the winner and all losers) is destroyed before `poll`
-/// returns; losers are simply dropped, never polled again.
+/// returns; losers are dropped, never polled again (a losing `JoinHandle` has its task
+/// cancelled first, not detached: see the file comment).
 ///
 /// @code
 /// auto s = zuki::select(zuki::pending<int>(), zuki::ready(7));
@@ -384,14 +442,20 @@ public:
         std::optional<output_type> out;
         poll_until_ready(cx, out, std::index_sequence_for<Fs...>{});
         if (!out) return Poll<output_type>::pending();
+        abandon_all(std::index_sequence_for<Fs...>{});  // losing JoinHandles: cancelled
         children_.reset();  // drop the winner and every loser
         return Poll<output_type>::ready(std::move(*out));
     }
 
 private:
+    template <std::size_t... I>
+    void abandon_all(std::index_sequence<I...>) noexcept {
+        (detail::abandon(std::get<I>(*children_)), ...);
+    }
     template <std::size_t I>
     bool poll_one(Context& cx, std::optional<output_type>& out) {
-        auto p = std::get<I>(*children_).poll(cx);
+        auto p = detail::poll_child(std::get<I>(*children_), cx,
+                                    [this] { abandon_all(std::index_sequence_for<Fs...>{}); });
         if (p.is_pending()) return false;
         out.emplace(std::in_place_index<I>, detail::take_output(std::move(p)));
         return true;

@@ -44,6 +44,7 @@
 #include <zuki/task/detail/header.hpp>
 #include <zuki/task/detail/spawner.hpp>
 #include <zuki/task/errors.hpp>
+#include <zuki/task/handle.hpp>
 #include <zuki/task/join_handle.hpp>
 #include <zuki/task/task_priority.hpp>
 
@@ -198,11 +199,11 @@ public:
     /// completes; return its value or rethrow its exception. Tasks still pending afterwards stay
     /// queued for the next `run()` / `step()` / `block_on()`. Throws `std::logic_error` if
     /// called re-entrantly or from inside any executor's task, before spawning anything.
-    template <Future F>
-    output_t<F> block_on(F future) {
-        using T = output_t<F>;
+    template <Spawnable F>
+    spawn_output_t<F> block_on(F work) {
+        using T = spawn_output_t<F>;
         DriveScope scope(*this, /*blocking=*/true);  // first: a refused call spawns nothing
-        auto* task = detail::make_task(*this, std::move(future), TaskPriority::Normal,
+        auto* task = detail::make_task(*this, std::move(work), TaskPriority::Normal,
                                        /*join_interest=*/true);
         JoinHandle<T> handle = detail::make_join_handle<T>(task);
         submit_new(task);
@@ -227,6 +228,10 @@ public:
     /// `block_on()`, so also inside its tasks and handlers).
     bool running_in_this_thread() const noexcept;
 
+    /// A copyable handle to this executor (see zuki/task/handle.hpp): spawn on it, or
+    /// `block_on`, without naming the executor's type.
+    Handle handle() const noexcept;
+
     /// An Asio executor that runs handlers on this executor's driving thread: works with
     /// `boost::asio::post`, `co_spawn`, `strand`, timers and sockets.
     executor_type get_executor() noexcept { return executor_type(*this); }
@@ -234,6 +239,7 @@ public:
 private:
     friend struct detail::SpawnAccess;
     friend struct detail::AsioContextAccess;
+    friend class detail::SingleThreadedScheduler;  // Handle::block_on drives through DriveScope
 
     // detail::BasicExecutor's hooks.
     detail::Scheduler* asio_scheduler() const noexcept { return asio_sched_; }
@@ -246,6 +252,7 @@ private:
     class DriveScope {
     public:
         DriveScope(SingleThreadedExecutor& ex, bool blocking);
+        DriveScope(detail::SingleThreadedScheduler* s, bool blocking);
         ~DriveScope();
         DriveScope(const DriveScope&) = delete;
         DriveScope& operator=(const DriveScope&) = delete;
@@ -253,6 +260,7 @@ private:
     private:
         detail::SingleThreadedScheduler* sched_;
         detail::SingleThreadedScheduler* previous_;
+        detail::Scheduler* previous_current_ = nullptr;
         std::shared_ptr<TimerService>* previous_timers_ = nullptr;
     };
 

@@ -19,6 +19,7 @@
 #include <zuki/runtime/work_stealing_config.hpp>
 #include <zuki/task/detail/spawner.hpp>
 #include <zuki/task/errors.hpp>
+#include <zuki/task/handle.hpp>
 #include <zuki/task/join_handle.hpp>
 #include <zuki/task/task_priority.hpp>
 
@@ -118,13 +119,13 @@ public:
     /// Run `future` on the pool and block this thread until it completes; returns its value or
     /// rethrows its exception. Throws `std::logic_error` on a thread that runs executor tasks
     /// (this pool's or another executor's), before spawning anything.
-    template <Future F>
-    output_t<F> block_on(F future) {
+    template <Spawnable F>
+    spawn_output_t<F> block_on(F work) {
         if (detail::on_executor_thread())
             throw std::logic_error(
                 "zuki::WorkStealingExecutor::block_on: called on an executor thread, where "
                 "blocking could deadlock; co_await the future instead");
-        return spawn(std::move(future)).get();
+        return spawn(std::move(work)).get();
     }
 
     /// Number of worker threads running (those that started).
@@ -140,6 +141,10 @@ public:
     bool running_in_this_thread() const noexcept;
     /// Per-worker counters.
     Metrics metrics() const;
+
+    /// A copyable handle to this pool (see zuki/task/handle.hpp): spawn on it, or `block_on`,
+    /// without naming the executor's type.
+    Handle handle() const noexcept;
 
     /// An Asio executor that runs handlers on this pool: works with `boost::asio::post`,
     /// `co_spawn`, `strand`, timers and sockets.
@@ -207,20 +212,20 @@ public:
     Batch& operator=(const Batch&) = delete;
     ~Batch() { cancel_all(); }
 
-    /// Add a task; returns its JoinHandle. Throws `std::bad_alloc` (the batch is unchanged) or
-    /// `ExecutorStopped`.
-    template <Future F>
-    JoinHandle<output_t<F>> push(F future, TaskPriority priority = TaskPriority::Normal) {
-        auto* t = detail::make_task(*executor_, std::move(future), priority,
+    /// Add a task (a future or an invocable, as `spawn` takes); returns its JoinHandle. Throws
+    /// `std::bad_alloc` (the batch is unchanged) or `ExecutorStopped`.
+    template <Spawnable F>
+    JoinHandle<spawn_output_t<F>> push(F work, TaskPriority priority = TaskPriority::Normal) {
+        auto* t = detail::make_task(*executor_, std::move(work), priority,
                                     /*join_interest=*/true);
         link(t, priority);
-        return detail::make_join_handle<output_t<F>>(t);
+        return detail::make_join_handle<spawn_output_t<F>>(t);
     }
     /// Add a fire-and-forget task (as `WorkStealingExecutor::spawn_detached`): no JoinHandle is
     /// made. Throws as `push`.
-    template <Future F>
-    void push_detached(F future, TaskPriority priority = TaskPriority::Normal) {
-        link(detail::make_task(*executor_, std::move(future), priority, /*join_interest=*/false),
+    template <Spawnable F>
+    void push_detached(F work, TaskPriority priority = TaskPriority::Normal) {
+        link(detail::make_task(*executor_, std::move(work), priority, /*join_interest=*/false),
              priority);
     }
 

@@ -21,6 +21,63 @@ namespace detail {
 struct JoinHandleAccess;
 }
 
+/// A copyable handle that can cancel a spawned task, from any thread, without owning its
+/// result: `JoinHandle::abort_handle()` and `JoinSet::spawn` return one (Tokio's
+/// `AbortHandle`).
+///
+/// `abort()` is `JoinHandle::cancel()`: an idle task is cancelled at once (on the calling
+/// thread), a queued or running one the next time its executor holds it; a task that already
+/// completed keeps its result. Its JoinHandle then throws `TaskCancelled`. An AbortHandle keeps
+/// the task's memory (not its future) alive, so it may outlive the task and the JoinHandle.
+///
+/// @code
+/// zuki::JoinHandle<void> h = pool.spawn(serve_forever());
+/// zuki::AbortHandle stop = h.abort_handle();
+/// std::thread([stop] { wait_for_signal(); stop.abort(); }).detach();
+/// @endcode
+///
+/// Thread safety: every member may be called from any thread; copies are independent.
+class AbortHandle {
+public:
+    /// An empty handle: `abort()` and `is_finished()` throw `std::logic_error`.
+    AbortHandle() noexcept = default;
+    AbortHandle(const AbortHandle& o) noexcept : task_(o.task_) {
+        if (task_ != nullptr) task_->ref_inc();
+    }
+    AbortHandle(AbortHandle&& o) noexcept : task_(std::exchange(o.task_, nullptr)) {}
+    AbortHandle& operator=(AbortHandle o) noexcept {
+        std::swap(task_, o.task_);
+        return *this;
+    }
+    ~AbortHandle() {
+        if (task_ != nullptr) task_->ref_dec();
+    }
+
+    /// Cancel the task (see the class comment). Idempotent.
+    void abort() const { task().cancel(); }
+    /// True once the task completed (with a value, an exception or by cancellation).
+    bool is_finished() const {
+        // acquire: pairs with the release RMW that set COMPLETE.
+        return (task().state(std::memory_order_acquire) & detail::task_state::complete) != 0;
+    }
+    /// The task's id.
+    TaskId id() const { return task().id(); }
+    /// True unless empty.
+    bool valid() const noexcept { return task_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+
+private:
+    template <class>
+    friend class JoinHandle;
+    explicit AbortHandle(detail::TaskHeader* t) noexcept : task_(t) { task_->ref_inc(); }
+    detail::TaskHeader& task() const {
+        if (task_ == nullptr) throw std::logic_error("zuki::AbortHandle: the handle is empty");
+        return *task_;
+    }
+
+    detail::TaskHeader* task_ = nullptr;
+};
+
 /// A future of a spawned task's result, returned by every executor's `spawn`.
 ///
 /// - `co_await handle` (in an `Async`) or polling it yields the task's value, rethrows the
@@ -86,6 +143,14 @@ public:
 
     /// Ask the task to stop (see the class comment). Idempotent.
     void cancel() { task().cancel(); }
+    /// `cancel()`, under Tokio's name.
+    void abort() { cancel(); }
+    /// A copyable handle that can cancel this task from any thread, and outlives this handle.
+    AbortHandle abort_handle() const { return AbortHandle(&task()); }
+
+    /// Combinators (`join_all`, `join`, `select`) that give up on a JoinHandle they own (a
+    /// sibling failed, or another won a `select`) cancel its task rather than detach it.
+    static constexpr bool cancel_when_abandoned = true;
 
     /// Drop the handle without cancelling: the task runs on, its result is discarded.
     void detach() noexcept { reset(); }
@@ -158,10 +223,20 @@ struct JoinHandleAccess {
     static JoinHandle<T> make(TaskOutputCell<T>* task) noexcept {
         return JoinHandle<T>(task);
     }
+    template <class T>
+    static bool ready(const JoinHandle<T>& h, const Waker& w) {
+        return h.task().poll_join(w);
+    }
 };
 template <class T>
 JoinHandle<T> make_join_handle(TaskOutputCell<T>* task) noexcept {
     return JoinHandleAccess::make(task);
+}
+/// True once the task of `h` is COMPLETE (its output may be taken without blocking); otherwise
+/// `w` is registered as its join waker. Takes nothing (JoinSet's per-entry wakers).
+template <class T>
+bool join_handle_ready(const JoinHandle<T>& h, const Waker& w) {
+    return JoinHandleAccess::ready(h, w);
 }
 }  // namespace detail
 

@@ -204,6 +204,7 @@ public:
     public:
         explicit WorkerScope(Worker& w) noexcept : w_(w) {
             current_worker() = &w;
+            Scheduler::current() = w.sched;
             w.bias.owner = w.sched;
             Scheduler::local_bias() = &w.bias;
             w.registry_cache.owner = &w.sched->registry;
@@ -224,6 +225,7 @@ public:
                 w_.sched->io_->detach_thread(r);
             TaskRegistry::local_cache() = nullptr;
             Scheduler::local_bias() = nullptr;
+            Scheduler::current() = nullptr;
             current_worker() = nullptr;
         }
         WorkerScope(const WorkerScope&) = delete;
@@ -270,6 +272,11 @@ public:
         push_deque_chain(*w, head);
     }
     void task_finished() noexcept override { work_.finished(local_work()); }
+    void admit_spawn() const override {
+        if (!accepting())
+            throw ExecutorStopped("zuki::Handle: the WorkStealingExecutor was stopped");
+    }
+    void submit_spawned(TaskHeader* t) noexcept override { submit_new(t); }
     void tasks_added(std::size_t n) noexcept override {
         work_.started(local_work(), static_cast<std::int64_t>(n));
     }

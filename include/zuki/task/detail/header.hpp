@@ -32,6 +32,7 @@
 #include <zuki/core/waker.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/atomic_waker.hpp>
+#include <zuki/detail/parker.hpp>
 #include <zuki/task/detail/registry.hpp>
 #include <zuki/task/detail/scheduler.hpp>
 #include <zuki/task/detail/state.hpp>
@@ -180,6 +181,15 @@ public:
         if (last) destroy_self();
     }
 
+    /// A task made for `Handle::block_on` that will not be submitted after all: count it as
+    /// work (as its cancellation finishes it), cancel it and drop its queue reference. The
+    /// caller still holds the JoinHandle's.
+    void discard_unsubmitted() noexcept {
+        scheduler_->tasks_added(1);
+        cancel_scheduled();
+        ref_dec();
+    }
+
     /// Record in the scheduler's registry now rather than at the first pending poll (the
     /// registry's reference was counted at construction). For tests; the executors register
     /// lazily. Throws std::bad_alloc.
@@ -248,5 +258,14 @@ private:
     TaskId id_;
     WakerSlot<std::uint64_t, task_state::join_waker, task_state::complete> join_waker_;
 };
+
+/// The default `Handle::block_on`: the executor's own threads run the task while the caller
+/// parks until it is COMPLETE (the join waker slot is the caller's: it holds the JoinHandle).
+inline void Scheduler::block_on_task(TaskHeader* t) {
+    submit_spawned(t);
+    ThreadParkerRef parker;
+    const Waker w = parker->waker();
+    while (!t->poll_join(w)) parker->park();
+}
 
 }  // namespace zuki::detail

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <stdexcept>
 
 #include <zuki/detail/atomic.hpp>
 #include <zuki/task/detail/registry.hpp>
@@ -55,6 +56,23 @@ public:
     /// `task_finished()` (a `Batch` counts its tasks when it is submitted or cancelled).
     virtual void tasks_added(std::size_t n) noexcept { (void)n; }
 
+    // ---- zuki::Handle's hooks (task/handle.hpp): spawning without the executor's type -------
+    /// Throw `ExecutorStopped` unless the executor accepts new tasks (the executor's own
+    /// `spawn` checks the same, without the virtual call).
+    virtual void admit_spawn() const {
+        throw std::logic_error("zuki::Handle: this scheduler does not accept spawns");
+    }
+    /// A task made after `admit_spawn()` (SCHEDULED, holding its queue reference): count it as
+    /// work and queue it, as the executor's own `spawn` does.
+    virtual void submit_spawned(TaskHeader* t) noexcept { schedule(t); }
+    /// `Handle::block_on`: submit `t` (made after `admit_spawn()`, not yet submitted; the
+    /// caller holds its JoinHandle) and return once it is COMPLETE. A pool's workers run it
+    /// while the calling thread parks; a `SingleThreadedExecutor` is driven by the calling
+    /// thread meanwhile, as by its own `block_on`. The caller is no executor thread. Throws
+    /// `std::logic_error` (with `t` cancelled and released) where the executor cannot be
+    /// driven from here. (Defined in task/detail/header.hpp: the default parks the caller.)
+    inline virtual void block_on_task(TaskHeader* t);
+
     void acquire() noexcept {
         if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {
             ++b->delta;
@@ -78,6 +96,15 @@ public:
     }
 
     TaskRegistry registry;
+
+    /// The scheduler of the executor running on this thread (a pool's worker, the thread
+    /// driving a `SingleThreadedExecutor`), or null: what `Handle::current()` and the free
+    /// `zuki::spawn` use. Set for the lifetime of a worker or a drive, restored after a nested
+    /// one; not a reference.
+    static Scheduler*& current() noexcept {
+        struct Tag;
+        return per_thread<Scheduler*, Tag>();
+    }
 
 protected:
     /// `biased`: deltas will be folded in by `fold_and_release` (not yet FOLDED).

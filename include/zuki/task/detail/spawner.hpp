@@ -16,6 +16,7 @@
 
 #include <zuki/core/future.hpp>
 #include <zuki/task/detail/cell.hpp>
+#include <zuki/task/detail/into_future.hpp>
 #include <zuki/task/join_handle.hpp>
 #include <zuki/task/task_priority.hpp>
 
@@ -24,62 +25,77 @@ namespace zuki::detail {
 /// Befriended by each executor so the spawn surface can reach its two hooks.
 struct SpawnAccess {
     template <class E>
-    static Scheduler* target(E& e) {
+    static Scheduler* target(const E& e) {
         return e.spawn_target();
     }
     template <class E>
-    static void submit(E& e, TaskHeader* t) noexcept {
-        e.submit_new(t);
+    static void submit(const E& e, TaskHeader* t) noexcept {
+        const_cast<E&>(e).submit_new(t);  // spawning is thread-safe; see Spawner
     }
 };
 
-/// Allocate the task of `future` for executor `e` (SCHEDULED; registered lazily at its first
-/// pending poll, see task/detail/header.hpp). Throws, in this order: `std::invalid_argument`
-/// for a priority outside the enum, `ExecutorStopped` from `e`, and whatever allocating or
-/// moving the future throws (nothing exists then).
-template <class Executor, Future F>
-TaskCell<F>* make_task(Executor& e, F&& future, TaskPriority priority, bool join_interest) {
+/// Allocate the task of `work` (a future, or an invocable: see `zuki::Spawnable`) for executor
+/// `e` (SCHEDULED; registered lazily at its first pending poll, see task/detail/header.hpp).
+/// Throws, in this order: `std::invalid_argument` for a priority outside the enum,
+/// `ExecutorStopped` from `e`, and whatever allocating or moving the work throws (nothing
+/// exists then).
+template <class Executor, Spawnable F>
+TaskCell<spawn_future_t<F>>* make_task(const Executor& e, F&& work, TaskPriority priority,
+                                       bool join_interest) {
     if (static_cast<std::size_t>(priority) >= task_priority_levels)
         throw std::invalid_argument("zuki: spawn: invalid TaskPriority");
     Scheduler* s = SpawnAccess::target(e);
-    return new TaskCell<F>(std::move(future), s, priority, join_interest);
+    return new TaskCell<spawn_future_t<F>>(into_future(std::forward<F>(work)), s, priority,
+                                           join_interest);
 }
 
+/// The spawn members of an executor (and of `zuki::Handle`). Each accepts a future or a plain
+/// invocable (`zuki::Spawnable`). They are `const`: spawning is thread-safe and changes no state
+/// of the executor object that a caller could observe through it, as with Asio's executors.
 template <class Executor>
 class Spawner {
 public:
-    /// Run `future` as a task. Throws `ExecutorStopped` once the executor stopped accepting
-    /// work, `std::invalid_argument` for an invalid priority, and `std::bad_alloc` (or what
-    /// moving the future threw) with nothing enqueued.
-    template <Future F>
-    JoinHandle<output_t<F>> spawn(F future, TaskPriority priority = TaskPriority::Normal) {
-        Executor& e = self();
-        auto* t = make_task(e, std::move(future), priority, /*join_interest=*/true);
-        JoinHandle<output_t<F>> handle = make_join_handle<output_t<F>>(t);
+    /// Run `work` as a task: a future, or an invocable called once on the task's thread (its
+    /// output is what it returns, or the output of the future it returns; see
+    /// `zuki::Spawnable`). Throws `ExecutorStopped` once the executor stopped accepting work,
+    /// `std::invalid_argument` for an invalid priority, and `std::bad_alloc` (or what moving
+    /// `work` threw) with nothing enqueued.
+    ///
+    /// @code
+    /// zuki::JoinHandle<int> a = pool.spawn(zuki::ready(1));
+    /// zuki::JoinHandle<int> b = pool.spawn([] { return 41; });
+    /// zuki::JoinHandle<int> c = pool.spawn([x = 2]() -> zuki::Async<int> { co_return x; });
+    /// @endcode
+    template <Spawnable F>
+    JoinHandle<spawn_output_t<F>> spawn(F work,
+                                        TaskPriority priority = TaskPriority::Normal) const {
+        const Executor& e = self();
+        auto* t = make_task(e, std::move(work), priority, /*join_interest=*/true);
+        JoinHandle<spawn_output_t<F>> handle = make_join_handle<spawn_output_t<F>>(t);
         SpawnAccess::submit(e, t);
         return handle;
     }
-    /// Run `future` as a fire-and-forget task: `spawn(...).detach()` without ever making the
+    /// Run `work` as a fire-and-forget task: `spawn(...).detach()` without ever making the
     /// handle. Its output is dropped; an exception it throws goes to the executor's
     /// unhandled-exception handler. Throws as `spawn`.
-    template <Future F>
-    void spawn_detached(F future, TaskPriority priority = TaskPriority::Normal) {
-        Executor& e = self();
-        SpawnAccess::submit(e, make_task(e, std::move(future), priority, /*join_interest=*/false));
+    template <Spawnable F>
+    void spawn_detached(F work, TaskPriority priority = TaskPriority::Normal) const {
+        const Executor& e = self();
+        SpawnAccess::submit(e, make_task(e, std::move(work), priority, /*join_interest=*/false));
     }
-    /// `spawn(future, TaskPriority::High)`.
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_high(F future) {
-        return spawn(std::move(future), TaskPriority::High);
+    /// `spawn(work, TaskPriority::High)`.
+    template <Spawnable F>
+    JoinHandle<spawn_output_t<F>> spawn_high(F work) const {
+        return spawn(std::move(work), TaskPriority::High);
     }
-    /// `spawn(future, TaskPriority::Low)`.
-    template <Future F>
-    JoinHandle<output_t<F>> spawn_low(F future) {
-        return spawn(std::move(future), TaskPriority::Low);
+    /// `spawn(work, TaskPriority::Low)`.
+    template <Spawnable F>
+    JoinHandle<spawn_output_t<F>> spawn_low(F work) const {
+        return spawn(std::move(work), TaskPriority::Low);
     }
 
 private:
-    Executor& self() noexcept { return static_cast<Executor&>(*this); }
+    const Executor& self() const noexcept { return static_cast<const Executor&>(*this); }
 };
 
 }  // namespace zuki::detail
