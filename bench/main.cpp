@@ -156,13 +156,28 @@ int run(int argc, char** argv) {
     std::printf("\nsuite: %.0f s. Each cell: median (min-max) of the runs. Ratio = zuki's cost / "
                 "best anchor's cost\n(anchors: asio_tp, io_context, tbb; times: zuki/best, "
                 "throughput: best/zuki): below 1 = zuki better.\nspawn_batch: Batch vs zuki's own "
-                "single submissions. fib25 verdict against tbb. idle_cpu target is absolute.\n\n",
+                "single submissions. fib25, skynet, uts_binomial, uts_peak_rss and nqueens10 "
+                "verdicts against tbb. idle_cpu target is absolute.\n\n",
                 double(now_ns() - suite_start) / 1e9);
     print_table(stdout);
     if (!fib_sequential.runs.empty())
         std::printf("\nfib(%d) sequential, one thread, no pool: %s ms (%s-%s)\n", fib_n,
                     fmt(fib_sequential.median).c_str(), fmt(fib_sequential.min).c_str(),
                     fmt(fib_sequential.max).c_str());
+    bool gap = !fib_sequential.runs.empty();  // a blank line under the table, once
+    for (const SequentialRef& ref : sequential_refs) {
+        if (ref.time.runs.empty()) continue;
+        if (!gap) std::printf("\n");
+        gap = true;
+        std::printf("%s sequential, one thread, no pool: %s ms (%s-%s); speed-up (sequential / "
+                    "median):",
+                    ref.name.c_str(), fmt(ref.time.median).c_str(), fmt(ref.time.min).c_str(),
+                    fmt(ref.time.max).c_str());
+        for (Backend b : enabled)
+            if (const double x = speedup(ref, b); !std::isnan(x))
+                std::printf(" %s %sx", name_of(b), fmt(x).c_str());
+        std::printf("\n");
+    }
     char hdr[256];
     std::snprintf(hdr, sizeof hdr, "%zu workers, %s mode, %s", n, opt.quick ? "quick" : "full",
                   machine.c_str());

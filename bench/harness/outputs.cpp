@@ -78,6 +78,17 @@ void write_outputs(const std::string& header_comment) {
             o << "fib25_sequential,ms,sequential," << csv_num(fib_sequential.median) << ','
               << csv_num(fib_sequential.min) << ',' << csv_num(fib_sequential.max) << ','
               << fib_sequential.runs.size() << ",,,,\n";
+        for (const SequentialRef& ref : sequential_refs) {
+            if (ref.time.runs.empty()) continue;
+            o << ref.name << "_sequential,ms,sequential," << csv_num(ref.time.median) << ','
+              << csv_num(ref.time.min) << ',' << csv_num(ref.time.max) << ','
+              << ref.time.runs.size() << ",,,,\n";
+            // sequential median / the backend's median; no min, max or runs of its own.
+            for (Backend b : enabled)
+                if (const double x = speedup(ref, b); !std::isnan(x))
+                    o << ref.name << "_speedup,x," << name_of(b) << ',' << csv_num(x)
+                      << ",,,,,,,\n";
+        }
     }
     {
         // For the chart: one line per workload with a defined zuki ratio. The target is the

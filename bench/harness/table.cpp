@@ -12,10 +12,25 @@ namespace zuki_bench {
 std::vector<Row> table;
 std::vector<Backend> enabled;
 Figure fib_sequential;
+std::vector<SequentialRef> sequential_refs;
 
 std::size_t add_row(Row r) {
     table.push_back(std::move(r));
     return table.size() - 1;
+}
+
+std::size_t add_sequential_ref(std::string name, std::size_t row) {
+    SequentialRef ref;
+    ref.name = std::move(name);
+    ref.row = row;
+    sequential_refs.push_back(std::move(ref));
+    return sequential_refs.size() - 1;
+}
+
+double speedup(const SequentialRef& ref, Backend b) {
+    const double par = table[ref.row].cell(b).median;
+    if (std::isnan(ref.time.median) || !(par > 0)) return NAN;
+    return ref.time.median / par;
 }
 
 Row make_row(std::string name, std::string unit, Dir dir, TargetKind kind, double target,

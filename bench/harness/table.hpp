@@ -42,6 +42,22 @@ extern std::vector<Backend> enabled;  // backends in this run
 // fib(25) on one thread without a pool: the reference printed under the table and in the CSV.
 extern Figure fib_sequential;
 
+// The same computation as a fork-join workload, on one thread without a pool (skynet,
+// uts_binomial, nqueens10): printed under the table with each backend's speed-up over it
+// (sequential median / the backend's median on `row`) and written to the CSV as
+// `<name>_sequential` and `<name>_speedup` lines.
+struct SequentialRef {
+    std::string name;
+    std::size_t row = 0;  // the row of parallel times (ms) it is compared with
+    Figure time;  // ms
+};
+extern std::vector<SequentialRef> sequential_refs;
+
+/// Registers a sequential reference for `row`; returns its index in `sequential_refs`.
+std::size_t add_sequential_ref(std::string name, std::size_t row);
+/// Sequential median / the backend's median on the reference's row (NaN when either is missing).
+double speedup(const SequentialRef& ref, Backend b);
+
 /// Appends `r` to the table; returns its index.
 std::size_t add_row(Row r);
 Row make_row(std::string name, std::string unit, Dir dir, TargetKind kind, double target,

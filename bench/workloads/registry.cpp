@@ -29,6 +29,9 @@ void add_all_workloads(Suite& s) {
     add_ping_pong(s);
     add_chained_spawn(s);
     add_fib(s);
+    add_skynet(s);
+    add_uts_binomial(s);
+    add_nqueens(s);
     add_remote_post(s);
     add_spawn_batch(s);
     add_wake_latency(s);

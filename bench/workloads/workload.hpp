@@ -37,7 +37,8 @@ struct Workload {
     std::vector<Backend> backends;
     // One run on one backend: the figure of each of `rows`, in order.
     std::function<std::vector<double>(Backend)> run;
-    // Runs once after the workload's measured runs, when set (fib25: the sequential reference).
+    // Runs once after the workload's measured runs, when set (fib25, skynet, uts_binomial,
+    // nqueens10: the sequential reference).
     std::function<void()> after;
 };
 
@@ -75,6 +76,9 @@ void add_yield_many(Suite& s);
 void add_ping_pong(Suite& s);
 void add_chained_spawn(Suite& s);
 void add_fib(Suite& s);
+void add_skynet(Suite& s);
+void add_uts_binomial(Suite& s);
+void add_nqueens(Suite& s);
 void add_remote_post(Suite& s);
 void add_spawn_batch(Suite& s);
 void add_wake_latency(Suite& s);
