@@ -78,19 +78,20 @@ zuki::Async<std::string> ask_nobody(Pool::executor_type ex, tcp::endpoint closed
 }
 
 // ---- an Asio coroutine that awaits Zuki tasks ---------------------------------------------
-asio::awaitable<std::string> conductor(Pool& pool, tcp::endpoint server, tcp::endpoint closed) {
-    auto ex = pool.get_executor();
-    // Start three Zuki tasks at once; the later ones finish first.
+asio::awaitable<std::string> conductor(Pool::executor_type ex, tcp::endpoint server,
+                                       tcp::endpoint closed) {
+    // Start three Zuki tasks at once; the later ones finish first. This coroutine runs on one
+    // of the pool's workers, so zuki::spawn finds the pool by itself.
     std::vector<zuki::JoinHandle<std::string>> asks;
-    asks.push_back(pool.spawn(ask(ex, server, "zuki", 30ms)));
-    asks.push_back(pool.spawn(ask(ex, server, "and", 20ms)));
-    asks.push_back(pool.spawn(ask(ex, server, "asio", 10ms)));
+    asks.push_back(zuki::spawn(ask(ex, server, "zuki", 30ms)));
+    asks.push_back(zuki::spawn(ask(ex, server, "and", 20ms)));
+    asks.push_back(zuki::spawn(ask(ex, server, "asio", 10ms)));
     std::string sentence;
     for (auto& h : asks) sentence += co_await zuki::as_awaitable(std::move(h)) + " ";
 
     // A Zuki failure becomes an exception in the Asio coroutine.
     try {
-        co_await zuki::as_awaitable(pool.spawn(ask_nobody(ex, closed)));
+        co_await zuki::as_awaitable(zuki::spawn(ask_nobody(ex, closed)));
         sentence += "(no error?) ";
     } catch (const boost::system::system_error& e) {
         std::printf("  asio coroutine caught the zuki task's error: %s\n",
@@ -102,7 +103,8 @@ asio::awaitable<std::string> conductor(Pool& pool, tcp::endpoint server, tcp::en
 
 // ---- a Zuki task awaiting the Asio coroutine ------------------------------------------------
 zuki::Async<std::string> main_task(Pool& pool, tcp::endpoint server, tcp::endpoint closed) {
-    zuki::JoinHandle<std::string> h = zuki::spawn_awaitable(pool, conductor(pool, server, closed));
+    zuki::JoinHandle<std::string> h =
+        zuki::spawn_awaitable(pool, conductor(pool.get_executor(), server, closed));
     std::string s = co_await h;  // a JoinHandle like any other
     co_return s;
 }
