@@ -13,7 +13,8 @@
 // payload is a Relacy variable: a missing happens-before edge is reported as a data race).
 //
 // Configurations: capacity 2 and 4 (so pushes find the deque full and overflow, and the
-// owner's pop switches between its no-CAS and CAS paths), against 1 and 2 thieves. Each thief
+// owner's pop switches between its no-CAS and CAS paths), against 1 and 2 thieves; and capacity
+// 8 with a claim bound of 1 (the pool bounds claims below capacity/2). Each thief
 // makes several claims, which is what a stale view of `bottom` needs to go wrong.
 //
 // Planted bugs that this program catches (test/model/check_planted_bugs.sh):
@@ -38,12 +39,16 @@ struct Item {
 
 // The owner pushes Items items and pops once after every PopEvery pushes; each thief makes
 // Claims steal attempts.
-template <std::size_t Capacity, int Thieves, int Items, int Claims, int PopEvery>
-struct DequeSuite
-    : rl::test_suite<DequeSuite<Capacity, Thieves, Items, Claims, PopEvery>, 1 + Thieves> {
-    ChaseLevDeque<Item> owner{Capacity};
-    ChaseLevDeque<Item> dst0{Capacity};
-    ChaseLevDeque<Item> dst1{Capacity};
+// MaxSteal: the claim bound (0: capacity/2), which is also the depth where the owner's pop
+// turns from FIFO (with a CAS) to LIFO (without).
+template <std::size_t Capacity, int Thieves, int Items, int Claims, int PopEvery,
+          std::size_t MaxSteal = 0>
+struct DequeSuite : rl::test_suite<DequeSuite<Capacity, Thieves, Items, Claims, PopEvery, MaxSteal>,
+                                   1 + Thieves> {
+    static constexpr std::size_t max_claim = MaxSteal == 0 ? Capacity / 2 : MaxSteal;
+    ChaseLevDeque<Item> owner{Capacity, MaxSteal};
+    ChaseLevDeque<Item> dst0{Capacity, MaxSteal};
+    ChaseLevDeque<Item> dst1{Capacity, MaxSteal};
     Item items[Items];
     int taken[Items] = {};  // bookkeeping outside the model (the fibres run one at a time)
 
@@ -87,7 +92,7 @@ struct DequeSuite
             ChaseLevDeque<Item>& victim = (k == 1 && c == Claims - 1) ? dst0 : owner;
             std::size_t stolen = 0;
             if (Item* first = victim.steal_half_into(mine, stolen)) {
-                RL_ASSERT(stolen >= 1 && stolen <= Capacity / 2);
+                RL_ASSERT(stolen >= 1 && stolen <= max_claim);
                 take(first);
             } else {
                 RL_ASSERT(stolen == 0);
@@ -128,5 +133,13 @@ int main() {
                                                 0, rl::sched_bound, 2);
     ok = ok && check<DequeSuite<2, 2, 3, 1, 2>>("deque: capacity 2, 2 thieves, 3 items, exhaustive",
                                                 0, rl::sched_bound, 2);
+    // A claim bound below capacity/2 (the pool's 64 of 256): the owner pops LIFO without a CAS
+    // from depth 2 on, while take_half still moves half.
+    ok = ok &&
+         check<DequeSuite<8, 1, 9, 3, 3, 1>>("deque: capacity 8, max_steal 1, 1 thief", 300000);
+    ok = ok &&
+         check<DequeSuite<8, 2, 9, 2, 3, 1>>("deque: capacity 8, max_steal 1, 2 thieves", 300000);
+    ok = ok && check<DequeSuite<8, 1, 6, 2, 2, 1>>(
+                   "deque: capacity 8, max_steal 1, 1 thief, exhaustive", 0, rl::sched_bound, 2);
     return ok ? 0 : 1;
 }

@@ -18,23 +18,33 @@
 ///   is not a data race; such a read is always followed by a failing CAS.
 ///
 /// ## The steal-half extension and why it is safe
-/// A thief reads `top` = t, fences, reads `bottom` = b, copies n = min(ceil((b-t)/2), cap/2)
-/// items and claims them with CAS(top, t, t+n). Classic Chase-Lev lets the owner take the
+/// A thief reads `top` = t, fences, reads `bottom` = b, copies n = min(ceil((b-t)/2), M)
+/// items and claims them with CAS(top, t, t+n), where M (`max_steal`, at most cap/2; the pool
+/// uses 64) bounds one claim. Classic Chase-Lev lets the owner take the
 /// bottom item without a CAS whenever top < bottom, which is safe against one-item steals but
 /// not against multi-item claims (a thief that read an old, larger bottom could claim items the
 /// owner popped since). So the owner pops without a CAS only from the *deep* part:
 ///
 ///   owner pop:  bottom = b-1; fence(seq_cst); t = top;
-///               if (b-1) - t >= cap/2  → take item b-1, no CAS    (LIFO, the hot case)
+///               if (b-1) - t >= M  → take item b-1, no CAS    (LIFO, the hot case)
 ///               else restore bottom and take item `top` with CAS(top, t, t+1) (FIFO)
 ///
-/// Any claim that succeeds from t' = t covers at most [t, t + cap/2) and so never reaches b-1.
+/// Any claim that succeeds from t' = t covers at most [t, t + M) and so never reaches b-1.
 /// A claim from t' > t comes from a thief whose read of top saw a write coherence-after the
 /// owner's read; by the seq_cst fence rule ([atomics.order]/4.5) the owner's fence precedes the
 /// thief's in S, so the thief's read of bottom sees b-1 or later and it claims at most
 /// ceil((b-1-t')/2) items, all below b-1. Items the owner takes with a CAS are serialised with
 /// thieves by that CAS. So every item is taken exactly once. In the shallow part the owner
 /// pops oldest-first with one uncontended CAS (like Tokio's and Go's run queues).
+///
+/// M is the depth where the owner's order turns from FIFO to LIFO, so it is a trade-off: a
+/// fork-join wants LIFO (depth-first: the deque stays shallow and its tasks hot; FIFO expands
+/// the tree breadth-first until the deque overflows), Asio handlers that re-post themselves
+/// want FIFO (they run in turn). With M = cap/2 = 128 a fork-join ran FIFO up to 128 queued
+/// tasks and overflowed; with M = 64 it settles just above 64 and never overflows (skynet
+/// 1.5x faster, no overflow), while a few dozen re-posting handlers still take turns. The
+/// price: a thief takes half of a victim's items only up to 128 items, at most 64 per claim
+/// (it comes back for more); the owner's own overflow (`take_half`) still moves half.
 ///
 /// ## Who may call what
 /// `push`, `pop`, `pop_oldest`, `take_half` (overflow) and the destination side of
@@ -55,14 +65,18 @@ namespace zuki::detail {
 template <class T>
 class ChaseLevDeque {
 public:
-    /// `capacity` must be a power of two >= 2 (std::invalid_argument otherwise).
-    explicit ChaseLevDeque(std::size_t capacity)
-        : mask_(check(capacity) - 1), max_claim_(static_cast<std::int64_t>(capacity / 2)),
+    /// `capacity` must be a power of two >= 2, and `max_steal` (the most items one thief's
+    /// claim takes; 0: capacity/2) at most capacity/2 (std::invalid_argument otherwise).
+    explicit ChaseLevDeque(std::size_t capacity, std::size_t max_steal = 0)
+        : mask_(check(capacity) - 1), max_claim_(check_claim(capacity, max_steal)),
           slots_(std::make_unique<detail::atomic<T*>[]>(capacity)) {}
     ChaseLevDeque(const ChaseLevDeque&) = delete;
     ChaseLevDeque& operator=(const ChaseLevDeque&) = delete;
 
     std::size_t capacity() const noexcept { return mask_ + 1; }
+    /// The most items one thief's claim takes; also the depth above which `pop` takes the
+    /// newest item (LIFO, no CAS) and at or below which it takes the oldest (FIFO, one CAS).
+    std::size_t max_steal() const noexcept { return static_cast<std::size_t>(max_claim_); }
 
     /// Approximate number of items (exact when called by the owner with no thief active).
     std::size_t size() const noexcept {
@@ -161,7 +175,10 @@ public:
         for (;;) {
             const std::int64_t size = b - t;
             if (size <= 0) return 0;
-            const std::int64_t n = std::min(std::max<std::int64_t>(size / 2, 1), max_claim_);
+            // The owner's own claim: it never races its own pop, so it is bounded by the room
+            // in `out` only (capacity/2), not by the thieves' bound.
+            const std::int64_t n = std::min(std::max<std::int64_t>(size / 2, 1),
+                                            static_cast<std::int64_t>(capacity() / 2));
             for (std::int64_t i = 0; i < n; ++i)
                 out[i] = slot(t + i).load(std::memory_order_relaxed);
             // seq_cst: as in pop().
@@ -211,6 +228,13 @@ public:
     }
 
 private:
+    static std::int64_t check_claim(std::size_t capacity, std::size_t max_steal) {
+        if (max_steal == 0) max_steal = capacity / 2;
+        if (max_steal > capacity / 2)
+            throw std::invalid_argument(
+                "zuki::ChaseLevDeque: max_steal must be at most capacity / 2");
+        return static_cast<std::int64_t>(max_steal);
+    }
     static std::size_t check(std::size_t c) {
         if (c < 2 || !std::has_single_bit(c))
             throw std::invalid_argument(

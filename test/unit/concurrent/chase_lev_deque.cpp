@@ -130,6 +130,36 @@ BOOST_AUTO_TEST_CASE(pop_is_lifo_while_deep_and_fifo_when_shallow) {
     }
 }
 
+// With a claim bound below capacity/2 (the pool's 64 of 256), the order turns from FIFO to
+// LIFO at that depth instead; thieves claim at most that many; take_half still moves half.
+BOOST_AUTO_TEST_CASE(max_steal_sets_the_lifo_depth_and_bounds_claims) {
+    auto items = make_items(16);
+    {
+        Deque d(16, 2);
+        BOOST_TEST(d.max_steal() == 2u);
+        for (std::size_t i = 0; i < 6; ++i) BOOST_TEST(d.push(&items[i]));
+        // Sizes 6, 5, 4, 3 > 2: newest first; the last 2: oldest first.
+        const std::vector<std::size_t> want{5, 4, 3, 2, 0, 1};
+        BOOST_TEST(drain(d) == want, boost::test_tools::per_element());
+    }
+    {
+        Deque src(16, 2);
+        Deque dst(16, 2);
+        for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(src.push(&items[i]));
+        std::size_t stolen = 0;
+        Item* first = src.steal_half_into(dst, stolen);
+        BOOST_TEST(stolen == 2u);  // bounded by max_steal, not ceil(10/2)
+        BOOST_TEST(first->id == 0u);
+        BOOST_TEST(dst.size() == 1u);
+        BOOST_TEST(src.size() == 8u);
+        std::vector<Item*> out(8, nullptr);
+        BOOST_TEST(src.take_half(out.data()) == 4u);  // the owner's overflow: half of 8
+    }
+    Deque defaults(16);
+    BOOST_TEST(defaults.max_steal() == 8u);
+    BOOST_CHECK_THROW(Deque(16, 9), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(indices_wrap_around_the_ring_many_times) {
     auto items = make_items(8);
     Deque d(4);

@@ -84,12 +84,18 @@ struct WorkerLoopTuning {
     static constexpr unsigned max_lifo_streak = 3;
     /// One global take in this many serves the lowest non-empty priority lane first.
     static constexpr unsigned lane_rotation = 16;
+    /// The most tasks a thief claims at once, and so the deque depth above which its owner
+    /// pops newest first (see concurrent/chase_lev_deque.hpp): a fork-join then runs
+    /// depth-first once 64 tasks wait, instead of expanding breadth-first until the deque
+    /// overflows (at capacity/2 = 128 it did, through the global queue).
+    static constexpr std::size_t max_steal_batch = 64;
 };
 
 /// What one worker thread owns.
 struct Worker {
     Worker(WorkStealingScheduler* s, std::size_t capacity)
-        : sched(s), deque(capacity), scratch(capacity / 2 + 1) {}
+        : sched(s), deque(capacity, std::min(capacity / 2, WorkerLoopTuning::max_steal_batch)),
+          scratch(capacity / 2 + 1) {}
 
     WorkStealingScheduler* sched;
     std::size_t index = 0;
@@ -100,6 +106,10 @@ struct Worker {
     // to the deque and notifies as usual. `lifo_streak` counts consecutive runs from the slot.
     TaskHeader* lifo = nullptr;
     unsigned lifo_streak = 0;
+    // Inside a poll: a push to the deque already notified the idle set during this poll, so
+    // later pushes of the same poll skip it (see push_local).
+    bool notified_in_poll = false;
+    bool in_poll = false;
     // Tasks that woke themselves during their poll (yield). Owner only; FIFO.
     TaskHeader* yield_head = nullptr;
     TaskHeader* yield_tail = nullptr;
@@ -451,6 +461,15 @@ private:
     }
     void push_local(Worker& w, TaskHeader* t) noexcept {
         if (!w.deque.push(t)) overflow(w, t);
+        // One notify per poll: the first push of a poll wakes a worker (or finds one
+        // searching), which steals half of what is there when it looks and, finding work,
+        // passes the search on (pass_the_baton). Later pushes of the same poll skip the
+        // notify's fence (a fork that spawns ten children paid ten). No work is lost by it:
+        // this worker is awake and runs its own deque; only parallelism can come later.
+        if (w.in_poll) {
+            if (w.notified_in_poll) return;
+            w.notified_in_poll = true;
+        }
         idle_->notify_one();
     }
     // Move half of a full deque plus `t` to the global queue in one push.
@@ -508,7 +527,10 @@ private:
 
     void run_task(Worker& w, TaskHeader* t) noexcept {
         bump(w.stats.tasks_run);
+        w.in_poll = true;
+        w.notified_in_poll = false;
         const RunOutcome outcome = t->run();
+        w.in_poll = false;
         // Completions the task's I/O produced at once (a speculative write, a cancellation)
         // wait in this thread's private queue of the driver: make them tasks here.
         if (w.io_registration != nullptr) io_->drain_thread(w.io_registration);
@@ -581,7 +603,7 @@ private:
     // all along. Not at every check: a fork-join keeps its deque deep, and running its oldest
     // task (the biggest subtree) expands the tree breadth-first until the deque overflows.
     TaskHeader* rescue_oldest(Worker& w) noexcept {
-        if (w.deque.size() <= w.deque.capacity() / 2) {
+        if (w.deque.size() <= w.deque.max_steal()) {
             w.stuck_checks = 0;
             return nullptr;
         }
@@ -648,13 +670,13 @@ private:
 
     // Take from the global queue: the first task to run now, and a fair share of the rest into
     // the deque — Go's len/workers + 1 (Tokio since 1.29 does the same), and never more than
-    // keeps the deque at half its capacity, where its owner pops oldest first. So outside work
-    // gets in at the pace the pool runs, however it was submitted (a chunk of one per post, or a
-    // batch), and behind the local work that was waiting before it. What does not fit goes back
-    // in one push per chunk, to its own lane; if some is left there, the worker takes again as
-    // soon as its deque runs dry (global_backlog). One take in `lane_rotation` serves the lowest
-    // non-empty lane first, so a steady stream of higher-priority work slows the lower lanes but
-    // never stops them.
+    // keeps the deque in its shallow part (max_steal), where its owner pops oldest first. So
+    // outside work gets in at the pace the pool runs, however it was submitted (a chunk of one per
+    // post, or a batch), and behind the local work that was waiting before it. What does not fit
+    // goes back in one push per chunk, to its own lane; if some is left there, the worker takes
+    // again as soon as its deque runs dry (global_backlog). One take in `lane_rotation` serves the
+    // lowest non-empty lane first, so a steady stream of higher-priority work slows the lower lanes
+    // but never stops them.
     TaskHeader* take_global(Worker& w) noexcept {
         w.global_backlog = false;
         if (global_.empty_hint()) return nullptr;
@@ -664,8 +686,9 @@ private:
         bump(w.stats.global_takes);
         TaskHeader* first = c.head;
         const std::int64_t depth = static_cast<std::int64_t>(w.deque.size());
-        // Below half (where pop is oldest-first), with a place left for the LIFO slot's task.
-        const std::int64_t room = static_cast<std::int64_t>(w.deque.capacity() / 2) - depth - 1;
+        // In the shallow part (where pop is oldest-first), with a place left for the LIFO
+        // slot's task.
+        const std::int64_t room = static_cast<std::int64_t>(w.deque.max_steal()) - depth - 1;
         // Go's share, len/workers + 1, counts the task to run now: `first` is that one, so what
         // stays queued after taking it is shared among the workers (rounding down: two tasks
         // for two workers stay one each, none stranded behind a worker that may now block).
