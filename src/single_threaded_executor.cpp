@@ -387,6 +387,8 @@ private:
     }
 
     void run_task(TaskHeader* t) noexcept {
+        // Not run(true): this scheduler is not biased, so the scheduler reference that folding
+        // takes would cost the two RMWs it saves.
         const RunOutcome outcome = t->run();
         // Completions the task's I/O produced at once (the driving thread's private queue).
         if (io_registration_ != nullptr) io_->drain_thread(io_registration_);
@@ -397,6 +399,8 @@ private:
             case RunOutcome::finished:
             case RunOutcome::idle:
                 t->ref_dec();  // the queue reference (may destroy the task)
+                break;
+            case RunOutcome::released:  // not asked for (see above)
                 break;
         }
     }

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <utility>
+#include <vector>
 
 #include <zuki/core/context.hpp>
 #include <zuki/core/poll.hpp>
@@ -22,24 +22,25 @@ struct LatchState {
     std::mutex m;
     bool released = false;  // guarded by m
     int value = 0;  // guarded by m
-    std::optional<Waker> waker;  // guarded by m
+    std::vector<Waker> wakers;  // guarded by m: every Latch future pending on this state
     std::atomic<int> live{0};  // Latch futures alive
     std::atomic<int> polls{0};
 
-    /// Make the latch ready with `v` and wake its waiter.
+    /// Make the latch ready with `v` and wake every future waiting on it.
     void release(int v = 0) {
-        std::optional<Waker> w;
+        std::vector<Waker> ws;
         {
             std::lock_guard lock(m);
             released = true;
             value = v;
-            w.swap(waker);
+            ws.swap(wakers);
         }
-        if (w) w->wake();
+        for (Waker& w : ws) w.wake();
     }
 };
 
-/// A move-only future of `int`: pending until `state->release(v)`, then ready with `v`.
+/// A move-only future of `int`: pending until `state->release(v)`, then ready with `v`. Many
+/// Latch futures may wait on one state; each pending poll keeps its task's waker.
 class Latch {
 public:
     explicit Latch(std::shared_ptr<LatchState> s) : s_(std::move(s)) { s_->live.fetch_add(1); }
@@ -54,7 +55,9 @@ public:
         s_->polls.fetch_add(1);
         std::lock_guard lock(s_->m);
         if (s_->released) return Poll<int>::ready(s_->value);
-        s_->waker = cx.waker();
+        for (const Waker& w : s_->wakers)
+            if (w.will_wake(cx.waker())) return Poll<int>::pending();
+        s_->wakers.push_back(cx.waker());
         return Poll<int>::pending();
     }
 

@@ -24,6 +24,9 @@
 //     reports a leak or a double free), after which the queue shuts down and the executors
 //     return; the scheduler's own count reaches zero once, when the test drops its reference.
 //
+// Checked by hand when folding came in: letting to_complete_folding() fold although JOIN_WAKER
+// is set (the joiner's waker then never fires) deadlocks the first suite at once.
+//
 // Planted bug that this program catches (test/model/check_planted_bugs.sh):
 //   task_pending_release  run()'s CAS out of RUNNING after a pending poll is acquire instead of
 //                         acq_rel: the next poll, on another executor after a wake, does not
@@ -170,10 +173,14 @@ private:
 // The executor loop of both executors, reduced to one task and this queue.
 inline void run_executor(World& w) {
     while (TaskHeader* t = w.sched->take()) {
-        switch (t->run()) {
+        // release_when_done, as the pool runs its tasks: the completing RMW may drop the
+        // queue's reference too (TaskState::to_complete_folding), racing the joiner.
+        switch (t->run(/*release_when_done=*/true)) {
             case RunOutcome::finished:
             case RunOutcome::idle:
                 t->ref_dec();  // the queue's reference
+                break;
+            case RunOutcome::released:
                 break;
             case RunOutcome::reschedule:  // woken during the poll
                 w.sched->schedule(t);
@@ -293,6 +300,27 @@ struct CancelRacesPollAndWake : TaskSuite<CancelRacesPollAndWake, 3> {
 
 }  // namespace
 
+// The first poll is ready: the executor completes the task with run(true), which may fold its
+// queue reference into the completing RMW (TaskState::to_complete_folding), racing the joiner
+// registering its join waker (then it must not fold: the waker is taken from the task after
+// COMPLETE) and a thread dropping the wakers (their references). The count reaches zero once.
+struct FirstPollReadyRacesJoiner : TaskSuite<FirstPollReadyRacesJoiner, 3> {
+    void before() {
+        TaskSuite::before();
+        w.signals_needed = 0;
+    }
+    void thread(unsigned i) {
+        if (i == 0) {
+            run_executor(w);
+        } else if (i == 1) {
+            join();
+        } else {
+            waker_a = Waker::noop();
+            waker_b = Waker::noop();
+        }
+    }
+};
+
 int main() {
     using zuki_model::check;
     bool ok = true;
@@ -305,6 +333,11 @@ int main() {
                    "joiner)",
                    300000);
     ok = ok && check<CancelRacesPollAndWake>("task state: cancel racing a poll and a wake", 200000);
+    ok = ok &&
+         check<FirstPollReadyRacesJoiner>(
+             "task state: completing with the queue reference folded races the joiner", 200000);
+    ok = ok && check<FirstPollReadyRacesJoiner>("task state: folding races the joiner, exhaustive",
+                                                0, rl::sched_bound, 2);
     ok = ok &&
          check<CancelRacesPollAndWake>("task state: cancel racing a poll and a wake, exhaustive", 0,
                                        rl::sched_bound, 1);

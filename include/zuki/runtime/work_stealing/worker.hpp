@@ -84,18 +84,12 @@ struct WorkerLoopTuning {
     static constexpr unsigned max_lifo_streak = 3;
     /// One global take in this many serves the lowest non-empty priority lane first.
     static constexpr unsigned lane_rotation = 16;
-    /// The most tasks a thief claims at once, and so the deque depth above which its owner
-    /// pops newest first (see concurrent/chase_lev_deque.hpp): a fork-join then runs
-    /// depth-first once 64 tasks wait, instead of expanding breadth-first until the deque
-    /// overflows (at capacity/2 = 128 it did, through the global queue).
-    static constexpr std::size_t max_steal_batch = 64;
 };
 
 /// What one worker thread owns.
 struct Worker {
     Worker(WorkStealingScheduler* s, std::size_t capacity)
-        : sched(s), deque(capacity, std::min(capacity / 2, WorkerLoopTuning::max_steal_batch)),
-          scratch(capacity / 2 + 1) {}
+        : sched(s), deque(capacity), scratch(capacity / 2 + 1) {}
 
     WorkStealingScheduler* sched;
     std::size_t index = 0;
@@ -106,10 +100,6 @@ struct Worker {
     // to the deque and notifies as usual. `lifo_streak` counts consecutive runs from the slot.
     TaskHeader* lifo = nullptr;
     unsigned lifo_streak = 0;
-    // Inside a poll: a push to the deque already notified the idle set during this poll, so
-    // later pushes of the same poll skip it (see push_local).
-    bool notified_in_poll = false;
-    bool in_poll = false;
     // Tasks that woke themselves during their poll (yield). Owner only; FIFO.
     TaskHeader* yield_head = nullptr;
     TaskHeader* yield_tail = nullptr;
@@ -461,15 +451,10 @@ private:
     }
     void push_local(Worker& w, TaskHeader* t) noexcept {
         if (!w.deque.push(t)) overflow(w, t);
-        // One notify per poll: the first push of a poll wakes a worker (or finds one
-        // searching), which steals half of what is there when it looks and, finding work,
-        // passes the search on (pass_the_baton). Later pushes of the same poll skip the
-        // notify's fence (a fork that spawns ten children paid ten). No work is lost by it:
-        // this worker is awake and runs its own deque; only parallelism can come later.
-        if (w.in_poll) {
-            if (w.notified_in_poll) return;
-            w.notified_in_poll = true;
-        }
+        // Every push notifies. (Notifying once per poll was tried: a searcher that had already
+        // passed the search on missed the later pushes, and a barrier of tasks spawned from
+        // one task hung, the spawner's worker blocked in the barrier; test/fault/
+        // thread_start.cpp.)
         idle_->notify_one();
     }
     // Move half of a full deque plus `t` to the global queue in one push.
@@ -527,10 +512,7 @@ private:
 
     void run_task(Worker& w, TaskHeader* t) noexcept {
         bump(w.stats.tasks_run);
-        w.in_poll = true;
-        w.notified_in_poll = false;
-        const RunOutcome outcome = t->run();
-        w.in_poll = false;
+        const RunOutcome outcome = t->run(/*release_when_done=*/true);
         // Completions the task's I/O produced at once (a speculative write, a cancellation)
         // wait in this thread's private queue of the driver: make them tasks here.
         if (w.io_registration != nullptr) io_->drain_thread(w.io_registration);
@@ -538,6 +520,8 @@ private:
             case RunOutcome::finished:
             case RunOutcome::idle:
                 t->ref_dec();  // the queue's reference
+                break;
+            case RunOutcome::released:  // done, and it gave up the queue's reference itself
                 break;
             case RunOutcome::reschedule:  // it woke itself: run it after what is queued
                 t->next = nullptr;

@@ -25,7 +25,8 @@
 ///     running   ──wake──▶ notified         to_notified: no enqueue, the poller will see it
 ///     running   ──pending─▶ idle           to_idle: nobody woke it during the poll
 ///     notified  ──pending─▶ scheduled      to_idle: the poller re-enqueues it (wake not lost)
-///     running / notified ──ready or throw──▶ complete      to_complete
+///     running / notified ──ready or throw──▶ complete      to_complete (to_complete_folding:
+///                                          and the executor's reference in the same RMW)
 ///     idle      ──cancel─▶ running+cancelled ─▶ complete   to_cancelled (the canceller polls
 ///                                                          the cancellation itself)
 ///     scheduled / running ──cancel─▶ same + CANCELLED      to_cancelled (the executor drops
@@ -158,6 +159,28 @@ public:
         assert((prev & running) && !(prev & complete));
         assert(refs(prev) > drop_refs);
         return prev;
+    }
+
+    /// As `to_complete(drop_refs)`, and in the same RMW also drop the caller's own (queue)
+    /// reference when nobody needs the task after it: no join waker is waiting to be woken from
+    /// its slot, and it did not throw with no JoinHandle to take the exception (`threw`), which
+    /// the caller would report from the task. `folded` says whether it did; if so the caller
+    /// must not touch the task again (unless the previous count shows it held the last
+    /// references). A CAS loop: a joiner setting JOIN_WAKER meanwhile makes it retry and not
+    /// fold.
+    std::uint64_t to_complete_folding(std::uint64_t drop_refs, bool threw, bool& folded) noexcept {
+        using namespace task_state;
+        std::uint64_t s = word_.load(std::memory_order_relaxed);
+        // acq_rel: as to_complete(); the release half is also the release of the dropped
+        // reference (whoever drops the last one acquires before destroying).
+        update(s, std::memory_order_acq_rel, [&](std::uint64_t v) {
+            assert((v & running) && !(v & complete));
+            folded = !(v & join_waker) && !(threw && !(v & join_interest));
+            const std::uint64_t drop = drop_refs + (folded ? 1 : 0);
+            assert(refs(v) >= drop && (folded || refs(v) > drop));
+            return v + complete - running - drop * ref_one;
+        });
+        return s;
     }
 
     // ---- waking and cancelling (any thread) --------------------------------------------------
