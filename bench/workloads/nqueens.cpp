@@ -16,6 +16,7 @@
 
 #include "harness/options.hpp"
 #include "harness/sync.hpp"
+#include "workloads/count_join.hpp"
 #include "workloads/workload.hpp"
 
 namespace zuki_bench {
@@ -77,33 +78,12 @@ double nqueens(ZukiImpl z) {
 // Asio has no join: continuation passing, as in fib25. A board with safe squares allocates a
 // join record (the solutions so far and an atomic countdown) and posts a handler per square; the
 // last to report forwards the sum to the parent's record. A full board reports 1, a dead end 0.
-struct QueensJoin {
-    QueensJoin* parent;
-    std::atomic<long> count;
-    std::atomic<int> pending;
-};
-void queens_report(QueensJoin* j, long v) {
-    for (;;) {
-        if (j == nullptr) {
-            S.result.store(v);
-            S.done.fire();
-            return;
-        }
-        // relaxed: the acq_rel countdown orders every add before the last reporter's load.
-        j->count.fetch_add(v, std::memory_order_relaxed);
-        if (j->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-        v = j->count.load(std::memory_order_relaxed);
-        QueensJoin* p = j->parent;
-        delete j;
-        j = p;
-    }
-}
 template <class Ex>
-void asio_queens(Ex ex, int row, unsigned cols, unsigned left, unsigned right, QueensJoin* parent) {
-    if (row == queens_n) return queens_report(parent, 1);
+void asio_queens(Ex ex, int row, unsigned cols, unsigned left, unsigned right, CountJoin* parent) {
+    if (row == queens_n) return count_join_report(parent, 1);
     const unsigned free = queens_free(cols, left, right);
-    if (free == 0) return queens_report(parent, 0);
-    auto* j = new QueensJoin{parent, {0}, {__builtin_popcount(free)}};
+    if (free == 0) return count_join_report(parent, 0);
+    auto* j = new CountJoin{parent, {0}, {__builtin_popcount(free)}};
     for (unsigned f = free; f != 0; f &= f - 1) {
         const unsigned bit = f & (0u - f);
         boost::asio::post(ex, [ex, j, row, c = cols | bit, l = (left | bit) << 1,

@@ -31,6 +31,7 @@
 #include "harness/memory.hpp"
 #include "harness/options.hpp"
 #include "harness/sync.hpp"
+#include "workloads/count_join.hpp"
 #include "workloads/workload.hpp"
 
 namespace zuki_bench {
@@ -94,32 +95,11 @@ double uts(ZukiImpl z) {
 // Asio has no join: continuation passing, as in fib25. A node with children allocates a join
 // record (its count so far and an atomic countdown) and posts them; the last child to report
 // forwards the subtree's count to the parent's record. A leaf reports 1 at once.
-struct UtsJoin {
-    UtsJoin* parent;
-    std::atomic<long> count;
-    std::atomic<int> pending;
-};
-void uts_report(UtsJoin* j, long v) {
-    for (;;) {
-        if (j == nullptr) {
-            S.result.store(v);
-            S.done.fire();
-            return;
-        }
-        // relaxed: the acq_rel countdown orders every add before the last reporter's load.
-        j->count.fetch_add(v, std::memory_order_relaxed);
-        if (j->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-        v = j->count.load(std::memory_order_relaxed);
-        UtsJoin* p = j->parent;
-        delete j;
-        j = p;
-    }
-}
 template <class Ex>
-void asio_uts(Ex ex, std::uint64_t id, int depth, UtsJoin* parent) {
+void asio_uts(Ex ex, std::uint64_t id, int depth, CountJoin* parent) {
     const int k = uts_children(id, depth);
-    if (k == 0) return uts_report(parent, 1);
-    auto* j = new UtsJoin{parent, {1}, {k}};
+    if (k == 0) return count_join_report(parent, 1);
+    auto* j = new CountJoin{parent, {1}, {k}};
     for (int i = 0; i < k; ++i)
         boost::asio::post(ex,
                           [ex, j, c = uts_child(id, i), depth] { asio_uts(ex, c, depth + 1, j); });

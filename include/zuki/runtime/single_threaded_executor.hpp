@@ -208,14 +208,7 @@ public:
         JoinHandle<T> handle = detail::make_join_handle<T>(task);
         submit_new(task);
         drive_until(task);
-        const Waker noop = Waker::noop();
-        Context cx(noop);
-        Poll<T> result = handle.poll(cx);  // COMPLETE: the value, or it rethrows
-        if constexpr (std::is_void_v<T>) {
-            (void)result;
-        } else {
-            return std::move(result).value();
-        }
+        return detail::take_completed(handle);  // the value, or it rethrows
     }
 
     /// True when no task is live (every spawned task has completed).

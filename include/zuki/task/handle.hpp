@@ -109,14 +109,7 @@ public:
                                     /*join_interest=*/true);
         JoinHandle<T> handle = detail::make_join_handle<T>(t);
         sched_->block_on_task(t);
-        const Waker noop = Waker::noop();
-        Context cx(noop);
-        Poll<T> result = handle.poll(cx);  // COMPLETE: the value, or it rethrows
-        if constexpr (std::is_void_v<T>) {
-            (void)result;
-        } else {
-            return std::move(result).value();
-        }
+        return detail::take_completed(handle);
     }
 
     /// True unless empty (default-constructed or moved-from).

@@ -232,6 +232,18 @@ template <class T>
 JoinHandle<T> make_join_handle(TaskOutputCell<T>* task) noexcept {
     return JoinHandleAccess::make(task);
 }
+/// The output of `h`, whose task is COMPLETE: its value, or it rethrows (the task's exception,
+/// or `TaskCancelled`). `block_on` and `JoinSet::next` end with it.
+template <class T>
+T take_completed(JoinHandle<T>& h) {
+    const Waker noop = Waker::noop();
+    Context cx(noop);
+    Poll<T> p = h.poll(cx);
+    if constexpr (std::is_void_v<T>)
+        (void)p;
+    else
+        return std::move(p).value();
+}
 /// True once the task of `h` is COMPLETE (its output may be taken without blocking); otherwise
 /// `w` is registered as its join waker. Takes nothing (JoinSet's per-entry wakers).
 template <class T>

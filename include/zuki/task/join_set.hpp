@@ -325,14 +325,11 @@ private:
             JoinHandle<T> done = std::move(h);
             free_.push_back(*index);  // reserved: no allocation
             --size_;
-            const Waker noop = Waker::noop();
-            Context ncx(noop);
-            Poll<T> p = done.poll(ncx);  // COMPLETE: the value, or it rethrows
             if constexpr (std::is_void_v<T>) {
-                (void)p;
+                detail::take_completed(done);  // or it rethrows
                 return Poll<R>::ready(R(std::in_place));
             } else {
-                return Poll<R>::ready(R(std::move(p).value()));
+                return Poll<R>::ready(R(detail::take_completed(done)));
             }
         }
         return Poll<R>::ready(R());

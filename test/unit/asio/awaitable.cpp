@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -87,7 +88,17 @@ BOOST_AUTO_TEST_CASE(a_gate_is_polled_on_the_awaiting_coroutines_thread) {
     asio::io_context io;
     auto gate = zuki::test::make_gate_state();
     asio::steady_timer opener(io, 2ms);
-    opener.async_wait([&](boost::system::error_code) { gate->open(11); });
+    // Opens the gate once it was polled (pending) once: a slow run (TSan) could otherwise see
+    // the timer fire before the first poll.
+    std::function<void(boost::system::error_code)> open = [&](boost::system::error_code) {
+        if (gate->polls == 0) {
+            opener.expires_after(1ms);
+            opener.async_wait(open);
+            return;
+        }
+        gate->open(11);
+    };
+    opener.async_wait(open);
     auto body = [](std::shared_ptr<zuki::test::GateState> g) -> asio::awaitable<int> {
         co_return co_await zuki::as_awaitable(zuki::test::Gate<int>(g));
     };

@@ -2,7 +2,6 @@
 #include <zuki/task/join_set.hpp>  // first: the header must be self-contained
 
 #define BOOST_TEST_MODULE zuki task join_set
-#include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -22,6 +21,7 @@
 #include <zuki/runtime/single_threaded_executor.hpp>
 #include <zuki/runtime/work_stealing_executor.hpp>
 
+#include "common/both_executors.hpp"
 #include "common/latch_future.hpp"
 #include "common/pool_helpers.hpp"
 #include "common/watchdog.hpp"
@@ -49,15 +49,8 @@ static_assert(std::is_void_v<zuki::output_t<JoinSet<void>::JoinAllFuture>>);
 
 namespace {
 
-using Executors = boost::mpl::list<SingleThreadedExecutor, WorkStealingExecutor>;
-
-template <class Ex>
-std::unique_ptr<Ex> make_executor() {
-    if constexpr (std::is_same_v<Ex, WorkStealingExecutor>)
-        return std::make_unique<Ex>(std::size_t{2});
-    else
-        return std::make_unique<Ex>();
-}
+using zuki::test::Executors;
+using zuki::test::make_executor;
 
 struct Boom : std::runtime_error {
     Boom() : std::runtime_error("boom") {}
