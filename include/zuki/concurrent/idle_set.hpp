@@ -132,6 +132,13 @@ public:
         while (wake_any()) {}
     }
 
+    /// Worker `i` is about to sleep in the I/O driver; `leave_driver()` once it is back. A hint
+    /// for `notify_one()`, which wakes a worker parked on its futex first.
+    void enter_driver(std::size_t i) noexcept {
+        driving_.store(i, std::memory_order_relaxed);  // relaxed: a hint (see wake_any)
+    }
+    void leave_driver() noexcept { driving_.store(~std::size_t{0}, std::memory_order_relaxed); }
+
     std::size_t searching_count() const noexcept {
         return searching(state_.load(std::memory_order_relaxed));
     }
@@ -151,9 +158,21 @@ private:
     static std::uint64_t awake(std::uint64_t s) noexcept { return s >> 32; }
     static std::uint64_t bit(std::size_t i) noexcept { return std::uint64_t{1} << (i % 64); }
 
+    // Wake a parked worker: one parked on its futex first, the one sleeping in the I/O driver
+    // (driving_) only if no other is parked. Waking the driver costs an eventfd write and an
+    // epoll return where a futex wake is one system call, and it leaves the reactor unwatched
+    // until another worker parks in it.
     bool wake_any() noexcept {
+        // relaxed: a hint; a stale value only changes which parked worker is woken.
+        const std::size_t avoid = driving_.load(std::memory_order_relaxed);
+        if (avoid < n_ && wake_any_except(avoid)) return true;
+        return wake_any_except(n_);
+    }
+    // Claim and wake the lowest parked worker other than `avoid` (n_: none to avoid).
+    bool wake_any_except(std::size_t avoid) noexcept {
         for (std::size_t w = 0; w < words_; ++w) {
-            std::uint64_t bits = parked_[w].load(std::memory_order_relaxed);
+            const std::uint64_t skip = avoid / 64 == w ? bit(avoid) : 0;
+            std::uint64_t bits = parked_[w].load(std::memory_order_relaxed) & ~skip;
             while (bits != 0) {
                 const std::uint64_t b = bits & (~bits + 1);  // lowest set bit
                 // seq_cst: claiming the bit races with the worker's cancel_park().
@@ -164,12 +183,13 @@ private:
                     parkers_[i]->unpark();  // release: what was published before is visible
                     return true;
                 }
-                bits = prev & ~b;
+                bits = prev & ~b & ~skip;
             }
         }
         return false;
     }
     alignas(cache_line) atomic<std::uint64_t> state_{0};
+    atomic<std::size_t> driving_{~std::size_t{0}};  // the worker parked in the I/O driver, if any
     const std::size_t n_;
     const std::size_t words_;
     std::unique_ptr<atomic<std::uint64_t>[]> parked_;

@@ -51,10 +51,13 @@ bool park_worker_driving(IdleSet& idle, std::size_t i, bool searching, ParkDrive
         return false;
     }
     before_sleep();
+    idle.enter_driver(i);  // notifiers wake a futex-parked worker first
     // A token means a notifier claimed our parked bit and counted us awake; otherwise (an
     // event, or a stray interrupt) we still count as parked: cancel_park either clears the bit
     // or, if a notifier claimed it meanwhile, takes its token.
-    if (!idle.parker(i).park_driving(driver)) idle.cancel_park(i);
+    const bool woken = idle.parker(i).park_driving(driver);
+    idle.leave_driver();
+    if (!woken) idle.cancel_park(i);
     return true;
 }
 
