@@ -8,9 +8,10 @@
 /// handler_cell.hpp) follows the header with the future and its output.
 ///
 /// ## References
-/// One each for: every Waker clone, the JoinHandle, the run queue entry (SCHEDULED), and the
-/// executor's registry (counted from construction until completion). The last release destroys
-/// the task.
+/// One each for: every Waker clone, the JoinHandle, every AbortHandle, the run queue entry
+/// (SCHEDULED), and the executor's registry (counted from construction until completion). The
+/// last release destroys the task. A task that completes in its first poll may drop the queue's
+/// and the registry's references in the RMW that completes it (`run(true)`, finish_folding).
 ///
 /// ## Registration (lazy)
 /// The registry exists for shutdown to find tasks that sit in no queue: idle ones, whose waker
