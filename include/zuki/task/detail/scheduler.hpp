@@ -117,3 +117,9 @@ private:
 };
 
 }  // namespace zuki::detail
+
+// The default of Scheduler::block_on_task needs the complete TaskHeader: defined at the end of
+// task/detail/header.hpp, which is included here so that every translation unit that sees the
+// class (and may emit its vtable) sees that definition too. (header.hpp includes this file
+// first; the include guard makes either order work.)
+#include <zuki/task/detail/header.hpp>
