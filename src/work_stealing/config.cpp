@@ -12,6 +12,9 @@ namespace zuki {
 void WorkStealingConfig::validate() const {
     if (threads > 4096)
         throw std::invalid_argument("zuki::WorkStealingConfig::threads: at most 4096 workers");
+    if (max_attached_threads > 4096)
+        throw std::invalid_argument(
+            "zuki::WorkStealingConfig::max_attached_threads: at most 4096 attached threads");
     if (stack_size != 0 && stack_size < 64 * 1024)
         throw std::invalid_argument(
             "zuki::WorkStealingConfig::stack_size: must be 0 (default) or at least 65536 bytes");

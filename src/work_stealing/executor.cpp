@@ -81,6 +81,7 @@ void WorkStealingExecutor::spawn_batch(Batch&& batch) {
 
 std::size_t WorkStealingExecutor::thread_count() const noexcept { return sched_->thread_count(); }
 void WorkStealingExecutor::join() { sched_->join(); }
+void WorkStealingExecutor::attach() { sched_->attach(); }
 void WorkStealingExecutor::stop() noexcept { sched_->stop(); }
 bool WorkStealingExecutor::stopped() const noexcept { return sched_->stopped(); }
 bool WorkStealingExecutor::running_in_this_thread() const noexcept {

@@ -114,6 +114,7 @@ void WorkStealingScheduler::open_gate(bool abort) noexcept {
 }
 
 void WorkStealingScheduler::join_threads() noexcept {
+    wait_attached_threads();
     std::lock_guard lock(threads_mutex_);  // join() and the destructor may both get here
     for (auto& w : all_) {
         if (w->started) {

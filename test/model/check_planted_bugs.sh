@@ -22,6 +22,7 @@ plants=(
     "deque             deque_push_release        DATA RACE"
     "idle              idle_park_fence           DEADLOCK"
     "idle              shutdown_push_fence       DEADLOCK"
+    "attach            idle_park_fence           DEADLOCK"
     "task_state        task_pending_release      DATA RACE"
     "task_state        parker_unpark_release     DEADLOCK"
     "shutdown          shutdown_push_fence       USER ASSERT FAILED"

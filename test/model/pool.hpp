@@ -30,13 +30,17 @@ using zuki::detail::TaskVTable;
 using zuki::detail::WorkStealingScheduler;
 
 /// A pool shrunk for the model checker: tiny deques and global lanes, so that a few tasks reach
-/// overflow, spill and steal-half edge cases.
+/// overflow, spill and steal-half edge cases; `attach_places` places for threads that call
+/// `attach()` (none by default, unlike the real default: a place nobody takes is one more
+/// awake-forever worker in the idle set's counts).
 inline WorkStealingScheduler* make_pool(std::size_t workers, std::size_t local_capacity = 4,
-                                        std::size_t global_capacity = 2) {
+                                        std::size_t global_capacity = 2,
+                                        std::size_t attach_places = 0) {
     WorkStealingConfig cfg;
     cfg.threads = workers;
     cfg.local_queue_capacity = local_capacity;
     cfg.global_queue_capacity = global_capacity;
+    cfg.max_attached_threads = attach_places;
     cfg.on_unhandled_exception = [](std::exception_ptr) { RL_ASSERT(false); };
     auto* pool = new WorkStealingScheduler(std::move(cfg));
     pool->add_workers(workers);

@@ -31,9 +31,18 @@
 /// the last of those searchers to park runs (3) after the submitter's fence and sees the work.
 /// (A seq_cst *load* would not be enough for (b): Tokio #1788.)
 ///
-/// Thread safety: `notify_one`, `notify_all` from any thread; the other calls by worker `i`
-/// about itself. The parkers belong to the workers (the set only unparks them) and must outlive
-/// the set.
+/// ## Reserved places (threads that attach later)
+/// A set can hold places for workers that join after it was built (a user thread calling
+/// `WorkStealingExecutor::attach()`). A reserved place counts as awake from the start and never
+/// parks, so to the protocol above it is a worker that is always busy: `notify_one`'s "nobody
+/// parked" test (`awake == n`) stays one comparison, and a thread that takes the place
+/// (`attach`) is already counted awake when it starts its loop, with nothing to publish but its
+/// parker. Only the searcher bound must not count the places nobody took (`unattached_`).
+///
+/// Thread safety: `notify_one`, `notify_all` from any thread; `attach(i)` by the thread that
+/// took place `i`, before it runs a worker loop there; the other calls by worker `i` about
+/// itself. The parkers belong to the workers (the set only unparks them) and must outlive the
+/// set.
 
 #include <cstddef>
 #include <cstdint>
@@ -46,23 +55,41 @@ namespace zuki::detail {
 
 class IdleSet {
 public:
-    /// A set of `workers` workers, all awake; worker `i` sleeps on `*parkers[i]`.
-    IdleSet(std::size_t workers, Parker* const* parkers)
-        : n_(workers), words_((workers + 63) / 64),
-          parked_(std::make_unique<atomic<std::uint64_t>[]>(words_)),
-          parkers_(std::make_unique<Parker*[]>(workers)) {
+    /// A set of `workers` workers, all awake, and `reserved` places after them for workers that
+    /// attach later (see the file comment); worker `i` sleeps on `*parkers[i]`.
+    IdleSet(std::size_t workers, Parker* const* parkers, std::size_t reserved = 0)
+        : unattached_(reserved), n_(workers + reserved), reserved_(reserved),
+          words_((n_ + 63) / 64), parked_(std::make_unique<atomic<std::uint64_t>[]>(words_)),
+          parkers_(std::make_unique<Parker*[]>(n_)) {
         for (std::size_t i = 0; i < workers; ++i) parkers_[i] = parkers[i];
-        state_.store(pack(0, workers), std::memory_order_relaxed);
+        state_.store(pack(0, n_), std::memory_order_relaxed);
     }
 
+    /// Every place, reserved ones included.
     std::size_t size() const noexcept { return n_; }
 
+    /// The thread that took reserved place `i`, before its first call as worker `i`: it sleeps
+    /// on `*p`. (It already counts as awake.) A notifier reads `parkers_[i]` only after claiming
+    /// the parked bit that worker `i` set itself, so the RMW pair orders this write before it.
+    void attach(std::size_t i, Parker* p) noexcept {
+        parkers_[i] = p;
+        // relaxed: only the searcher bound reads it, as a hint.
+        unattached_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
     /// Worker: try to become a searcher. Refused when enough workers already search
-    /// (2 * searching >= awake), to bound the CPU burnt on fruitless stealing.
+    /// (2 * searching >= awake, not counting reserved places nobody took), to bound the CPU
+    /// burnt on fruitless stealing.
     bool try_begin_search() noexcept {
+        // relaxed: a bound on spinning, not a correctness condition. (No load at all in a set
+        // without reserved places, as in the model checks of the pool.)
+        const std::uint64_t idle_places =
+            reserved_ == 0 ? 0 : unattached_.load(std::memory_order_relaxed);
         std::uint64_t s = state_.load(std::memory_order_relaxed);
         for (;;) {
-            if (2 * searching(s) >= awake(s)) return false;
+            // (A stale count may exceed the awake places: the caller at least is awake.)
+            const std::uint64_t a = awake(s) > idle_places ? awake(s) - idle_places : 1;
+            if (2 * searching(s) >= a) return false;
             // seq_cst: a searcher count others act on (see notify_one()).
             if (state_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
                                              std::memory_order_relaxed))
@@ -190,7 +217,9 @@ private:
     }
     alignas(cache_line) atomic<std::uint64_t> state_{0};
     atomic<std::size_t> driving_{~std::size_t{0}};  // the worker parked in the I/O driver, if any
+    atomic<std::size_t> unattached_;  // reserved places nobody took (written rarely)
     const std::size_t n_;
+    const std::size_t reserved_;
     const std::size_t words_;
     std::unique_ptr<atomic<std::uint64_t>[]> parked_;
     std::unique_ptr<Parker*[]> parkers_;

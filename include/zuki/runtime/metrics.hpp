@@ -51,7 +51,12 @@ struct WorkerMetrics {
 /// A snapshot of a pool's counters (`WorkStealingExecutor::metrics()`). Counters read while the
 /// pool runs are each exact at some recent moment, not a consistent cut.
 struct Metrics {
+    /// One entry per worker thread, then one per place taken by a thread that called
+    /// `WorkStealingExecutor::attach()` (the last `attached_threads` entries).
     std::vector<WorkerMetrics> workers;
+    /// Places taken by `attach()` so far (a place is not given back: a thread leaves it only
+    /// when the pool stops).
+    std::size_t attached_threads = 0;
     /// Worker threads that failed to start (each was also reported to the unhandled-exception
     /// handler as a `std::system_error`).
     std::size_t failed_thread_starts = 0;
@@ -77,6 +82,8 @@ inline std::ostream& operator<<(std::ostream& os, const WorkerMetrics& m) {
 inline std::ostream& operator<<(std::ostream& os, const Metrics& m) {
     for (std::size_t i = 0; i < m.workers.size(); ++i)
         os << "worker " << i << ": " << m.workers[i] << '\n';
+    if (m.attached_threads != 0)
+        os << "(the last " << m.attached_threads << " are attached threads)\n";
     return os << "failed thread starts: " << m.failed_thread_starts
               << ", handler failures: " << m.handler_failures << '\n';
 }

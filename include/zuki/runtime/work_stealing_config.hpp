@@ -34,6 +34,11 @@ struct WorkStealingConfig {
     /// (1 .. 2^24). A chunk is one submission, batch or overflow; beyond this they spill to a
     /// locked list (never dropped).
     std::size_t global_queue_capacity = 4096;
+    /// Threads that may work for the pool besides its own, through
+    /// `WorkStealingExecutor::attach()` (at most 4096). Each is a place in the pool's fixed
+    /// worker set, kept free until a thread takes it: an untaken place costs two pointers, and
+    /// costs the workers nothing while they steal or park.
+    std::size_t max_attached_threads = 8;
     /// Worker thread names are this prefix plus the worker index (Linux keeps 15 characters).
     std::string thread_name_prefix = "zuki-worker-";
     /// Called with an exception that escaped fire-and-forget work (a detached task or an Asio

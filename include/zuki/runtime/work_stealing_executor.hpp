@@ -93,9 +93,9 @@ class Batch;
 /// worker ride the same reactor. See doc/asio.md.
 ///
 /// Thread safety: every member function may be called from any thread, except that `join()`
-/// and the destructor must not be called from one of this pool's workers (that would wait for
-/// itself; `join()` throws `std::logic_error` there), and `block_on` must not be called from a
-/// worker (it throws `std::logic_error`).
+/// and the destructor must not be called from one of this pool's workers, attached threads
+/// included (that would wait for itself; `join()` throws `std::logic_error` there), and
+/// `block_on` must not be called from a worker (it throws `std::logic_error`).
 class WorkStealingExecutor : public boost::asio::execution_context,
                              public detail::Spawner<WorkStealingExecutor> {
 public:
@@ -128,7 +128,8 @@ public:
         return spawn(std::move(work)).get();
     }
 
-    /// Number of worker threads running (those that started).
+    /// Threads working for the pool: the worker threads that started, plus the threads inside
+    /// `attach()` now. (`query(ex, execution::occupancy)` answers this.)
     std::size_t thread_count() const noexcept;
     /// Wait until all submitted work has completed, then stop and join the workers.
     void join();
@@ -158,6 +159,32 @@ public:
     executor_type scheduler() noexcept { return get_executor(); }
     /// `asio::thread_pool::wait()`: the same as `join()`.
     void wait() { join(); }
+    /// `asio::thread_pool::attach()`: the calling thread works for the pool — runs its tasks and
+    /// handlers, steals, sleeps when there is nothing to do, drives its I/O — as one more
+    /// worker, until the pool is stopped (`stop()`, or `join()` once the work is done: as with
+    /// `thread_pool`, where `attach()` returns when `join()` ran out of work); then it returns.
+    /// Returns at once if the pool is already stopped.
+    ///
+    /// The pool's worker set is fixed at construction: an attached thread takes one of
+    /// `WorkStealingConfig::max_attached_threads` reserved places (default 8), and keeps it (a
+    /// place is not reused once its thread left). While attached it counts in `thread_count()`
+    /// and `running_in_this_thread()` is true on it; its counters are the last entries of
+    /// `metrics().workers`. `join()` and the destructor wait for attached threads to return.
+    ///
+    /// Throws `std::logic_error` on an executor thread (a worker of this pool, an attached
+    /// thread, or a thread running another executor), `std::system_error`
+    /// (`errc::resource_unavailable_try_again`) once every reserved place is taken; nothing
+    /// changes then. Like a worker, an attached thread must not destroy the pool (nor `join()`
+    /// it, which throws `std::logic_error` there).
+    ///
+    /// @code
+    /// zuki::WorkStealingExecutor pool(3);
+    /// boost::asio::post(pool, [&] { /* ... */ });
+    /// std::thread stopper([&] { pool.join(); });  // or pool.stop() when the program is done
+    /// pool.attach();                              // main works as a 4th thread until then
+    /// stopper.join();
+    /// @endcode
+    void attach();
 
 private:
     friend class Batch;

@@ -1030,3 +1030,31 @@ BOOST_AUTO_TEST_CASE(a_pool_answers_to_thread_pools_member_names) {
     BOOST_TEST(runs.load() == 1);
     BOOST_TEST(pool.stopped());
 }
+
+// attach(): a user thread runs the pool's handlers until join() ran out of work, on both.
+using attachable_pools = boost::mpl::list<zuki::WorkStealingExecutor, net::thread_pool>;
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_attached_thread_runs_handlers_until_join, P, attachable_pools) {
+    zuki::test::Watchdog dog(watchdog_limit, "attach");
+    P pool(1);
+    // The only worker waits until the attached thread ran every handler below.
+    std::atomic<bool> entered{false}, go{false};
+    net::post(pool, [&] {
+        entered = true;
+        while (!go.load()) std::this_thread::sleep_for(100us);
+    });
+    while (!entered.load()) std::this_thread::sleep_for(100us);
+    std::atomic<std::thread::id> attached_id{};
+    std::thread attached([&] {
+        attached_id = std::this_thread::get_id();
+        pool.attach();
+    });
+    std::atomic<int> on_attached{0};
+    for (int i = 0; i < 100; ++i)
+        net::post(pool, [&] {
+            if (std::this_thread::get_id() == attached_id.load() && ++on_attached == 100) go = true;
+        });
+    pool.join();  // the work runs out, and attach() returns
+    attached.join();
+    BOOST_TEST(on_attached.load() == 100);
+}

@@ -17,12 +17,24 @@
 /// (src/work_stealing/threads.cpp); everything here is written over the atomic swap point, so
 /// the model checks in test/model/ run this very loop.
 ///
+/// ## Places and attached threads
+/// The worker set is fixed when the pool starts: one place per worker thread that started, then
+/// `WorkStealingConfig::max_attached_threads` reserved places. A user thread that calls
+/// `attach()` takes the next reserved place (a `Worker` made then, under `threads_mutex_`, and
+/// published by `active_`) and runs the same loop as the pool's own threads until the pool
+/// stops; the idle set counts a reserved place as an always-busy worker until it is taken
+/// (concurrent/idle_set.hpp), so nothing in the idle protocol changes. Thieves and `has_work()`
+/// look at the places in use (`active_`). An attached worker counts outstanding work in the
+/// shared count from the start (its `OutstandingWork::Local` is born folded), so `join()` waits
+/// for no acknowledgement from it. `join_threads()` waits until every attached thread left
+/// its loop; a leaving thread holds a scheduler reference across its last accesses.
+///
 /// ## Who may call what
 /// - A `Worker`'s fields belong to its thread, except `deque` (thieves steal from it), `parker`
 ///   (notifiers unpark it) and `stats` (read by `metrics()`).
 /// - `run_worker(w)`: worker `w`'s thread only. `schedule` (a wake), `submit`, `push_global`,
-///   `stop`, `wait_for_outstanding_work`, `metrics`: any thread. `close_and_drain`: the
-///   destructor, after every worker thread was joined.
+///   `stop`, `wait_for_outstanding_work`, `metrics`, `attach`: any thread. `close_and_drain`:
+///   the destructor, after every worker thread was joined and every attached thread left.
 
 #include <pthread.h>
 
@@ -32,7 +44,10 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -174,7 +189,8 @@ public:
     /// Start `resolved_threads()` workers; a thread that fails to start is reported and the
     /// pool runs with the rest. Throws `std::system_error` if none started.
     void start();
-    /// Join every started worker thread (after `stop()`).
+    /// After `stop()`: wait until every attached thread left (and let no other attach), then
+    /// join every started worker thread.
     void join_threads() noexcept;
     /// `join()`: wait for outstanding work, stop, join the threads.
     void join() {
@@ -184,6 +200,56 @@ public:
         wait_for_outstanding_work();
         stop();
         join_threads();
+    }
+
+    // ---- threads that attach (WorkStealingExecutor::attach) ----------------------------------
+    /// The calling thread works for the pool in a reserved place (see the file comment) until
+    /// the pool stops; returns at once if it is already stopped. Throws `std::logic_error` on an
+    /// executor thread, `std::system_error` (resource_unavailable_try_again) if every reserved
+    /// place is taken, `std::bad_alloc`; nothing changes then.
+    void attach() {
+        if (on_executor_thread())
+            throw std::logic_error(
+                "zuki::WorkStealingExecutor::attach: called on an executor thread (a worker of "
+                "this or another executor); attach a thread of your own");
+        Worker* w = nullptr;
+        {
+            std::lock_guard lock(threads_mutex_);
+            if (attach_closed_ || shutdown_.stopping()) return;
+            w = claim_place();
+            attached_inside_.fetch_add(1, std::memory_order_relaxed);  // under the lock
+            // From here join_threads() waits for us, and the executor may be destroyed as soon
+            // as it stops waiting: our last accesses (Leave below) need a reference of our own.
+            acquire();
+        }
+        struct Leave {
+            WorkStealingScheduler& s;
+            ~Leave() {
+                {
+                    std::lock_guard lock(s.threads_mutex_);
+                    s.attached_inside_.fetch_sub(1, std::memory_order_relaxed);
+                }
+                s.attached_left_.notify_all();
+                s.release();  // may delete s
+            }
+        } leave{*this};
+        WorkerScope scope(*w);  // left before `leave`
+        run_worker(*w);
+    }
+
+    /// `join_threads()`'s first half (the model checks, whose workers are not threads, call it
+    /// alone): close attaching, then wait until every attached thread left its loop. After
+    /// `stop()`.
+    void wait_attached_threads() noexcept {
+        for (;;) {
+            const std::uint32_t key = attached_left_.prepare_wait();
+            {
+                std::lock_guard lock(threads_mutex_);
+                attach_closed_ = true;
+                if (attached_inside_.load(std::memory_order_relaxed) == 0) return;
+            }
+            attached_left_.wait(key);
+        }
     }
 
     // ---- workers without threads of their own (model checks) ---------------------------------
@@ -372,18 +438,24 @@ public:
     // ---- queries ----------------------------------------------------------------------------
     bool accepting() const noexcept { return shutdown_.accepting(); }
     bool stopped() const noexcept { return shutdown_.stopping(); }
-    std::size_t thread_count() const noexcept { return workers_.size(); }
+    /// Worker threads that started, plus threads attached now.
+    std::size_t thread_count() const noexcept {
+        // relaxed: a count for the caller to read, ordered with nothing.
+        return started_ + attached_inside_.load(std::memory_order_relaxed);
+    }
     bool is_own_worker() const noexcept { return own_worker() != nullptr; }
     const WorkStealingConfig& config() const noexcept { return cfg_; }
     Metrics metrics() const {
         Metrics m;
         m.failed_thread_starts = failed_starts_;
         m.handler_failures = handler_failures_.load(std::memory_order_relaxed);
-        m.workers.reserve(workers_.size());
-        for (Worker* w : workers_) m.workers.push_back(snapshot(w->stats));
+        const std::size_t n = places();
+        m.attached_threads = n - started_;
+        m.workers.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) m.workers.push_back(snapshot(workers_[i]->stats));
         return m;
     }
-    /// Worker `i` (of the started ones).
+    /// Worker `i` (of the places in use).
     Worker& worker(std::size_t i) const noexcept { return *workers_[i]; }
     /// The idle set and the outstanding-work count (for tests and model checks).
     const IdleSet& idle_set() const noexcept { return *idle_; }
@@ -428,20 +500,58 @@ private:
     static void* thread_main(void* worker) noexcept;  // threads.cpp
     void open_gate(bool abort) noexcept;  // threads.cpp
 
-    // After start: index the started workers and build the idle set over their parkers.
+    // After start: index the started workers, reserve the places of attached threads, and
+    // build the idle set over both. (The workers see all of it through the start gate.)
     void activate_started() {
         workers_.clear();
         for (auto& w : all_)
             if (w->started) workers_.push_back(w.get());
+        started_ = workers_.size();
         std::vector<Parker*> parkers;
-        parkers.reserve(workers_.size());
-        for (std::size_t i = 0; i < workers_.size(); ++i) {
-            workers_[i]->index = i;
-            workers_[i]->rng ^= (i + 1) * 0x9E3779B97F4A7C15ull;
+        parkers.reserve(started_);
+        for (std::size_t i = 0; i < started_; ++i) {
+            seed(*workers_[i], i);
             parkers.push_back(&workers_[i]->parker);
         }
-        idle_ = std::make_unique<IdleSet>(workers_.size(), parkers.data());
-        work_.set_workers(workers_.size());
+        const std::size_t reserved = cfg_.max_attached_threads;
+        idle_ = std::make_unique<IdleSet>(started_, parkers.data(), reserved);
+        workers_.resize(started_ + reserved, nullptr);
+        all_.reserve(all_.size() + reserved);  // claim_place's push_back cannot throw
+        work_.set_workers(started_);
+        active_.store(started_, std::memory_order_relaxed);  // published by the start gate
+    }
+    static void seed(Worker& w, std::size_t i) noexcept {
+        w.index = i;
+        w.rng ^= (i + 1) * 0x9E3779B97F4A7C15ull;
+    }
+
+    // attach(), under threads_mutex_: make the worker of the next reserved place and publish it.
+    Worker* claim_place() {
+        // relaxed: written under threads_mutex_ only, which we hold.
+        const std::size_t i = active_.load(std::memory_order_relaxed);
+        if (i == workers_.size())
+            throw std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again),
+                "zuki::WorkStealingExecutor::attach: every place for an attached thread is taken "
+                "(WorkStealingConfig::max_attached_threads = " +
+                    std::to_string(cfg_.max_attached_threads) + ")");
+        auto w = std::make_unique<Worker>(this, cfg_.local_queue_capacity);
+        seed(*w, i);
+        // Counts outstanding work in the shared count from the start: a join() that began
+        // before we came waits for no acknowledgement from us (OutstandingWork).
+        w->work.folded = true;
+        idle_->attach(i, &w->parker);
+        workers_[i] = w.get();
+        all_.push_back(std::move(w));  // within the reserved capacity
+        // release: thieves that load the count (places()) see the worker and its deque.
+        active_.store(i + 1, std::memory_order_release);
+        return workers_[i];
+    }
+    // The places in use: workers_[0, places()) are valid.
+    std::size_t places() const noexcept {
+        if (cfg_.max_attached_threads == 0) return started_;  // fixed (no load in model checks)
+        // acquire: pairs with claim_place()'s release.
+        return active_.load(std::memory_order_acquire);
     }
 
     // ---- submission paths (owner side) ------------------------------------------------------
@@ -676,7 +786,7 @@ private:
         // Go's share, len/workers + 1, counts the task to run now: `first` is that one, so what
         // stays queued after taking it is shared among the workers (rounding down: two tasks
         // for two workers stay one each, none stranded behind a worker that may now block).
-        const std::int64_t share = global_.size_hint() / static_cast<std::int64_t>(workers_.size());
+        const std::int64_t share = global_.size_hint() / static_cast<std::int64_t>(places());
         std::int64_t budget = std::min(room, static_cast<std::int64_t>(c.count - 1) +
                                                  std::max<std::int64_t>(share, 0));
         bool queued_locally = false;
@@ -721,7 +831,7 @@ private:
     // spins would otherwise sit on events nobody is watching), with a back-off between rounds.
     // A pool of one has nobody to steal from: one look, no spinning.
     TaskHeader* search(Worker& w) noexcept {
-        const std::size_t n = workers_.size();
+        const std::size_t n = places();
         const int rounds = n > 1 ? search_rounds : 1;
         for (int round = 0; round < rounds; ++round) {
             const std::size_t start = n > 1 ? w.next_random() % n : 0;
@@ -747,8 +857,8 @@ private:
 
     bool has_work() const noexcept {
         if (!global_.empty_hint()) return true;
-        for (Worker* v : workers_)
-            if (!v->deque.empty()) return true;
+        for (std::size_t i = 0, n = places(); i < n; ++i)
+            if (!workers_[i]->deque.empty()) return true;
         return false;
     }
 
@@ -797,11 +907,20 @@ private:
     InjectionQueue<TaskHeader> global_;
     std::unique_ptr<IdleSet> idle_;
     std::vector<std::unique_ptr<Worker>> all_;
-    std::vector<Worker*> workers_;  // the started ones, indexed by Worker::index
+    // By Worker::index: the started workers, then the reserved places (null until attach()
+    // takes one). The vector never grows after start.
+    std::vector<Worker*> workers_;
+    std::size_t started_ = 0;
+    // Places in use: started_ + places taken by attach(). Written under threads_mutex_.
+    atomic<std::size_t> active_{0};
+    // Threads inside attach() (written under threads_mutex_), and the wait for them to leave.
+    atomic<std::size_t> attached_inside_{0};
+    bool attach_closed_ = false;  // under threads_mutex_: join_threads() began
+    EventCount attached_left_;
     std::size_t failed_starts_ = 0;
     atomic<std::uint64_t> handler_failures_{0};  // a statistic: relaxed
     bool gate_abort_ = false;  // start(): published to the workers by their parker's token
-    mutex threads_mutex_;  // join() and the destructor may both join the threads
+    mutex threads_mutex_;  // joining the threads (join() and the destructor), attaching
     Shutdown shutdown_;
     OutstandingWork work_;
 };
