@@ -65,6 +65,7 @@
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/executor_thread.hpp>
 #include <zuki/detail/parker.hpp>
+#include <zuki/runtime/blocking_pool.hpp>
 
 namespace zuki::detail {
 
@@ -121,6 +122,11 @@ public:
     }
     void submit_spawned(TaskHeader* t) noexcept override { submit(t); }
     void block_on_task(TaskHeader* t) override;
+    BlockingPool* blocking_pool() noexcept override { return &blocking_; }
+    /// The destructor, after claim_for_shutdown: cancel queued blocking calls, wait for the
+    /// running ones.
+    void shut_down_blocking() noexcept { blocking_.shutdown(); }
+    BlockingPoolStats blocking_stats() const { return blocking_.stats(); }
 
     void task_finished() noexcept override {
         // release: pairs with the acquire load in drive() / live(), so whoever sees the count
@@ -485,6 +491,7 @@ private:
     atomic<bool> closed_{false};
     ReadyList ready_[task_priority_levels];
     SingleThreadedExecutor::ExceptionHandler handler_;
+    BlockingPool blocking_{*this, BlockingPoolConfig{}};  // spawn_blocking's threads (defaults)
 };
 
 /// The scheduler of this executor's Asio handler nodes: forwards to the executor's scheduler,
@@ -537,6 +544,9 @@ SingleThreadedExecutor::SingleThreadedExecutor(RethrowFromRun)
 
 SingleThreadedExecutor::~SingleThreadedExecutor() {
     sched_->claim_for_shutdown();
+    // Blocking calls: the running ones return (a task they wake is cancelled by the drain
+    // below), the queued ones are cancelled.
+    sched_->shut_down_blocking();
     // Asio's services (timers, sockets, the reactor thread Asio runs for this context) go first,
     // as in WorkStealingExecutor and thread_pool; the handlers they had already queued on us are
     // then cancelled with everything else, and the services destroyed last.

@@ -15,6 +15,12 @@ void WorkStealingConfig::validate() const {
     if (max_attached_threads > 4096)
         throw std::invalid_argument(
             "zuki::WorkStealingConfig::max_attached_threads: at most 4096 attached threads");
+    if (max_blocking_threads < 1)
+        throw std::invalid_argument(
+            "zuki::WorkStealingConfig::max_blocking_threads: must be at least 1");
+    if (blocking_keep_alive < std::chrono::steady_clock::duration::zero())
+        throw std::invalid_argument(
+            "zuki::WorkStealingConfig::blocking_keep_alive: must not be negative");
     if (stack_size != 0 && stack_size < 64 * 1024)
         throw std::invalid_argument(
             "zuki::WorkStealingConfig::stack_size: must be 0 (default) or at least 65536 bytes");

@@ -47,6 +47,9 @@ WorkStealingExecutor::~WorkStealingExecutor() {
     if (sched_->is_own_worker()) std::terminate();
     sched_->stop();
     sched_->join_threads();
+    // Blocking calls: the running ones return (they may still wake tasks, which the drain below
+    // cancels), the queued ones are cancelled.
+    sched_->shut_down_blocking();
     // Asio's services (timers, sockets, its reactor thread) go first, as in thread_pool; the
     // handlers they still had queued on us are then cancelled with everything else.
     shutdown();

@@ -62,6 +62,11 @@ struct Metrics {
     std::size_t failed_thread_starts = 0;
     /// Exceptions thrown by the unhandled-exception handler itself (they are dropped).
     std::uint64_t handler_failures = 0;
+    /// The blocking pool (`spawn_blocking`): threads alive, of which idle, and calls queued
+    /// for a thread.
+    std::size_t blocking_threads = 0;
+    std::size_t blocking_idle = 0;
+    std::size_t blocking_queued = 0;
 
     /// Sum over all workers.
     WorkerMetrics total() const noexcept {
@@ -85,7 +90,9 @@ inline std::ostream& operator<<(std::ostream& os, const Metrics& m) {
     if (m.attached_threads != 0)
         os << "(the last " << m.attached_threads << " are attached threads)\n";
     return os << "failed thread starts: " << m.failed_thread_starts
-              << ", handler failures: " << m.handler_failures << '\n';
+              << ", handler failures: " << m.handler_failures
+              << ", blocking threads: " << m.blocking_threads << " (" << m.blocking_idle
+              << " idle, " << m.blocking_queued << " calls queued)\n";
 }
 
 namespace detail {

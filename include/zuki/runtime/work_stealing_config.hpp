@@ -4,6 +4,7 @@
 /// @file
 /// `zuki::WorkStealingConfig`: the settings of a `WorkStealingExecutor`.
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -39,6 +40,11 @@ struct WorkStealingConfig {
     /// worker set, kept free until a thread takes it: an untaken place costs two pointers, and
     /// costs the workers nothing while they steal or park.
     std::size_t max_attached_threads = 8;
+    /// Threads of the blocking pool that runs `spawn_blocking` calls, at most (at least 1):
+    /// started on demand; calls beyond the cap queue (FIFO).
+    std::size_t max_blocking_threads = 512;
+    /// A blocking thread idle this long exits (at least 0).
+    std::chrono::steady_clock::duration blocking_keep_alive = std::chrono::seconds(10);
     /// Worker thread names are this prefix plus the worker index (Linux keeps 15 characters).
     std::string thread_name_prefix = "zuki-worker-";
     /// Called with an exception that escaped fire-and-forget work (a detached task or an Asio
@@ -49,6 +55,9 @@ struct WorkStealingConfig {
     /// Test / embedding hook called before each worker thread is started, with its index; if it
     /// throws, that thread counts as failed to start (as if pthread_create failed).
     std::function<void(std::size_t)> before_thread_start;
+    /// The same for each blocking thread (see `max_blocking_threads`): if it throws, that thread
+    /// counts as failed to start (reported to `on_unhandled_exception`).
+    std::function<void()> before_blocking_thread_start;
 
     /// Throws std::invalid_argument naming the first invalid field.
     void validate() const;

@@ -180,4 +180,24 @@ void spawn_detached(F work, TaskPriority priority = TaskPriority::Normal) {
     detail::CurrentExecutor{}.spawn_detached(std::move(work), priority);
 }
 
+/// Run `f` on the blocking-thread pool of the executor running the calling task or Asio handler
+/// (or blocking call), as its own `spawn_blocking` would. Throws `std::logic_error` outside any
+/// executor, else as the executor's `spawn_blocking`.
+///
+/// @code
+/// zuki::Async<std::size_t> file_size(std::string path) {
+///     zuki::JoinHandle<std::uintmax_t> size = zuki::spawn_blocking([p = std::move(path)] {
+///         return std::filesystem::file_size(p);  // a blocking system call, off the workers
+///     });
+///     co_return co_await std::move(size);
+/// }
+/// @endcode
+/// (The handle is named rather than awaited in place: g++ 12 destroys a temporary that has a
+/// non-trivial destructor, such as a lambda capturing a string, twice when it is part of a
+/// `co_await` expression; clang does not.)
+template <BlockingInvocable F>
+JoinHandle<blocking_output_t<F>> spawn_blocking(F f) {
+    return detail::CurrentExecutor{}.spawn_blocking(std::move(f));
+}
+
 }  // namespace zuki

@@ -58,6 +58,7 @@
 #include <zuki/detail/executor_thread.hpp>
 #include <zuki/detail/mutex.hpp>
 #include <zuki/detail/parker.hpp>
+#include <zuki/runtime/blocking_pool.hpp>
 #include <zuki/runtime/io_driver.hpp>
 #include <zuki/runtime/metrics.hpp>
 #include <zuki/runtime/work_stealing/outstanding_work.hpp>
@@ -171,8 +172,9 @@ public:
     /// (src/work_stealing/threads.cpp); a model check calls `add_workers` and runs the workers
     /// itself.
     explicit WorkStealingScheduler(WorkStealingConfig config)
-        : Scheduler(/*biased=*/true), cfg_(std::move(config)), global_(cfg_.global_queue_capacity) {
-    }
+        : Scheduler(/*biased=*/true), cfg_(std::move(config)), global_(cfg_.global_queue_capacity),
+          blocking_(*this, BlockingPoolConfig{cfg_.max_blocking_threads, cfg_.blocking_keep_alive,
+                                              cfg_.before_blocking_thread_start}) {}
 
     /// The I/O driver the workers run (runtime/io_driver.hpp), or null, and the timer service
     /// it fires (`zuki::delay` on a worker registers there). Before `start()`.
@@ -346,6 +348,10 @@ public:
     void tasks_added(std::size_t n) noexcept override {
         work_.started(local_work(), static_cast<std::int64_t>(n));
     }
+    BlockingPool* blocking_pool() noexcept override { return &blocking_; }
+    /// The destructor, after the workers were joined: cancel queued blocking calls and wait for
+    /// the running ones (runtime/blocking_pool.hpp).
+    void shut_down_blocking() noexcept { blocking_.shutdown(); }
 
     // ---- submission -------------------------------------------------------------------------
     /// A freshly made task (SCHEDULED, holding its queue reference): count it as outstanding
@@ -449,6 +455,10 @@ public:
         Metrics m;
         m.failed_thread_starts = failed_starts_;
         m.handler_failures = handler_failures_.load(std::memory_order_relaxed);
+        const BlockingPoolStats b = blocking_.stats();
+        m.blocking_threads = b.threads;
+        m.blocking_idle = b.idle;
+        m.blocking_queued = b.queued;
         const std::size_t n = places();
         m.attached_threads = n - started_;
         m.workers.reserve(n);
@@ -923,6 +933,7 @@ private:
     mutex threads_mutex_;  // joining the threads (join() and the destructor), attaching
     Shutdown shutdown_;
     OutstandingWork work_;
+    BlockingPool blocking_;  // spawn_blocking's threads (after cfg_, which configures it)
 };
 
 inline void WorkStealingScheduler::report_exception(std::exception_ptr e) noexcept {

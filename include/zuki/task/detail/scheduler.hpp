@@ -16,6 +16,7 @@
 namespace zuki::detail {
 
 class TaskHeader;
+class BlockingPool;
 
 /// What an executor implements so its tasks can schedule themselves.
 ///
@@ -72,6 +73,9 @@ public:
     /// `std::logic_error` (with `t` cancelled and released) where the executor cannot be
     /// driven from here. (Defined in task/detail/header.hpp: the default parks the caller.)
     inline virtual void block_on_task(TaskHeader* t);
+    /// `spawn_blocking`: the executor's blocking-thread pool (runtime/blocking_pool.hpp), or
+    /// null where there is none (then spawn_blocking throws `std::logic_error`).
+    virtual BlockingPool* blocking_pool() noexcept { return nullptr; }
 
     void acquire() noexcept {
         if (RefBias* b = local_bias(); b != nullptr && b->owner == this) {

@@ -10,15 +10,33 @@
 /// - `void submit_new(detail::TaskHeader*) noexcept`: count a freshly made task as work and
 ///   queue it (the queue reference is the task's own).
 
+#include <concepts>
 #include <cstddef>
 #include <stdexcept>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <zuki/core/future.hpp>
+#include <zuki/runtime/blocking_pool.hpp>
 #include <zuki/task/detail/cell.hpp>
 #include <zuki/task/detail/into_future.hpp>
 #include <zuki/task/join_handle.hpp>
 #include <zuki/task/task_priority.hpp>
+
+namespace zuki {
+
+/// What `spawn_blocking` accepts: an invocable taking no argument, called once on a blocking
+/// thread; its result, whatever it is, is the task's output.
+template <class F>
+concept BlockingInvocable = std::is_object_v<std::decay_t<F>> && std::invocable < std::decay_t<F>
+& > &&std::move_constructible<std::decay_t<F>>;
+
+/// The output of `spawn_blocking(f)`.
+template <BlockingInvocable F>
+using blocking_output_t = std::invoke_result_t<std::decay_t<F>&>;
+
+}  // namespace zuki
 
 namespace zuki::detail {
 
@@ -92,6 +110,46 @@ public:
     template <Spawnable F>
     JoinHandle<spawn_output_t<F>> spawn_low(F work) const {
         return spawn(std::move(work), TaskPriority::Low);
+    }
+
+    /// Run `f` (an invocable taking no argument) on the executor's blocking-thread pool, where
+    /// it may block — file I/O, a blocking client library, a password hash — without holding up
+    /// the executor's tasks; returns the JoinHandle of its result (an exception `f` throws
+    /// travels through it, as for tasks). The pool starts threads on demand up to its cap
+    /// (`WorkStealingConfig::max_blocking_threads`, default 512) and queues calls beyond it
+    /// (FIFO); a thread idle for the keep-alive (default 10 s) exits. The call counts as the
+    /// executor's work (`join()`, `run()` wait for it); the executor's destructor waits for
+    /// calls that are running (they cannot be interrupted) and cancels those still queued.
+    /// Inside the call, `zuki::spawn` and `zuki::Handle::current()` reach this executor, and
+    /// `block_on` is allowed (a blocking thread is no executor thread).
+    ///
+    /// Throws `ExecutorStopped` once the executor stopped accepting work, `std::system_error`
+    /// if no blocking thread exists and none could be started (the failure was also
+    /// reported), and `std::bad_alloc`; nothing runs then.
+    ///
+    /// @code
+    /// zuki::JoinHandle<std::string> h = pool.spawn_blocking([] { return read_file("a.txt"); });
+    /// std::string text = co_await std::move(h);  // from a task; or h.get() from outside
+    /// @endcode
+    template <BlockingInvocable F>
+    JoinHandle<blocking_output_t<F>> spawn_blocking(F f) const {
+        using Fn = std::decay_t<F>;
+        using R = blocking_output_t<F>;
+        Scheduler* s = SpawnAccess::target(self());
+        BlockingPool* pool = s->blocking_pool();
+        if (pool == nullptr)
+            throw std::logic_error("zuki::spawn_blocking: this executor has no blocking pool");
+        auto* t = new TaskCell<BlockingCall<Fn>>(BlockingCall<Fn>(std::move(f)), s,
+                                                 TaskPriority::Normal, /*join_interest=*/true);
+        JoinHandle<R> handle = make_join_handle<R>(t);
+        s->tasks_added(1);  // work from here: join() waits for it; its completion counts it off
+        if (!pool->submit(t)) {
+            t->cancel_scheduled();  // finishes it (counted off); the handle would throw
+            t->ref_dec();  // the queue's reference
+            throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                                    "zuki::spawn_blocking: no blocking thread could be started");
+        }
+        return handle;
     }
 
 private:
