@@ -55,18 +55,6 @@ bool BlockingPool::submit(TaskHeader* t) noexcept {
     return true;
 }
 
-struct BlockingPool::Thread {
-    std::thread handle;
-};
-
-BlockingPool::~BlockingPool() {
-    // shutdown() joined every thread; a pool whose owner never started one has none.
-    if (last_exited_ != nullptr) {
-        last_exited_->handle.join();
-        delete last_exited_;
-    }
-}
-
 bool BlockingPool::start_thread() noexcept {
     try {
         if (cfg_.before_thread_start) cfg_.before_thread_start();

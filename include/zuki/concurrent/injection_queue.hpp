@@ -211,6 +211,10 @@ public:
         return n;
     }
     bool empty_hint() const noexcept { return size_hint() <= 0; }
+    /// Approximate number of tasks queued in lane `p` (exact when quiescent).
+    std::int64_t size_hint(TaskPriority p) const noexcept {
+        return lanes_[static_cast<std::size_t>(p)]->length();
+    }
 
     /// Nodes lane `p`'s lock-free part has reserved so far (it grows to the capacity as needed).
     std::size_t reserved(TaskPriority p) const noexcept {

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -88,7 +89,14 @@ public:
         : owner_(owner), cfg_(std::move(config)) {}
     BlockingPool(const BlockingPool&) = delete;
     BlockingPool& operator=(const BlockingPool&) = delete;
-    ~BlockingPool();  // after shutdown() (or with no thread ever started)
+    ~BlockingPool() {
+        // shutdown() joined every thread; a pool whose owner never started one has none.
+        // (Inline: the model checks build the pool's owner without linking this library.)
+        if (last_exited_ != nullptr) {
+            last_exited_->handle.join();
+            delete last_exited_;
+        }
+    }
 
     /// Queue `t` (SCHEDULED, holding its queue reference, already counted as the owner's work)
     /// and see that a thread runs it. Returns false, with `t` not queued (the caller still owns
@@ -108,7 +116,9 @@ public:
     }
 
 private:
-    struct Thread;  // a thread's handle, owned by the pool (blocking_pool.cpp)
+    struct Thread {  // a thread's handle: made by start_thread, handed on by the thread at exit
+        std::thread handle;
+    };
     void run_thread(Thread* self) noexcept;
     bool start_thread() noexcept;  // under m_; false (reported) if it failed
     void push(TaskHeader* t) noexcept;  // under m_

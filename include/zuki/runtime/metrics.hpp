@@ -26,13 +26,22 @@ struct WorkerMetrics {
     std::uint64_t global_takes = 0;  ///< chunks taken from the global queue
     std::uint64_t parks = 0;  ///< times the worker went to sleep
     std::uint64_t unparks = 0;  ///< times it was woken (or cancelled its park)
+    /// Ready I/O operations (socket and timer completions) this worker took from the reactor
+    /// and queued as tasks (0 on the fallback build, where Asio's own thread delivers them).
+    std::uint64_t io_events = 0;
+    /// Nanoseconds this worker spent busy: from the first task after it was idle until it ran
+    /// out of work (polling tasks and the scheduling between them; not searching or parked).
+    /// Utilisation over a period is the difference of two readings over the period's length.
+    std::uint64_t busy_ns = 0;
+    /// Tasks in this worker's deque now (a gauge, not a counter; its LIFO slot not counted).
+    std::uint64_t local_queued = 0;
 
     /// One counter: its name and where it is.
     struct Field {
         const char* name;
         std::uint64_t WorkerMetrics::*member;
     };
-    static constexpr std::array<Field, 7> fields{{
+    static constexpr std::array<Field, 10> fields{{
         {"tasks_run", &WorkerMetrics::tasks_run},
         {"steals", &WorkerMetrics::steals},
         {"tasks_stolen", &WorkerMetrics::tasks_stolen},
@@ -40,6 +49,9 @@ struct WorkerMetrics {
         {"global_takes", &WorkerMetrics::global_takes},
         {"parks", &WorkerMetrics::parks},
         {"unparks", &WorkerMetrics::unparks},
+        {"io_events", &WorkerMetrics::io_events},
+        {"busy_ns", &WorkerMetrics::busy_ns},
+        {"local_queued", &WorkerMetrics::local_queued},
     }};
 
     WorkerMetrics& operator+=(const WorkerMetrics& o) noexcept {
@@ -62,6 +74,11 @@ struct Metrics {
     std::size_t failed_thread_starts = 0;
     /// Exceptions thrown by the unhandled-exception handler itself (they are dropped).
     std::uint64_t handler_failures = 0;
+    /// Tasks and Asio handlers submitted and not finished yet, plus tracked Asio work (work
+    /// guards, pending operations): what `join()` waits for.
+    std::int64_t tasks_alive = 0;
+    /// Tasks waiting in the global queue, by `TaskPriority` (index 0: Low ... 3: Critical).
+    std::array<std::int64_t, 4> global_queued{};
     /// The blocking pool (`spawn_blocking`): threads alive, of which idle, and calls queued
     /// for a thread.
     std::size_t blocking_threads = 0;
@@ -89,6 +106,9 @@ inline std::ostream& operator<<(std::ostream& os, const Metrics& m) {
         os << "worker " << i << ": " << m.workers[i] << '\n';
     if (m.attached_threads != 0)
         os << "(the last " << m.attached_threads << " are attached threads)\n";
+    os << "tasks alive: " << m.tasks_alive << ", global queue (low..critical):";
+    for (std::int64_t q : m.global_queued) os << ' ' << q;
+    os << '\n';
     return os << "failed thread starts: " << m.failed_thread_starts
               << ", handler failures: " << m.handler_failures
               << ", blocking threads: " << m.blocking_threads << " (" << m.blocking_idle

@@ -35,6 +35,7 @@
 /// or null off the pool); `fold` by the owner of the `Local`; `begin_join` / `wait_done` by
 /// joiners (any number).
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -46,10 +47,20 @@ namespace zuki::detail {
 
 class OutstandingWork {
 public:
-    /// A worker's private share of the count.
+    /// A worker's private share of the count. `delta` is written by its owner only, with
+    /// relaxed atomic stores (`add`), so that `count_hint()` may read it from elsewhere.
     struct Local {
         std::int64_t delta = 0;
         bool folded = false;  // counts in outstanding_ directly (after a join began)
+
+        void add(std::int64_t n) noexcept {
+            std::atomic_ref<std::int64_t> d(delta);
+            d.store(d.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        }
+        std::int64_t read() const noexcept {
+            return std::atomic_ref<std::int64_t>(const_cast<std::int64_t&>(delta))
+                .load(std::memory_order_relaxed);
+        }
     };
 
     OutstandingWork() noexcept = default;
@@ -64,7 +75,7 @@ public:
         if (local != nullptr && !local->folded) {
             // relaxed: a late view only delays the fold; join() waits for the acknowledgement.
             if (!join_waiting_.load(std::memory_order_relaxed)) {
-                local->delta += n;
+                local->add(n);
                 return;
             }
             fold(*local);
@@ -76,7 +87,7 @@ public:
     void finished(Local* local) noexcept {
         if (local != nullptr && !local->folded) {
             if (!join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
-                --local->delta;
+                local->add(-1);
                 return;
             }
             fold(*local);
@@ -107,7 +118,9 @@ public:
         local.folded = true;
         // seq_cst (both): done() reads acks_ then outstanding_; the fold must be visible no
         // later than the acknowledgement.
-        outstanding_.fetch_add(std::exchange(local.delta, 0), std::memory_order_seq_cst);
+        const std::int64_t delta = local.read();
+        local.add(-delta);
+        outstanding_.fetch_add(delta, std::memory_order_seq_cst);
         acks_.fetch_add(1, std::memory_order_seq_cst);
         joiners_.notify_all();
     }

@@ -135,6 +135,9 @@ struct Worker {
     unsigned since_check = 0;
     unsigned check_interval = WorkerLoopTuning::global_check_interval;
     std::int64_t check_start_ns = 0;
+    // Busy time (WorkerMetrics::busy_ns): since when the worker has been busy and not yet
+    // counted (0: idle). Clock reads only when it turns busy or idle, and at checks.
+    std::int64_t busy_since_ns = 0;
     std::int64_t task_ns_mean = 0;
     // The worker sleeps on it when idle (and waits on it for the start gate).
     Parker parker;
@@ -326,9 +329,9 @@ public:
     /// drive goes to the deque, stealable; the caller notifies (a driving worker still counts
     /// as parked).
     void io_ready(TaskHeader* head, std::size_t n, bool continuation) noexcept override {
-        (void)n;
         Worker* w = own_worker();
         assert(w != nullptr);
+        bump(w->stats.io_events, n);
         if (continuation) {
             for (TaskHeader* t = head; t != nullptr;) {
                 TaskHeader* next = t->next;
@@ -462,7 +465,17 @@ public:
         const std::size_t n = places();
         m.attached_threads = n - started_;
         m.workers.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) m.workers.push_back(snapshot(workers_[i]->stats));
+        // Each part exact at some recent moment (relaxed reads), not a consistent cut.
+        m.tasks_alive = work_.shared_count();
+        for (std::size_t i = 0; i < n; ++i) {
+            Worker& w = *workers_[i];
+            m.workers.push_back(snapshot(w.stats));
+            m.workers.back().local_queued = w.deque.size();
+            m.tasks_alive += w.work.read();
+        }
+        for (std::size_t p = 0; p < task_priority_levels; ++p)
+            m.global_queued[p] =
+                std::max<std::int64_t>(global_.size_hint(static_cast<TaskPriority>(p)), 0);
         return m;
     }
     /// Worker `i` (of the places in use).
@@ -476,11 +489,12 @@ public:
     void run_worker(Worker& w) noexcept {
         bool searching = false;
         for (;;) {
-            if (shutdown_.stopping()) return;
+            if (shutdown_.stopping()) return count_busy(w, 0);
             if (work_.fold_pending(w.work)) work_.fold(w.work);
             TaskHeader* t = next_task(w);
             if (t == nullptr) {
                 w.check_start_ns = 0;  // out of work: the time until more is not a task's
+                count_busy(w, 0);
                 if (!searching) searching = idle_->try_begin_search();
                 if (searching) t = search(w);
                 if (t == nullptr) {
@@ -492,6 +506,9 @@ public:
             if (searching) {
                 searching = false;
                 if (idle_->end_search()) pass_the_baton();
+            }
+            if constexpr (global_check_target_ns != 0) {
+                if (w.busy_since_ns == 0) w.busy_since_ns = monotonic_ns();  // busy from here
             }
             run_task(w, t);
         }
@@ -748,7 +765,18 @@ private:
                 std::clamp<std::int64_t>(n, min_global_check_interval, global_check_interval));
         }
         w.check_start_ns = now;
+        count_busy(w, now);
         return now;
+    }
+
+    // Add the busy time since busy_since_ns to the worker's counter (metrics() sees it), and go
+    // on counting from `now`, or stop counting (now == 0: the worker turns idle).
+    static void count_busy(Worker& w, std::int64_t now) noexcept {
+        if constexpr (global_check_target_ns == 0) return;  // no clock (model checks)
+        if (w.busy_since_ns == 0) return;
+        const std::int64_t t = now != 0 ? now : monotonic_ns();
+        bump(w.stats.busy_ns, static_cast<std::uint64_t>(t - w.busy_since_ns));
+        w.busy_since_ns = now;
     }
 
     // Move yielded tasks into the deque (visible to thieves again). Returns true if any.
