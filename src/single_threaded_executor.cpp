@@ -116,9 +116,10 @@ public:
         // on the same thread).
         live_.fetch_add(n, std::memory_order_relaxed);
     }
+    /// Every spawn path's check (the executor's own, Handle's, the free functions').
     void admit_spawn() const override {
         if (closed())
-            throw ExecutorStopped("zuki::Handle: the SingleThreadedExecutor is shutting down");
+            throw ExecutorStopped("zuki: spawn on a SingleThreadedExecutor that is shutting down");
     }
     void submit_spawned(TaskHeader* t) noexcept override { submit(t); }
     void block_on_task(TaskHeader* t) override;
@@ -620,8 +621,7 @@ void SingleThreadedExecutor::asio_work_started() noexcept { sched_->work_started
 void SingleThreadedExecutor::asio_work_finished() noexcept { sched_->work_finished(); }
 
 detail::Scheduler* SingleThreadedExecutor::spawn_target() const {
-    if (sched_->closed())
-        throw ExecutorStopped("zuki::SingleThreadedExecutor::spawn: the executor is shutting down");
+    sched_->admit_spawn();
     return sched_;
 }
 

@@ -95,8 +95,7 @@ Metrics WorkStealingExecutor::metrics() const { return sched_->metrics(); }
 Handle WorkStealingExecutor::handle() const noexcept { return detail::HandleAccess::make(sched_); }
 
 detail::Scheduler* WorkStealingExecutor::spawn_target() const {
-    if (!sched_->accepting())
-        throw ExecutorStopped("zuki::WorkStealingExecutor: the executor was stopped");
+    sched_->admit_spawn();
     return sched_;
 }
 void WorkStealingExecutor::submit_new(detail::TaskHeader* t) noexcept { sched_->submit_new(t); }

@@ -29,9 +29,10 @@ struct WorkerMetrics {
     /// Ready I/O operations (socket and timer completions) this worker took from the reactor
     /// and queued as tasks (0 on the fallback build, where Asio's own thread delivers them).
     std::uint64_t io_events = 0;
-    /// Nanoseconds this worker spent busy: from the first task after it was idle until it ran
-    /// out of work (polling tasks and the scheduling between them; not searching or parked).
-    /// Utilisation over a period is the difference of two readings over the period's length.
+    /// Nanoseconds this worker spent busy: from the first task after it slept until it went to
+    /// sleep again (polling tasks, the scheduling between them, and the short search for more
+    /// work before sleeping; not the sleep). Utilisation over a period is the difference of two
+    /// readings over the period's length.
     std::uint64_t busy_ns = 0;
     /// Tasks in this worker's deque now (a gauge, not a counter; its LIFO slot not counted).
     std::uint64_t local_queued = 0;

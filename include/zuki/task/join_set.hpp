@@ -50,6 +50,8 @@ public:
     };
 
     static JoinSetShared* make() { return new JoinSetShared(); }
+    // relaxed: a new reference is made from one the caller holds, so the count cannot reach
+    // zero meanwhile; ref_dec's acq_rel orders every holder's accesses before the delete.
     void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     void ref_dec() noexcept {
         // acq_rel: the last release sees every other holder's writes before deleting.
@@ -320,8 +322,11 @@ private:
             if (!index) return Poll<R>::pending();
             JoinHandle<T>& h = entries_[*index];
             if (!h.valid()) continue;  // a stale report (the entry was detached)
-            const Waker w = shared_->node_waker(*index);
-            if (!detail::join_handle_ready(h, w)) continue;  // not yet: it reports again
+            // A reported task has usually completed: then no waker is needed (making one costs
+            // two RMWs on the shared count). Otherwise register the node's waker: it reports
+            // again when the task completes.
+            if (!h.is_finished() && !detail::join_handle_ready(h, shared_->node_waker(*index)))
+                continue;
             JoinHandle<T> done = std::move(h);
             free_.push_back(*index);  // reserved: no allocation
             --size_;

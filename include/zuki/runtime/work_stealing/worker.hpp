@@ -136,7 +136,9 @@ struct Worker {
     unsigned check_interval = WorkerLoopTuning::global_check_interval;
     std::int64_t check_start_ns = 0;
     // Busy time (WorkerMetrics::busy_ns): since when the worker has been busy and not yet
-    // counted (0: idle). Clock reads only when it turns busy or idle, and at checks.
+    // counted (0: asleep). Clock reads only when it goes to sleep and at its first task after,
+    // and at checks (which read the clock anyway): a worker that runs out of work and finds
+    // more by stealing stays busy, so the fork-join path reads no clock of its own.
     std::int64_t busy_since_ns = 0;
     std::int64_t task_ns_mean = 0;
     // The worker sleeps on it when idle (and waits on it for the start gate).
@@ -343,9 +345,11 @@ public:
         push_deque_chain(*w, head);
     }
     void task_finished() noexcept override { work_.finished(local_work()); }
+    /// Every spawn path's check (the executor's own, Handle's, the free functions'): the class
+    /// is final, so the executor's call is direct.
     void admit_spawn() const override {
         if (!accepting())
-            throw ExecutorStopped("zuki::Handle: the WorkStealingExecutor was stopped");
+            throw ExecutorStopped("zuki: spawn on a WorkStealingExecutor that was stopped");
     }
     void submit_spawned(TaskHeader* t) noexcept override { submit_new(t); }
     void tasks_added(std::size_t n) noexcept override {
@@ -494,7 +498,6 @@ public:
             TaskHeader* t = next_task(w);
             if (t == nullptr) {
                 w.check_start_ns = 0;  // out of work: the time until more is not a task's
-                count_busy(w, 0);
                 if (!searching) searching = idle_->try_begin_search();
                 if (searching) t = search(w);
                 if (t == nullptr) {
@@ -926,7 +929,10 @@ private:
             return has_work() || shutdown_.stopping() || w.yield_head != nullptr ||
                    w.lifo != nullptr || work_.fold_pending_before_park(w.work);
         };
-        const auto before_sleep = [&] { bump(w.stats.parks); };
+        const auto before_sleep = [&] {
+            bump(w.stats.parks);
+            count_busy(w, 0);  // busy until here; from the next task on again
+        };
         // With an I/O driver nobody is inside, sleep in it (runtime/io_driver.hpp).
         if (io_ != nullptr && io_->is_active() && io_->try_lock()) {
             park_worker_driving(*idle_, w.index, searching, *io_, work_pending, before_sleep);
