@@ -4,7 +4,8 @@
 /// @file
 /// Helpers shared by the tests of `WorkStealingExecutor`: `pool_config(n)`, `call(fn)` (a
 /// future made from a callable), `SpinGate` (holds the worker that polls it until the test
-/// opens it), `wait_until(pred)`, `spin_for(d)` and `what_of<E>(fn)`.
+/// opens it), `HeldWorker` (a SpinGate spawned and waited for), `wait_until(pred)`,
+/// `spin_for(d)` and `what_of<E>(fn)`.
 
 #include <atomic>
 #include <chrono>
@@ -94,6 +95,24 @@ bool wait_until(Pred pred, std::chrono::steady_clock::duration limit = std::chro
     }
     return true;
 }
+
+/// Holds one worker of a pool with a `SpinGate` task, spawned from outside, until `release()`
+/// or destruction: the constructor returns once a worker polls it.
+class HeldWorker {
+public:
+    template <class Pool>
+    explicit HeldWorker(Pool& pool) : gate_(std::make_shared<SpinGateState>()) {
+        pool.spawn(SpinGate(gate_)).detach();
+        wait_until([&] { return gate_->started.load(std::memory_order_acquire) == 1; });
+    }
+    ~HeldWorker() { release(); }
+    HeldWorker(const HeldWorker&) = delete;
+    HeldWorker& operator=(const HeldWorker&) = delete;
+    void release() noexcept { gate_->open.store(true, std::memory_order_release); }
+
+private:
+    std::shared_ptr<SpinGateState> gate_;
+};
 
 /// Busy-waits for `d` (keeps the calling thread on its CPU, unlike a sleep).
 inline void spin_for(std::chrono::nanoseconds d) {

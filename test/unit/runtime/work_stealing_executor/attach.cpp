@@ -24,6 +24,7 @@
 #include <zuki/core/async.hpp>
 #include <zuki/runtime/single_threaded_executor.hpp>
 
+#include "common/pool_helpers.hpp"
 #include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -31,23 +32,6 @@ using zuki::WorkStealingConfig;
 using zuki::WorkStealingExecutor;
 
 namespace {
-
-// Occupies one worker of `pool` with a handler that spins until `release()`.
-class BlockedWorker {
-public:
-    explicit BlockedWorker(WorkStealingExecutor& pool) {
-        boost::asio::post(pool, [this] {
-            entered_.store(true, std::memory_order_release);
-            while (!released_.load(std::memory_order_acquire)) std::this_thread::sleep_for(100us);
-        });
-        while (!entered_.load(std::memory_order_acquire)) std::this_thread::sleep_for(100us);
-    }
-    void release() { released_.store(true, std::memory_order_release); }
-
-private:
-    std::atomic<bool> entered_{false};
-    std::atomic<bool> released_{false};
-};
 
 // A thread inside pool.attach(); `returned` once attach() came back (what it threw, if it did).
 class Attached {
@@ -87,7 +71,7 @@ void wait_for_threads(const WorkStealingExecutor& pool, std::size_t n) {
 BOOST_AUTO_TEST_CASE(an_attached_thread_runs_the_work_while_the_only_worker_is_blocked) {
     zuki::test::Watchdog dog(60s, "attach: work on the attached thread");
     WorkStealingExecutor pool(1);
-    BlockedWorker blocked(pool);
+    zuki::test::HeldWorker blocked(pool);
     Attached attached(pool);
     wait_for_threads(pool, 2);
     BOOST_TEST(boost::asio::query(pool.get_executor(), boost::asio::execution::occupancy) == 2u);
@@ -132,7 +116,7 @@ BOOST_AUTO_TEST_CASE(an_attached_thread_runs_the_work_while_the_only_worker_is_b
 BOOST_AUTO_TEST_CASE(an_attached_thread_drives_timers_and_io) {
     zuki::test::Watchdog dog(60s, "attach: timers on the attached thread");
     WorkStealingExecutor pool(1);
-    BlockedWorker blocked(pool);
+    zuki::test::HeldWorker blocked(pool);
     Attached attached(pool);
     wait_for_threads(pool, 2);
     boost::asio::steady_timer timer(pool.get_executor(), 2ms);

@@ -13,44 +13,18 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <zuki/asio/detail/reactor_driver.hpp>
 #include <zuki/core/async.hpp>
 #include <zuki/runtime/work_stealing_executor.hpp>
 
+#include "common/pool_helpers.hpp"
 #include "common/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using zuki::TaskPriority;
 using zuki::WorkStealingExecutor;
-
-namespace {
-
-// Occupies one worker of `pool` with a handler that spins until `release()`.
-class BlockedWorker {
-public:
-    explicit BlockedWorker(WorkStealingExecutor& pool) {
-        boost::asio::post(pool, [this] {
-            entered_.store(true, std::memory_order_release);
-            while (!released_.load(std::memory_order_acquire)) std::this_thread::sleep_for(100us);
-        });
-        while (!entered_.load(std::memory_order_acquire)) std::this_thread::sleep_for(100us);
-    }
-    void release() { released_.store(true, std::memory_order_release); }
-
-private:
-    std::atomic<bool> entered_{false};
-    std::atomic<bool> released_{false};
-};
-
-void spin_for(std::chrono::nanoseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < until) {}
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(busy_time_covers_the_time_tasks_ran_and_no_more_than_the_pool_lived) {
     zuki::test::Watchdog dog(60s, "metrics: busy time");
@@ -58,7 +32,7 @@ BOOST_AUTO_TEST_CASE(busy_time_covers_the_time_tasks_ran_and_no_more_than_the_po
     WorkStealingExecutor pool(2);
     // 10 tasks of 20 ms each: at least 200 ms of busy time over the workers.
     std::vector<zuki::JoinHandle<void>> hs;
-    for (int i = 0; i < 10; ++i) hs.push_back(pool.spawn([] { spin_for(20ms); }));
+    for (int i = 0; i < 10; ++i) hs.push_back(pool.spawn([] { zuki::test::spin_for(20ms); }));
     for (auto& h : hs) h.get();
     pool.join();  // the workers stopped: their busy time is all counted
     const auto lived = std::chrono::steady_clock::now() - t0;
@@ -86,7 +60,7 @@ BOOST_AUTO_TEST_CASE(an_idle_pool_is_not_busy) {
 BOOST_AUTO_TEST_CASE(queue_depths_and_tasks_alive) {
     zuki::test::Watchdog dog(60s, "metrics: depths");
     WorkStealingExecutor pool(1);
-    BlockedWorker blocked(pool);
+    zuki::test::HeldWorker blocked(pool);
     // From outside, to the global queue, each in its priority's lane.
     std::vector<zuki::JoinHandle<int>> hs;
     for (int i = 0; i < 10; ++i) hs.push_back(pool.spawn([] { return 1; }, TaskPriority::Low));
@@ -95,7 +69,7 @@ BOOST_AUTO_TEST_CASE(queue_depths_and_tasks_alive) {
     BOOST_TEST(m.global_queued[static_cast<std::size_t>(TaskPriority::Low)] == 10);
     BOOST_TEST(m.global_queued[static_cast<std::size_t>(TaskPriority::High)] == 3);
     BOOST_TEST(m.global_queued[static_cast<std::size_t>(TaskPriority::Normal)] == 0);
-    // 13 tasks plus the blocking handler.
+    // 13 tasks plus the one holding the worker.
     BOOST_TEST(m.tasks_alive == 14);
     blocked.release();
     int sum = 0;
