@@ -24,6 +24,7 @@
 #include <zuki/task/handle.hpp>
 
 #include "common/both_executors.hpp"
+#include "common/pool_helpers.hpp"
 #include "common/test_env.hpp"
 #include "common/watchdog.hpp"
 
@@ -50,10 +51,6 @@ public:
 private:
     std::atomic<bool> open_{false};
 };
-
-void wait_until(const std::function<bool()>& cond) {  // bounded by each test's watchdog
-    while (!cond()) std::this_thread::sleep_for(200us);
-}
 
 }  // namespace
 
@@ -134,7 +131,7 @@ BOOST_AUTO_TEST_CASE(blocking_calls_do_not_hold_up_the_pools_tasks_and_the_threa
                 return 1;
             });
         }));
-    wait_until([&] { return blocked.load() == 8; });
+    BOOST_REQUIRE(zuki::test::wait_until([&] { return blocked.load() == 8; }));
     BOOST_TEST(pool.metrics().blocking_threads == 8u);
 
     // Every blocking call still blocks: the ordinary tasks run on the workers all the same.
@@ -150,7 +147,7 @@ BOOST_AUTO_TEST_CASE(blocking_calls_do_not_hold_up_the_pools_tasks_and_the_threa
     BOOST_TEST(sum == 8);
 
     // Idle for the keep-alive, the blocking threads exit.
-    wait_until([&] { return pool.metrics().blocking_threads == 0; });
+    BOOST_REQUIRE(zuki::test::wait_until([&] { return pool.metrics().blocking_threads == 0; }));
     BOOST_TEST(pool.metrics().blocking_idle == 0u);
     BOOST_TEST(pool.spawn_blocking([] { return 5; }).get() == 5);  // and come back on demand
 }
@@ -170,7 +167,7 @@ BOOST_AUTO_TEST_CASE(beyond_the_cap_calls_queue_in_order) {
                 started.fetch_add(1);
                 gate.wait();
             }));
-        wait_until([&] { return started.load() == 2; });
+        BOOST_REQUIRE(zuki::test::wait_until([&] { return started.load() == 2; }));
         const zuki::Metrics m = pool.metrics();
         BOOST_TEST(m.blocking_threads == 2u);
         BOOST_TEST(m.blocking_queued == 3u);
@@ -229,7 +226,7 @@ BOOST_AUTO_TEST_CASE(the_destructor_waits_for_running_calls_and_cancels_queued_o
         return 1;
     });
     auto b = pool->spawn_blocking([] { return 2; });  // queued behind `a`: the cap is 1
-    wait_until([&] { return running.load(); });
+    BOOST_REQUIRE(zuki::test::wait_until([&] { return running.load(); }));
     std::thread opener([&] {
         std::this_thread::sleep_for(50ms);
         gate.open();
@@ -303,7 +300,7 @@ BOOST_AUTO_TEST_CASE(a_blocking_thread_that_fails_to_start_is_reported) {
         gate.wait();
         return 1;
     });
-    wait_until([&] { return first_running.load(); });
+    BOOST_REQUIRE(zuki::test::wait_until([&] { return first_running.load(); }));
     fail_next = true;
     auto second = pool.spawn_blocking([] { return 2; });
     {

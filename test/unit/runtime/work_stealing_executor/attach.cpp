@@ -61,9 +61,9 @@ private:
     std::thread thread_;
 };
 
-// Wait (bounded by the test's watchdog) until `pool` counts `n` threads.
+// Wait until `pool` counts `n` threads (the places taken by attaching threads included).
 void wait_for_threads(const WorkStealingExecutor& pool, std::size_t n) {
-    while (pool.thread_count() != n) std::this_thread::sleep_for(100us);
+    BOOST_REQUIRE(zuki::test::wait_until([&] { return pool.thread_count() == n; }));
 }
 
 }  // namespace
