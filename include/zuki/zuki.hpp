@@ -14,3 +14,4 @@
 #include <zuki/runtime/single_threaded_executor.hpp>
 #include <zuki/runtime/work_stealing_config.hpp>
 #include <zuki/runtime/work_stealing_executor.hpp>
+#include <zuki/sync.hpp>
