@@ -13,18 +13,49 @@
 /// signal (release, and it wakes the poller if one waits); the future polls the signal, which
 /// registers its waker or reports the result visible. No lost wake and no data race, whichever
 /// comes first.
-/// - Dropping the future before completion is safe: it takes the waker back (WAITING → EMPTY,
-///   so a pending operation does not keep the awaiting task alive) and releases its reference;
-///   the handler later completes into the orphaned state and frees it.
+/// - Dropping the future before completion cancels the operation (see "Cancellation" below),
+///   takes the waker back (WAITING → EMPTY, so a pending operation does not keep the awaiting
+///   task alive) and releases its reference; the handler later completes (with
+///   `operation_aborted`) into the orphaned state and frees it.
 /// - A handler destroyed without being called (its execution context shut down, an initiating
 ///   function threw) completes the state with `std::future_error(broken_promise)`, as
 ///   `boost::asio::use_future` does, so an awaiting task never hangs.
+///
+/// Cancellation (`detail::AsioCancellation`). The shared state owns a
+/// `boost::asio::cancellation_signal`; the handler's associated cancellation slot is that
+/// signal's slot, so the operation installs its cancellation handler there. Dropping the future
+/// while the operation is pending emits `cancellation_type::all` on the signal — synchronously,
+/// on the dropping thread, before the drop returns — so the operation completes with
+/// `operation_aborted` and the handler (with the buffers and objects it keeps) is released. A
+/// dropped future, a cancelled task whose frame held the future, a `zuki::timeout` that drops
+/// the losing future: all three are a drop.
+///
+/// Why the emit runs inline and what serialises it. Asio requires an emit to be serialised with
+/// every other use of the slot (an operation installs its handler in its initiating function,
+/// and a composed operation such as `async_read` installs a new one for each step, from the
+/// completion of the previous step) and with the completion. A recursive mutex in the state
+/// does that: the handler's slot is `detail::AsioCancellationSlot`, which takes it around
+/// `emplace`/`assign`/`clear`; the handler takes it to mark the state completed before it
+/// publishes the result; the emit takes it and does nothing once the state is completed (an
+/// operation that already completed keeps its stale cancellation handler in the slot; running
+/// it could touch a destroyed I/O object). It is recursive because a cancellation handler may
+/// complete the operation inline (`co_spawn`'s dispatches to the coroutine's executor).
+/// Posting the emit to the I/O object's executor instead would not serialise it with the steps
+/// of a composed operation (their handlers run inline on the completing thread: our handler's
+/// executor is the system executor) and would let it run after the I/O object is gone: a task's
+/// frame destroys the awaited future first and its local socket next, and Asio's socket and
+/// timer cancellation handlers read the I/O object. Inline, the emit is over before the drop
+/// returns. Asio's own cancellation handlers for sockets, descriptors and timers lock the
+/// reactor's or the scheduler's mutex and may run on any thread; the one thing a user must
+/// ensure is the usual Asio rule: do not drop the future concurrently with another thread's use
+/// of the same I/O object (close, destroy, another operation on it).
 
 #include <atomic>
 #include <cstdint>
 #include <exception>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <tuple>
@@ -34,6 +65,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
@@ -92,6 +125,113 @@ struct AsioCompletion<std::exception_ptr, Rest...> {
     using value_type = typename AsioPackValue<Rest...>::type;
 };
 
+class AsioCancellation;
+
+/// The associated cancellation slot of a `UseFutureHandler`: the slot of the state's
+/// `cancellation_signal`, with every use taken under the state's lock, so that installing,
+/// replacing or clearing a cancellation handler (the operation's initiating function, each step
+/// of a composed operation) is serialised with an emit from the thread that drops the future.
+/// A model of Asio's CancellationSlot (what `cancellation_slot` offers, used the same way).
+///
+/// Thread safety: each member is serialised with the other members and with the emit.
+class AsioCancellationSlot {
+public:
+    /// A slot connected to nothing (`is_connected()` is false): the handler was already used.
+    AsioCancellationSlot() noexcept = default;
+
+    template <class CancellationHandler, class... Args>
+    std::decay_t<CancellationHandler>& emplace(Args&&... args);
+    template <class CancellationHandler>
+    std::decay_t<CancellationHandler>& assign(CancellationHandler&& handler);
+    void clear();
+    bool is_connected() const noexcept { return owner_ != nullptr; }
+    bool has_handler() const;
+
+    friend bool operator==(const AsioCancellationSlot& a, const AsioCancellationSlot& b) noexcept {
+        return a.owner_ == b.owner_;
+    }
+    friend bool operator!=(const AsioCancellationSlot& a, const AsioCancellationSlot& b) noexcept {
+        return a.owner_ != b.owner_;
+    }
+
+private:
+    friend class AsioCancellation;
+    explicit AsioCancellationSlot(AsioCancellation* owner) noexcept : owner_(owner) {}
+    AsioCancellation* owner_ = nullptr;
+};
+
+/// The cancellation part of the state shared by an `AsioFuture` and its handler: the signal
+/// whose slot the operation uses, and the lock and flag that serialise the emit with the slot's
+/// uses and with the completion (see the file comment).
+///
+/// Invariant: `signal_` is emitted on at most once, under `lock_`, and only while `completed_`
+/// is false — that is, while the operation has not invoked (or destroyed) its handler, so the
+/// cancellation handler in the slot belongs to a pending operation.
+class AsioCancellation {
+public:
+    AsioCancellation() = default;
+    AsioCancellation(const AsioCancellation&) = delete;
+    AsioCancellation& operator=(const AsioCancellation&) = delete;
+
+    /// The slot the handler exposes to the operation.
+    AsioCancellationSlot slot() noexcept { return AsioCancellationSlot(this); }
+
+    /// Handler side: the operation has completed (the handler is invoked or destroyed); no emit
+    /// after this. Waits for an emit in progress on another thread.
+    void mark_completed() noexcept {
+        const std::lock_guard<std::recursive_mutex> hold(lock_);
+        completed_ = true;
+    }
+
+    /// Future side: the future is dropped; cancel the operation if it is still pending and
+    /// installed a cancellation handler. Runs the operation's cancellation handler on this
+    /// thread, before returning.
+    void cancel_pending() noexcept {
+        const std::lock_guard<std::recursive_mutex> hold(lock_);
+        if (completed_ || emitted_ || !signal_.slot().has_handler()) return;
+        emitted_ = true;
+        try {
+            signal_.emit(boost::asio::cancellation_type::all);
+        } catch (...) {
+            // A cancellation handler that cannot run (bad_alloc posting the cancellation, as
+            // co_spawn's does): the operation is not cancelled and completes as it would have
+            // without a cancellation, into the orphaned state. A drop cannot report an error.
+        }
+    }
+
+private:
+    friend class AsioCancellationSlot;
+
+    // Recursive: a cancellation handler may complete the operation inline (mark_completed on
+    // this thread) or install another handler in the slot while the emit holds the lock.
+    std::recursive_mutex lock_;
+    bool completed_ = false;  // guarded by lock_
+    bool emitted_ = false;  // guarded by lock_
+    boost::asio::cancellation_signal signal_;  // its slot used only under lock_
+};
+
+template <class CancellationHandler, class... Args>
+std::decay_t<CancellationHandler>& AsioCancellationSlot::emplace(Args&&... args) {
+    const std::lock_guard<std::recursive_mutex> hold(owner_->lock_);
+    return owner_->signal_.slot().template emplace<CancellationHandler>(
+        std::forward<Args>(args)...);
+}
+template <class CancellationHandler>
+std::decay_t<CancellationHandler>& AsioCancellationSlot::assign(CancellationHandler&& handler) {
+    const std::lock_guard<std::recursive_mutex> hold(owner_->lock_);
+    return owner_->signal_.slot().assign(std::forward<CancellationHandler>(handler));
+}
+inline void AsioCancellationSlot::clear() {
+    if (owner_ == nullptr) return;
+    const std::lock_guard<std::recursive_mutex> hold(owner_->lock_);
+    owner_->signal_.slot().clear();
+}
+inline bool AsioCancellationSlot::has_handler() const {
+    if (owner_ == nullptr) return false;
+    const std::lock_guard<std::recursive_mutex> hold(owner_->lock_);
+    return owner_->signal_.slot().has_handler();
+}
+
 /// The state shared by an `AsioFuture<T>` and the completion handler of its operation (see the
 /// file comment for the protocol). Allocated by `AllocatedAsioOperationState` with the token's
 /// allocator; `destroy_` frees it the same way.
@@ -132,8 +272,12 @@ public:
             set_exception(std::current_exception());  // bad_alloc making the exception object
         }
     }
+    /// The operation completed (before the result is stored): no cancellation after this.
+    void mark_completed() noexcept { cancellation_.mark_completed(); }
     /// Publish the result stored above and wake the poller if it waits.
     void complete() noexcept { signal_.complete(); }
+    /// The slot the handler exposes as its associated cancellation slot.
+    AsioCancellationSlot cancellation_slot() noexcept { return cancellation_.slot(); }
 
     // ---- future side (one poller at a time) ----------------------------------------------
     /// True once the result is there (then `take()` it); else the waker of `cx` is registered.
@@ -158,9 +302,11 @@ public:
                 throw std::logic_error("zuki::AsioFuture: no result (internal error)");
         }
     }
-    /// The future is dropped: take the waker back if it is still registered (a pending
-    /// operation then does not keep the awaiting task alive), then release.
+    /// The future is dropped: cancel the operation if it is pending (the emit runs here, see
+    /// the file comment), take the waker back if it is still registered (a pending operation
+    /// then does not keep the awaiting task alive), then release.
     void detach_future() noexcept {
+        cancellation_.cancel_pending();
         signal_.unregister();
         release();
     }
@@ -185,6 +331,7 @@ private:
 
     detail::atomic<std::uint32_t> refs_{2};  // the future's and the handler's
     AtomicWaker signal_;  // DONE once result_ is written
+    AsioCancellation cancellation_;
     std::variant<std::monostate, stored_type, std::exception_ptr, boost::system::error_code,
                  std::error_code>
         result_;
@@ -227,7 +374,8 @@ private:
 /// thread completes the operation (Asio's reactor thread, an `io_context` thread, a pool worker)
 /// — like `boost::asio::use_future`. It only stores the result and wakes the awaiting task, which
 /// then continues on its own Zuki executor; going through the I/O object's executor first would
-/// add a queue hop for nothing. Associated allocator: the token's.
+/// add a queue hop for nothing. Associated allocator: the token's. Associated cancellation slot:
+/// the shared state's (`AsioCancellationSlot`), emitted on when the future is dropped.
 template <class Alloc, class... Args>
 class UseFutureHandler {
     using completion = AsioCompletion<Args...>;
@@ -236,6 +384,7 @@ class UseFutureHandler {
 public:
     using executor_type = boost::asio::system_executor;
     using allocator_type = Alloc;
+    using cancellation_slot_type = AsioCancellationSlot;
 
     UseFutureHandler(AsioOperationState<value_type>* state, const Alloc& a) noexcept
         : state_(state), alloc_(a) {}
@@ -246,6 +395,7 @@ public:
     UseFutureHandler& operator=(UseFutureHandler&&) = delete;
     ~UseFutureHandler() {
         if (state_ != nullptr) {
+            state_->mark_completed();
             state_->set_abandoned();
             finish();
         }
@@ -253,10 +403,15 @@ public:
 
     executor_type get_executor() const noexcept { return executor_type(); }
     allocator_type get_allocator() const noexcept { return alloc_; }
+    /// The state's slot; a disconnected one once the handler was used.
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+        return state_ != nullptr ? state_->cancellation_slot() : cancellation_slot_type();
+    }
 
     /// The completion: store the result, publish it, wake the waiter. A second call is a no-op.
     void operator()(Args... args) {
         if (state_ == nullptr) return;
+        state_->mark_completed();
         store(std::move(args)...);
         finish();
     }
@@ -311,13 +466,26 @@ private:
 /// @endcode
 ///
 /// The operation is started eagerly, when the initiating function is called (as with
-/// `boost::asio::use_future`); the future only waits for its completion. Dropping the future
-/// does not cancel the operation (use the I/O object's `cancel()` / `close()`): it completes
-/// into the orphaned state, which is then freed.
+/// `boost::asio::use_future`); the future only waits for its completion.
+///
+/// Dropping the future while the operation is pending cancels it: the future's destructor emits
+/// `boost::asio::cancellation_type::all` on the operation's associated cancellation slot, on
+/// the dropping thread, so the operation completes with `operation_aborted` (into the orphaned
+/// state, which is then freed with the handler and what it keeps alive) and the I/O object is
+/// usable again. This is what happens when a task awaiting the future is cancelled
+/// (`JoinHandle::cancel`, `AbortHandle::abort`: its frame is destroyed) and when a
+/// `zuki::timeout` or another combinator drops the losing future. Operations that support
+/// per-operation cancellation (sockets, timers, descriptors, `co_spawn`, composed operations
+/// such as `async_read`) are cancelled; for others a drop detaches, as before. A read or write
+/// cancelled midway may have transferred some bytes (as with any Asio cancellation).
 ///
 /// Thread safety: polled by one thread at a time and movable between threads, like every Zuki
 /// future; the operation may complete on any thread, concurrently with a poll or with the
-/// future's destruction.
+/// future's destruction. The destructor runs the operation's cancellation handler on the
+/// calling thread, serialised with the operation's own uses of its slot and with its
+/// completion; as for any use of an Asio I/O object, do not drop the future concurrently with
+/// another thread's use of the same I/O object (closing, destroying or starting an operation on
+/// it).
 template <class T>
 class [[nodiscard]] AsioFuture {
 public:
@@ -388,7 +556,10 @@ private:
 /// (so Asio uses it for the operation too): `zuki::use_future.rebind(alloc)` or
 /// `zuki::use_future[alloc]`. The handler's associated executor is
 /// `boost::asio::system_executor`: it runs inline on the thread that completes the operation,
-/// only to store the result and wake the task (see `detail::UseFutureHandler`).
+/// only to store the result and wake the task (see `detail::UseFutureHandler`). Its associated
+/// cancellation slot belongs to the future: dropping a pending future cancels the operation
+/// (see `AsioFuture`). Binding another slot (`boost::asio::bind_cancellation_slot`) replaces
+/// it: the operation then answers that slot, and a drop no longer cancels it.
 ///
 /// Works with every Asio initiating function and adapter: `co_spawn(ex, awaitable,
 /// zuki::use_future)` gives a future of the awaitable's result (exceptions rethrown);
