@@ -34,6 +34,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -201,7 +202,18 @@ void one_round(std::size_t round, std::mt19937& rng, int baseline) {
         while (r.gates_started.load(std::memory_order_acquire) < workers &&
                std::chrono::steady_clock::now() < until)
             std::this_thread::yield();
-        BOOST_REQUIRE(r.gates_started.load() == workers);
+        if (r.gates_started.load() != workers) {
+            const zuki::Metrics m = ex.metrics();
+            std::ostringstream os;
+            os << "round " << round << ": " << r.gates_started.load() << " of " << workers
+               << " gates started; global queued " << m.global_queued[0] << '/'
+               << m.global_queued[1] << '/' << m.global_queued[2] << '/' << m.global_queued[3];
+            for (const auto& w : m.workers)
+                os << "; worker: run " << w.tasks_run << " parks " << w.parks << " unparks "
+                   << w.unparks << " local " << w.local_queued << " takes " << w.global_takes
+                   << " steals " << w.steals;
+            BOOST_FAIL(os.str());
+        }
         // Queue work behind them.
         for (std::size_t i = never_ready + yielders; i < never_ready + yielders + queued; ++i)
             submit(i, Work{DropCounter(r.reg, i), &r});

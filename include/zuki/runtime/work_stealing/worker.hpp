@@ -677,9 +677,10 @@ private:
     // Order: every 61 ticks the global queue and the yielded tasks first, and then the deque's
     // oldest task (none of the three can starve behind local work); then the LIFO slot (at most
     // max_lifo_streak in a row, after which its task queues like any other and the oldest
-    // local task runs); the deque; the global queue; and only then this worker's own yielded
-    // tasks: a yield lets other work run, outside submissions included (Tokio defers yielded
-    // tasks the same way). Yielded tasks wait at most one interval.
+    // local task runs); the deque; the global queue; a steal round; and only then this worker's
+    // own yielded tasks: a yield lets other work run, outside submissions and work queued on
+    // other workers included (Tokio defers yielded tasks the same way). Yielded tasks wait at
+    // most one interval.
     TaskHeader* next_task(Worker& w) noexcept {
         if (++w.since_check >= w.check_interval) {
             const std::int64_t now = tune_check_interval(w);
@@ -717,7 +718,16 @@ private:
         w.lifo_streak = 0;
         if (TaskHeader* t = w.deque.pop()) return t;
         if (TaskHeader* t = take_global(w)) return t;
-        if (flush_yielded(w)) return w.deque.pop();
+        if (w.yield_head != nullptr) {
+            // Only yielded tasks left here: work queued on another worker goes first, as Tokio
+            // searches before it runs its deferred tasks. (A worker that ran nothing but a task
+            // yielding in a loop never looked at the other deques, and a task queued behind a
+            // worker held by a long task waited for as long: test/fault/shutdown_drop.cpp's
+            // gates.)
+            if (TaskHeader* t = steal_round(w)) return t;
+            flush_yielded(w);
+            return w.deque.pop();
+        }
         return nullptr;
     }
 
@@ -875,17 +885,7 @@ private:
         const std::size_t n = places();
         const int rounds = n > 1 ? search_rounds : 1;
         for (int round = 0; round < rounds; ++round) {
-            const std::size_t start = n > 1 ? w.next_random() % n : 0;
-            for (std::size_t k = 0; k < n; ++k) {
-                Worker& v = *workers_[(start + k) % n];
-                if (&v == &w) continue;
-                std::size_t stolen = 0;
-                if (TaskHeader* t = v.deque.steal_half_into(w.deque, stolen)) {
-                    bump(w.stats.steals);
-                    bump(w.stats.tasks_stolen, stolen);
-                    return t;
-                }
-            }
+            if (TaskHeader* t = steal_round(w, n)) return t;
             if (TaskHeader* t = take_global(w)) return t;
             if (poll_io(w)) {
                 if (TaskHeader* t = w.deque.pop()) return t;
@@ -895,6 +895,24 @@ private:
         }
         return nullptr;
     }
+
+    // One look at every other worker's deque, from a random one on: steal half of the first
+    // that has work. Returns the task to run now (the rest landed in w's deque), or null.
+    TaskHeader* steal_round(Worker& w, std::size_t n) noexcept {
+        const std::size_t start = n > 1 ? w.next_random() % n : 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            Worker& v = *workers_[(start + k) % n];
+            if (&v == &w) continue;
+            std::size_t stolen = 0;
+            if (TaskHeader* t = v.deque.steal_half_into(w.deque, stolen)) {
+                bump(w.stats.steals);
+                bump(w.stats.tasks_stolen, stolen);
+                return t;
+            }
+        }
+        return nullptr;
+    }
+    TaskHeader* steal_round(Worker& w) noexcept { return steal_round(w, places()); }
 
     bool has_work() const noexcept {
         if (!global_.empty_hint()) return true;

@@ -194,3 +194,37 @@ BOOST_AUTO_TEST_CASE(a_yielding_task_still_runs_while_local_work_never_runs_out)
     BOOST_TEST(y.get() > 10);
     ex.join();
 }
+
+BOOST_AUTO_TEST_CASE(a_worker_with_only_yielded_tasks_steals_work_queued_on_a_busy_worker) {
+    zuki::test::Watchdog w(120s, "yield vs steal");
+    WorkStealingExecutor ex(2);
+    std::atomic<bool> parent_started{false};
+    std::atomic<bool> go{false};
+    std::atomic<bool> child_ran{false};
+    std::atomic<int> polls{0};
+    std::atomic<bool> stop{false};
+    // The parent holds one worker: once told, it queues two children in its worker's deque
+    // (the second spawn pushes the first out of the LIFO slot) and runs on until the first one
+    // ran somewhere else (or 10 s passed).
+    auto parent = ex.spawn(call([&] {
+        parent_started.store(true, std::memory_order_release);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        ex.spawn(call([&] { child_ran.store(true, std::memory_order_release); })).detach();
+        ex.spawn(call([] {})).detach();
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (!child_ran.load(std::memory_order_acquire) &&
+               std::chrono::steady_clock::now() < until)
+            std::this_thread::yield();
+        return child_ran.load(std::memory_order_acquire);
+    }));
+    BOOST_REQUIRE(wait_until([&] { return parent_started.load(std::memory_order_acquire); }));
+    // The other worker has nothing but a task that yields forever: its deque and the global
+    // queue stay empty, so it must look at the other worker's deque before re-polling it.
+    auto y = ex.spawn(Yielder{&polls, &stop, std::chrono::steady_clock::now() + 30s});
+    BOOST_REQUIRE(wait_until([&] { return polls.load() > 10; }));
+    go.store(true, std::memory_order_release);
+    BOOST_TEST(parent.get(), "the child queued on the busy worker ran while its parent ran");
+    stop.store(true);
+    y.get();
+    ex.join();
+}
