@@ -31,6 +31,7 @@ plants=(
     "inbox             inbox_push_release        DATA RACE"
     "inbox             parker_unpark_release     DEADLOCK"
     "io_driver         io_lock_release           DATA RACE"
+    "waker_slot        oneshot_send_release      DATA RACE"
 )
 
 compile() {

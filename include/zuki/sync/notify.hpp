@@ -92,7 +92,7 @@ public:
                     return Poll<void>::ready();
                 }
             }
-            if (!node_->done.poll_done(cx.waker())) return Poll<void>::pending();
+            if (!node_->poll_done(cx.waker())) return Poll<void>::pending();
             detail::Waiter::release(std::exchange(node_, nullptr));
             n_ = nullptr;
             return Poll<void>::ready();
@@ -234,6 +234,7 @@ private:
             std::lock_guard<zuki::detail::mutex> lock(mutex_);
             if (node->queued) {
                 queue_.remove(node);
+                detail::Waiter::release(node);  // the queue's reference (ours is still held)
                 if (queue_.empty()) set_state_locked(state_empty);
             } else if (node->outcome == detail::Waiter::Outcome::notified_one) {
                 notify_one_locked(woken);

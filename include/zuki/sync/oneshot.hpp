@@ -180,10 +180,20 @@ public:
     ~OneshotReceiver() { drop(); }
 
     Poll<T> poll(Context& cx) {
+        Poll<std::optional<T>> p = poll_recv(cx);
+        if (p.is_pending()) return Poll<T>::pending();
+        std::optional<T> v = std::move(p).value();
+        if (!v) throw RecvError();
+        return Poll<T>::ready(std::move(*v));
+    }
+
+    /// As `poll`, without the exception: ready with no value when the sender was dropped
+    /// without sending.
+    Poll<std::optional<T>> poll_recv(Context& cx) {
         if (s_ == nullptr)
             throw std::logic_error("zuki::sync::OneshotReceiver polled after completion");
-        if (!s_->slot.poll_done(s_->word, cx.waker())) return Poll<T>::pending();
-        return Poll<T>::ready(take());
+        if (!s_->slot.poll_done(s_->word, cx.waker())) return Poll<std::optional<T>>::pending();
+        return Poll<std::optional<T>>::ready(take());
     }
 
     /// The value if it was sent; empty if not yet. Throws `RecvError` if the sender was dropped
@@ -193,7 +203,9 @@ public:
             throw std::logic_error("zuki::sync::OneshotReceiver: the value was already taken");
         // acquire: pairs with the sender's acq_rel RMW that set COMPLETE (the value is visible).
         if ((s_->word.load(std::memory_order_acquire) & State::complete) == 0) return std::nullopt;
-        return take();
+        std::optional<T> v = take();
+        if (!v) throw RecvError();
+        return v;
     }
 
     /// Make a later `send` fail (the value given back) without dropping the receiver: a value
@@ -204,15 +216,18 @@ private:
     friend std::pair<OneshotSender<T>, OneshotReceiver<T>> oneshot<T>();
     explicit OneshotReceiver(State* s) noexcept : s_(s) {}
 
-    // COMPLETE was seen with acquire: the value (if any) is ours.
-    T take() {
+    // COMPLETE was seen: the value (if any) is ours; none if the sender left without one.
+    std::optional<T> take() {
         State* s = std::exchange(s_, nullptr);
-        // relaxed: COMPLETE is terminal and was already read with acquire by the caller.
-        if ((s->word.load(std::memory_order_relaxed) & State::has_value) == 0) {
+        // acquire: pairs with the sender's acq_rel RMW that set COMPLETE (the value is visible).
+        // poll_done() acquires already in C++ (its failed CAS has acquire failure order), but
+        // Relacy takes a failed CAS's order from its success order (release there), so this load
+        // is the edge the model checks.
+        if ((s->word.load(std::memory_order_acquire) & State::has_value) == 0) {
             State::release(s);
-            throw RecvError();
+            return std::nullopt;
         }
-        T v = std::move(*s->value);
+        std::optional<T> v(std::move(*s->value));
         s->value.reset();
         State::release(s);
         return v;

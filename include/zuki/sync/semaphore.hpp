@@ -160,7 +160,7 @@ public:
                         break;
                 }
             }
-            if (!node_->done.poll_done(cx.waker())) return P::pending();
+            if (!node_->poll_done(cx.waker())) return P::pending();
             // The outcome was written before `done` completed (its acquire made it visible).
             const bool granted = node_->outcome == detail::Waiter::Outcome::granted;
             detail::Waiter::release(std::exchange(node_, nullptr));
@@ -339,6 +339,7 @@ private:
             std::lock_guard<zuki::detail::mutex> lock(mutex_);
             if (node->queued) {
                 queue_.remove(node);
+                detail::Waiter::release(node);  // the queue's reference (ours is still held)
                 distribute_locked(std::exchange(node->assigned, 0), woken);
             } else if (node->outcome == detail::Waiter::Outcome::granted) {
                 distribute_locked(node->needed, woken);  // granted but never seen: pass it on

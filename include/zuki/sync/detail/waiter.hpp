@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <zuki/core/waker.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/atomic_waker.hpp>
 
@@ -42,6 +43,17 @@ struct Waiter {
     std::size_t assigned = 0;  // guarded. Semaphore: permits handed over so far
     zuki::detail::AtomicWaker done;  // the waker slot: the future polls, the granter completes
     zuki::detail::atomic<std::uint32_t> refs{2};  // the future's and the queue's
+
+    /// The future's poll: true once the node was granted (then `outcome` is final and visible).
+    bool poll_done(const Waker& w) {
+        if (!done.poll_done(w)) return false;
+        // acquire: pairs with the granter's acq_rel RMW in done.complete(), so `outcome` and
+        // the permits or notification behind it are visible. poll_done() acquires already in
+        // C++ (its failed CAS has acquire failure order), but Relacy takes a failed CAS's order
+        // from its success order (release there), so this load is the edge the model checks.
+        (void)done.is_done();
+        return true;
+    }
 
     /// Drop one reference; the last one frees the node.
     static void release(Waiter* w) noexcept {
