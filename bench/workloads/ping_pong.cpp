@@ -3,9 +3,8 @@
 // 5. ping_pong: 1,000 concurrent pairs exchanging one message each way. ns per round trip, from
 //    the root task's start to the last pair's end.
 
-#include <zuki/detail/atomic_waker.hpp>
+#include <zuki/sync/oneshot.hpp>
 
-#include <memory>
 #include <utility>
 
 #include "harness/sync.hpp"
@@ -14,42 +13,21 @@
 namespace zuki_bench {
 namespace {
 
-// A single-use channel for Zuki futures (Zuki has none yet; Tokio's oneshot in a few lines). The
-// message carries no value, so the channel is only the library's one-shot handshake: send() is
-// the completer, poll_recv() the poller (see zuki/detail/atomic_waker.hpp for the protocol).
-class Oneshot {
-public:
-    void send() noexcept { signal_.complete(); }
-    zuki::Poll<void> poll_recv(zuki::Context& cx) {
-        if (signal_.poll_done(cx.waker())) return zuki::Poll<void>::ready();
-        return zuki::Poll<void>::pending();
-    }
+// The message carries no data: one zuki::sync::oneshot per direction.
+struct Ball {};
+using BallSender = zuki::sync::OneshotSender<Ball>;
+using BallReceiver = zuki::sync::OneshotReceiver<Ball>;
 
-private:
-    zuki::detail::AtomicWaker signal_;
-};
-// Both directions of a pair in one allocation, shared by ping and pong.
-struct PingPair {
-    Oneshot to_pong;
-    Oneshot to_ping;
-};
-struct Recv {
-    std::shared_ptr<PingPair> pair;
-    Oneshot* ch;
-    zuki::Poll<void> poll(zuki::Context& cx) { return ch->poll_recv(cx); }
-};
-// Await recv(...), not Recv{...}: GCC 12 destroys an aggregate-initialised temporary operand of
-// co_await twice (once at a wrong address); a prvalue returned by a function is fine.
-Recv recv(std::shared_ptr<PingPair> pair, Oneshot* ch) { return Recv{std::move(pair), ch}; }
-zuki::Async<void> zuki_pong(std::shared_ptr<PingPair> p) {
-    co_await recv(p, &p->to_pong);
-    p->to_ping.send();
+zuki::Async<void> zuki_pong(BallReceiver from_ping, BallSender to_ping) {
+    co_await std::move(from_ping);
+    (void)to_ping.send(Ball{});
 }
 zuki::Async<void> zuki_ping(zuki::WorkStealingExecutor& pool) {
-    auto p = std::make_shared<PingPair>();
-    pool.spawn_detached(zuki_pong(p));
-    p->to_pong.send();
-    co_await recv(p, &p->to_ping);
+    auto to_pong = zuki::sync::oneshot<Ball>();
+    auto to_ping = zuki::sync::oneshot<Ball>();
+    pool.spawn_detached(zuki_pong(std::move(to_pong.second), std::move(to_ping.first)));
+    (void)to_pong.first.send(Ball{});
+    co_await std::move(to_ping.second);
     arrive();
 }
 zuki::Async<void> zuki_ping_root(zuki::WorkStealingExecutor& pool) {

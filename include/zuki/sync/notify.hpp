@@ -182,9 +182,11 @@ private:
                 return nullptr;
             }
             if ((w & state_mask) == state_waiting) break;
-            // relaxed: EMPTY -> WAITING publishes nothing (the queue is guarded by the mutex).
+            // relaxed: EMPTY -> WAITING publishes nothing (the queue is guarded by the mutex). A
+            // failure re-checks: a permit stored meanwhile is consumed by try_consume()'s acquire
+            // CAS (the generation cannot move: notify_waiters() takes the mutex we hold).
             if (word_.compare_exchange_weak(w, (w & ~state_mask) | state_waiting,
-                                            std::memory_order_relaxed, std::memory_order_acquire))
+                                            std::memory_order_relaxed, std::memory_order_relaxed))
                 break;
         }
         queue_.push_back(node);
