@@ -443,8 +443,11 @@ auto async_await(F future, CompletionToken&& token) {
 /// on the awaiting coroutine's executor (a pool's, an `io_context`'s, a strand), by functions
 /// posted there when the future's waker is woken; the coroutine resumes there. An exception
 /// thrown by the future's poll is rethrown by the `co_await`. Cancelling the awaiting
-/// coroutine's operation (e.g. `||` of `awaitable_operators`) drops the future and throws
-/// `system_error(operation_aborted)` (dropping a `JoinHandle` detaches its task).
+/// coroutine's operation — `||` of `awaitable_operators`, or a `cancellation_signal` bound to
+/// the `co_spawn` with `bind_cancellation_slot` and emitted on the coroutine's executor — drops
+/// the future (whatever it owns is released then, e.g. an `AsioFuture` cancels its operation;
+/// dropping a `JoinHandle` detaches its task) and throws `system_error(operation_aborted)`, as
+/// `use_awaitable` operations do; the coroutine continues from there.
 ///
 /// `Executor` is the awaitable's executor type (`boost::asio::any_io_executor` by default).
 ///
@@ -474,9 +477,12 @@ boost::asio::awaitable<output_t<F>, Executor> await_boxed(F future) {
 /// The coroutine is started with `co_spawn(executor.get_executor(), ..., zuki::use_future)`
 /// and runs as Asio handlers on the executor; the returned handle belongs to a Zuki task (with
 /// `priority`) that awaits it. `get()` / `co_await` yield its value or rethrow its exception.
-/// Dropping the handle detaches (the coroutine runs on); `cancel()` cancels the waiting task —
-/// the coroutine itself runs to completion (cancel it with Asio's cancellation if needed).
-/// `T` must be default-constructible (a `co_spawn` requirement).
+/// Dropping the handle detaches (the coroutine runs on). `cancel()` cancels the waiting task,
+/// whose `co_spawn` future is then dropped, and that cancels the coroutine (see
+/// `zuki::AsioFuture`): Asio's terminal cancellation, emitted on the coroutine's executor, so
+/// the operation it awaits completes with `operation_aborted` (thrown by its `co_await`); what
+/// it does next is up to the coroutine. `T` must be default-constructible (a `co_spawn`
+/// requirement).
 ///
 /// @code
 /// zuki::WorkStealingExecutor pool(2);

@@ -48,7 +48,17 @@
 /// returns. Asio's own cancellation handlers for sockets, descriptors and timers lock the
 /// reactor's or the scheduler's mutex and may run on any thread; the one thing a user must
 /// ensure is the usual Asio rule: do not drop the future concurrently with another thread's use
-/// of the same I/O object (close, destroy, another operation on it).
+/// of the same I/O object (close, destroy, another operation on it), and drop it before the I/O
+/// object is destroyed, or after the aborted operation's handler ran (an I/O object destroyed
+/// first completes its operation with `operation_aborted`, but until the handler runs the
+/// emit cannot know, and the cancellation handler would read the destroyed object).
+///
+/// One exception: `co_spawn`. Its cancellation handler dispatches the emit on to the
+/// coroutine's executor with a pointer to itself, which lives in our signal: from another
+/// thread, that function would run later, possibly after the coroutine completed and the state
+/// (with the signal) was freed. So for a `co_spawn` the drop posts the emit to the coroutine's
+/// executor (`PostedEmit`, holding a reference to the state): there co_spawn's dispatch runs
+/// inline, while the state is alive. No I/O object is involved, so running later is safe.
 
 #include <atomic>
 #include <cstdint>
@@ -56,6 +66,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <tuple>
@@ -63,10 +74,13 @@
 #include <utility>
 #include <variant>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
@@ -183,13 +197,28 @@ public:
         completed_ = true;
     }
 
-    /// Future side: the future is dropped; cancel the operation if it is still pending and
-    /// installed a cancellation handler. Runs the operation's cancellation handler on this
-    /// thread, before returning.
-    void cancel_pending() noexcept {
+    /// The operation is a `co_spawn`: emit on its executor `ex` (see the file comment).
+    void emit_on(boost::asio::any_io_executor ex) noexcept { emit_executor_ = std::move(ex); }
+    /// The executor to post the emit to, or null: emit inline.
+    const boost::asio::any_io_executor* emit_executor() const noexcept {
+        return emit_executor_ ? &*emit_executor_ : nullptr;
+    }
+
+    /// Future side: the future is dropped; claim the one emit, unless the operation completed
+    /// or the emit was claimed already. True: the caller emits (`emit_if_pending`), inline or
+    /// posted.
+    bool claim_emit() noexcept {
         const std::lock_guard<std::recursive_mutex> hold(lock_);
-        if (completed_ || emitted_ || !signal_.slot().has_handler()) return;
+        if (completed_ || emitted_) return false;
         emitted_ = true;
+        return true;
+    }
+
+    /// After `claim_emit()`: cancel the operation if it is still pending and installed a
+    /// cancellation handler; the handler runs on this thread before this returns.
+    void emit_if_pending() noexcept {
+        const std::lock_guard<std::recursive_mutex> hold(lock_);
+        if (completed_ || !signal_.slot().has_handler()) return;
         try {
             signal_.emit(boost::asio::cancellation_type::all);
         } catch (...) {
@@ -208,6 +237,8 @@ private:
     bool completed_ = false;  // guarded by lock_
     bool emitted_ = false;  // guarded by lock_
     boost::asio::cancellation_signal signal_;  // its slot used only under lock_
+    // Set by the initiation, before the future exists; read-only afterwards.
+    std::optional<boost::asio::any_io_executor> emit_executor_;
 };
 
 template <class CancellationHandler, class... Args>
@@ -306,10 +337,17 @@ public:
     /// the file comment), take the waker back if it is still registered (a pending operation
     /// then does not keep the awaiting task alive), then release.
     void detach_future() noexcept {
-        cancellation_.cancel_pending();
+        if (cancellation_.claim_emit()) {
+            if (const boost::asio::any_io_executor* ex = cancellation_.emit_executor())
+                post_emit(*ex);
+            else
+                cancellation_.emit_if_pending();
+        }
         signal_.unregister();
         release();
     }
+    /// For the initiation of a `co_spawn`: emit on `ex` (see the file comment).
+    void emit_on(boost::asio::any_io_executor ex) noexcept { cancellation_.emit_on(std::move(ex)); }
 
     /// Release one of the two references (future's, handler's); the last frees the state.
     void release() noexcept {
@@ -324,6 +362,39 @@ protected:
     ~AsioOperationState() = default;
 
 private:
+    /// The emit posted to a `co_spawn`'s executor; owns one reference to the state (so the
+    /// signal, and the cancellation handler co_spawn installed in it, outlive the emit).
+    class PostedEmit {
+    public:
+        explicit PostedEmit(AsioOperationState* s) noexcept : s_(s) {}
+        PostedEmit(PostedEmit&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+        PostedEmit(const PostedEmit&) = delete;
+        PostedEmit& operator=(const PostedEmit&) = delete;
+        PostedEmit& operator=(PostedEmit&&) = delete;
+        ~PostedEmit() {
+            if (s_ != nullptr) s_->release();  // destroyed uncalled: the executor shut down
+        }
+        void operator()() noexcept {
+            AsioOperationState* s = std::exchange(s_, nullptr);
+            s->cancellation_.emit_if_pending();
+            s->release();
+        }
+
+    private:
+        AsioOperationState* s_;
+    };
+
+    void post_emit(const boost::asio::any_io_executor& ex) noexcept {
+        // relaxed: a new reference made from the future's, which is live.
+        refs_.fetch_add(1, std::memory_order_relaxed);
+        try {
+            boost::asio::post(ex, PostedEmit(this));  // on failure PostedEmit released it
+        } catch (...) {
+            // bad_alloc or a stopped executor: the coroutine is not cancelled and runs to its
+            // end, completing into the orphaned state, as before cancellation existed.
+        }
+    }
+
     static constexpr std::size_t value_index = 1;
     static constexpr std::size_t exception_index = 2;
     static constexpr std::size_t boost_error_index = 3;
@@ -366,6 +437,13 @@ private:
 
     [[no_unique_address]] self_alloc alloc_;
 };
+
+/// True for the initiation of `boost::asio::co_spawn` (whose cancellation handler dispatches
+/// the emit on to the coroutine's executor; see the file comment).
+template <class Initiation>
+struct is_co_spawn_initiation : std::false_type {};
+template <class Executor>
+struct is_co_spawn_initiation<boost::asio::detail::initiate_co_spawn<Executor>> : std::true_type {};
 
 /// The completion handler `zuki::use_future` gives an operation with decayed signature
 /// arguments `Args...`. It holds the handler's reference to the shared state.
@@ -639,8 +717,15 @@ public:
 
     template <class Initiation, class RawToken, class... InitArgs>
     static return_type initiate(Initiation&& initiation, RawToken&& token, InitArgs&&... args) {
+        // A co_spawn's cancellation handler posts the emit on to the coroutine's executor,
+        // referring to itself (in the state's signal): emit on that executor, where it runs
+        // inline while the state is held (see the file comment). Made first: it may throw.
+        std::optional<boost::asio::any_io_executor> emit_executor;
+        if constexpr (zuki::detail::is_co_spawn_initiation<std::decay_t<Initiation>>::value)
+            emit_executor.emplace(initiation.get_executor());
         auto* state = zuki::detail::AllocatedAsioOperationState<value_type, Allocator>::make(
             token.get_allocator());
+        if (emit_executor) state->emit_on(std::move(*emit_executor));
         return_type future(state);  // one reference; the handler below holds the other
         // If the initiation throws, the handler it received is destroyed uncalled (the state
         // completes as broken_promise), then `future` drops the state: nothing leaks.

@@ -378,6 +378,80 @@ BOOST_AUTO_TEST_CASE(a_bound_slot_cancels_and_the_future_reports_operation_abort
     }
 }
 
+// ---- co_spawn(..., zuki::use_future): a drop cancels the coroutine
+// --------------------------------
+
+namespace {
+
+struct CoroState {
+    std::atomic<bool> started{false};
+    std::atomic<bool> aborted{false};  // its pending wait threw operation_aborted
+    std::atomic<bool> finished{false};
+};
+
+asio::awaitable<int> wait_an_hour(std::shared_ptr<CoroState> st) {
+    asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+    // release (all three): pairs with the test's acquire loads.
+    st->started.store(true, std::memory_order_release);
+    try {
+        co_await t.async_wait(asio::use_awaitable);
+    } catch (const boost::system::system_error& e) {
+        if (e.code() == asio::error::operation_aborted)
+            st->aborted.store(true, std::memory_order_release);
+    }
+    st->finished.store(true, std::memory_order_release);
+    co_return 0;
+}
+
+bool coroutine_aborted_promptly(const CoroState& st) {
+    // acquire: pairs with the release stores in wait_an_hour.
+    return wait_until([&] { return st.finished.load(std::memory_order_acquire); }, prompt) &&
+           st.aborted.load(std::memory_order_acquire);
+}
+
+template <class Executor>
+void check_dropped_co_spawn(const Executor& ex) {
+    auto st = std::make_shared<CoroState>();
+    {
+        auto f = asio::co_spawn(ex, wait_an_hour(st), zuki::use_future);
+        // acquire: pairs with the release store in wait_an_hour.
+        BOOST_REQUIRE(wait_until([&] { return st->started.load(std::memory_order_acquire); }));
+    }  // dropped on the test thread: the emit is posted to the coroutine's executor
+    BOOST_TEST(coroutine_aborted_promptly(*st));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_dropped_co_spawn_future_cancels_the_coroutine_on_a_pool) {
+    Watchdog dog(30s, "dropped co_spawn on a pool");
+    zuki::WorkStealingExecutor pool(2);
+    check_dropped_co_spawn(pool.get_executor());
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_co_spawn_future_cancels_the_coroutine_on_an_io_context) {
+    Watchdog dog(30s, "dropped co_spawn on an io_context");
+    asio::io_context io;
+    auto guard = asio::make_work_guard(io);
+    std::thread t([&] { io.run(); });
+    check_dropped_co_spawn(io.get_executor());
+    guard.reset();
+    t.join();
+}
+
+// spawn_awaitable's JoinHandle::cancel() cancels the waiting task, whose co_spawn future is
+// dropped: the coroutine's pending operation is cancelled too.
+BOOST_AUTO_TEST_CASE(cancelling_a_spawn_awaitable_task_cancels_the_coroutine) {
+    Watchdog dog(30s, "spawn_awaitable cancel");
+    zuki::WorkStealingExecutor pool(2);
+    auto st = std::make_shared<CoroState>();
+    zuki::JoinHandle<int> h = zuki::spawn_awaitable(pool, wait_an_hour(st));
+    // acquire: pairs with the release store in wait_an_hour.
+    BOOST_REQUIRE(wait_until([&] { return st->started.load(std::memory_order_acquire); }));
+    h.cancel();
+    BOOST_TEST(coroutine_aborted_promptly(*st));
+    BOOST_CHECK_THROW(pool.block_on(std::move(h)), zuki::TaskCancelled);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- zuki::as_awaitable: a cancelled coroutine drops the Zuki future ----------------------------
