@@ -254,6 +254,7 @@ private:
     // Fast path: take `n` permits with one CAS if nobody waits and enough are free.
     bool try_take(std::size_t n) noexcept {
         std::size_t w = word_.load(std::memory_order_relaxed);
+        if (n == 0) return (w & closed) == 0;  // nothing to wait for (and no node to queue)
         while ((w & (waiters | closed)) == 0 && (w >> shift) >= n) {
             // acquire: pairs with the release CAS in release() / distribute_locked().
             if (word_.compare_exchange_weak(w, w - (n << shift), std::memory_order_acquire,
@@ -267,6 +268,7 @@ private:
     // along and setting WAITERS), or report the close.
     Taken take_or_enqueue(std::size_t n, detail::Waiter*& node) {
         if (try_take(n)) return Taken::taken;
+        if (n == 0) return Taken::closed;  // try_take(0) fails only when closed
         auto* w_node = new detail::Waiter;
         w_node->needed = n;
         std::lock_guard<zuki::detail::mutex> lock(mutex_);

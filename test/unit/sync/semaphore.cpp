@@ -53,6 +53,19 @@ BOOST_AUTO_TEST_CASE(forget_keeps_the_permits_and_release_adds_new_ones) {
     BOOST_CHECK_THROW(sem.acquire(Semaphore::max_permits + 1), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(zero_permits_are_granted_at_once_even_behind_waiters) {
+    Semaphore sem(0);
+    CountingWaker cw;
+    zuki::Waker w = cw.make();
+    Context cx(w);
+    Semaphore::Acquire waiting = sem.acquire(1);
+    BOOST_TEST(waiting.poll(cx).is_pending());
+    BOOST_TEST(zuki::test::block_on(sem.acquire(0)).num_permits() == 0u);
+    BOOST_TEST(sem.try_acquire(0).has_value());
+    sem.close();
+    BOOST_CHECK_THROW(zuki::test::block_on(sem.acquire(0)), AcquireError);
+}
+
 BOOST_AUTO_TEST_CASE(a_waiter_is_woken_by_a_release_and_gets_its_permits) {
     Semaphore sem(0);
     CountingWaker cw;
