@@ -31,27 +31,33 @@
 /// the losing future: all three are a drop.
 ///
 /// Why the emit runs inline and what serialises it. Asio requires an emit to be serialised with
-/// every other use of the slot (an operation installs its handler in its initiating function,
-/// and a composed operation such as `async_read` installs a new one for each step, from the
-/// completion of the previous step) and with the completion. A recursive mutex in the state
-/// does that: the handler's slot is `detail::AsioCancellationSlot`, which takes it around
-/// `emplace`/`assign`/`clear`; the handler takes it to mark the state completed before it
-/// publishes the result; the emit takes it and does nothing once the state is completed (an
-/// operation that already completed keeps its stale cancellation handler in the slot; running
-/// it could touch a destroyed I/O object). It is recursive because a cancellation handler may
-/// complete the operation inline (`co_spawn`'s dispatches to the coroutine's executor).
-/// Posting the emit to the I/O object's executor instead would not serialise it with the steps
-/// of a composed operation (their handlers run inline on the completing thread: our handler's
-/// executor is the system executor) and would let it run after the I/O object is gone: a task's
-/// frame destroys the awaited future first and its local socket next, and Asio's socket and
-/// timer cancellation handlers read the I/O object. Inline, the emit is over before the drop
-/// returns. Asio's own cancellation handlers for sockets, descriptors and timers lock the
-/// reactor's or the scheduler's mutex and may run on any thread; the one thing a user must
-/// ensure is the usual Asio rule: do not drop the future concurrently with another thread's use
-/// of the same I/O object (close, destroy, another operation on it), and drop it before the I/O
-/// object is destroyed, or after the aborted operation's handler ran (an I/O object destroyed
-/// first completes its operation with `operation_aborted`, but until the handler runs the
-/// emit cannot know, and the cancellation handler would read the destroyed object).
+/// every other use of the slot (the operation installs its handler in its initiating function)
+/// and with the completion. A recursive mutex in the state does that: the handler's slot is
+/// `detail::AsioCancellationSlot`, which takes it around `emplace`/`assign`/`clear`; the
+/// handler takes it to mark the state completed before it publishes the result; the emit takes
+/// it and does nothing once the state is completed (an operation that already completed keeps
+/// its stale cancellation handler in the slot; running it could touch a destroyed I/O object).
+/// It is recursive because a cancellation handler may complete the operation inline. Posting
+/// the emit to the I/O object's executor instead would let it run after the I/O object is gone:
+/// a task's frame destroys the awaited future first and its local socket next, and Asio's
+/// socket and timer cancellation handlers read the I/O object. Inline, the emit is over before
+/// the drop returns.
+///
+/// Composed operations (`async_read`, `async_write`, `async_connect` over a range,
+/// `async_compose`...) are not cancelled by a drop: they install a `cancellation_state` of their
+/// own in our slot (recognised by `installs_cancellation_state`), whose flag and inner slot each
+/// step reads and re-arms on the thread that completed the previous step — our handler's
+/// executor is the system executor, so no executor, strand or lock of ours serialises those
+/// steps with an emit from the dropping thread (ThreadSanitizer reports the race). Such an
+/// operation completes as before, into the orphaned state. (Doing better needs the steps to run
+/// under the state's lock: an associated executor of the handler that runs inline under it.) Asio's
+/// own cancellation handlers for sockets, descriptors and timers lock the reactor's or the
+/// scheduler's mutex and may run on any thread; the one thing a user must ensure is the usual Asio
+/// rule: do not drop the future concurrently with another thread's use of the same I/O object
+/// (close, destroy, another operation on it), and drop it before the I/O object is destroyed, or
+/// after the aborted operation's handler ran (an I/O object destroyed first completes its operation
+/// with `operation_aborted`, but until the handler runs the emit cannot know, and the cancellation
+/// handler would read the destroyed object).
 ///
 /// One exception: `co_spawn`. Its cancellation handler dispatches the emit on to the
 /// coroutine's executor with a pointer to itself, which lives in our signal: from another
@@ -143,9 +149,10 @@ class AsioCancellation;
 
 /// The associated cancellation slot of a `UseFutureHandler`: the slot of the state's
 /// `cancellation_signal`, with every use taken under the state's lock, so that installing,
-/// replacing or clearing a cancellation handler (the operation's initiating function, each step
-/// of a composed operation) is serialised with an emit from the thread that drops the future.
-/// A model of Asio's CancellationSlot (what `cancellation_slot` offers, used the same way).
+/// replacing or clearing a cancellation handler is serialised with an emit from the thread
+/// that drops the future; `emplace` also recognises a composed operation's
+/// `cancellation_state`, which is then never emitted on (see the file comment). A model of
+/// Asio's CancellationSlot (what `cancellation_slot` offers, used the same way).
 ///
 /// Thread safety: each member is serialised with the other members and with the emit.
 class AsioCancellationSlot {
@@ -218,7 +225,7 @@ public:
     /// cancellation handler; the handler runs on this thread before this returns.
     void emit_if_pending() noexcept {
         const std::lock_guard<std::recursive_mutex> hold(lock_);
-        if (completed_ || !signal_.slot().has_handler()) return;
+        if (completed_ || composed_ || !signal_.slot().has_handler()) return;
         try {
             signal_.emit(boost::asio::cancellation_type::all);
         } catch (...) {
@@ -236,14 +243,28 @@ private:
     std::recursive_mutex lock_;
     bool completed_ = false;  // guarded by lock_
     bool emitted_ = false;  // guarded by lock_
+    // A composed operation installed its cancellation_state: never emitted on (see the file
+    // comment). Guarded by lock_.
+    bool composed_ = false;
     boost::asio::cancellation_signal signal_;  // its slot used only under lock_
     // Set by the initiation, before the future exists; read-only afterwards.
     std::optional<boost::asio::any_io_executor> emit_executor_;
 };
 
+/// True for the arguments with which `boost::asio::cancellation_state` installs its handler in
+/// the parent slot (none, or an input and an output filter): the mark of a composed operation.
+template <class... Args>
+inline constexpr bool installs_cancellation_state =
+    sizeof...(Args) == 0 ||
+    (sizeof...(Args) == 2 &&
+     (std::is_invocable_r_v<boost::asio::cancellation_type_t, std::decay_t<Args>&,
+                            boost::asio::cancellation_type_t> &&
+      ...));
+
 template <class CancellationHandler, class... Args>
 std::decay_t<CancellationHandler>& AsioCancellationSlot::emplace(Args&&... args) {
     const std::lock_guard<std::recursive_mutex> hold(owner_->lock_);
+    if constexpr (installs_cancellation_state<Args...>) owner_->composed_ = true;
     return owner_->signal_.slot().template emplace<CancellationHandler>(
         std::forward<Args>(args)...);
 }
@@ -553,9 +574,11 @@ private:
 /// usable again. This is what happens when a task awaiting the future is cancelled
 /// (`JoinHandle::cancel`, `AbortHandle::abort`: its frame is destroyed) and when a
 /// `zuki::timeout` or another combinator drops the losing future. Operations that support
-/// per-operation cancellation (sockets, timers, descriptors, `co_spawn`, composed operations
-/// such as `async_read`) are cancelled; for others a drop detaches, as before. A read or write
-/// cancelled midway may have transferred some bytes (as with any Asio cancellation).
+/// per-operation cancellation (the operations of sockets, acceptors, timers and descriptors,
+/// `co_spawn`) are cancelled. Composed operations (`async_read`, `async_write`, ... : they
+/// keep a cancellation state of their own, which cannot be emitted on safely from the
+/// dropping thread; see the file comment) and operations without per-operation cancellation
+/// are not: a drop detaches them, as before (to bound one, race `async_read_some` instead).
 ///
 /// Thread safety: polled by one thread at a time and movable between threads, like every Zuki
 /// future; the operation may complete on any thread, concurrently with a poll or with the

@@ -234,7 +234,9 @@ BOOST_AUTO_TEST_SUITE(use_future_cancellation)
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_dropped_read_is_aborted_and_the_socket_stays_usable, Env, Envs) {
     Watchdog dog(30s, std::string("dropped read: ") + Env::name);
     Env env;
-    auto [reader, peer] = loopback_pair(env.io_executor());
+    auto sockets = loopback_pair(env.io_executor());
+    tcp::socket& reader = sockets.first;  // not a structured binding: clang 14 cannot capture one
+    tcp::socket& peer = sockets.second;
     auto p = std::make_shared<Probe>();
     {
         std::array<char, 64> buf{};
@@ -249,7 +251,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_dropped_read_is_aborted_and_the_socket_stays_usa
 BOOST_AUTO_TEST_CASE_TEMPLATE(an_aborted_task_aborts_its_read, Env, Envs) {
     Watchdog dog(30s, std::string("aborted task: ") + Env::name);
     Env env;
-    auto [reader, peer] = loopback_pair(env.io_executor());
+    auto sockets = loopback_pair(env.io_executor());
+    tcp::socket& reader = sockets.first;  // not a structured binding: clang 14 cannot capture one
+    tcp::socket& peer = sockets.second;
     for (const bool via_abort_handle : {false, true}) {
         auto p = std::make_shared<Probe>();
         spawn_then_abort(
@@ -266,7 +270,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(an_aborted_task_aborts_its_read, Env, Envs) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_read_that_loses_a_timeout_is_aborted, Env, Envs) {
     Watchdog dog(30s, std::string("timeout: ") + Env::name);
     Env env;
-    auto [reader, peer] = loopback_pair(env.io_executor());
+    auto sockets = loopback_pair(env.io_executor());
+    tcp::socket& reader = sockets.first;  // not a structured binding: clang 14 cannot capture one
+    tcp::socket& peer = sockets.second;
     auto p = std::make_shared<Probe>();
     auto race = [](tcp::socket& s, std::shared_ptr<Probe> probe) -> zuki::Async<bool> {
         std::array<char, 64> buf{};
@@ -320,23 +326,40 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_timer_wait_is_aborted_each_way, Env, Envs) {
     }
 }
 
-// A composed operation (async_read: a read_some per step, each installing its own cancellation
-// handler in the slot) is cancelled too, midway: the bytes of the first step were consumed.
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_composed_read_is_aborted_midway, Env, Envs) {
+// A composed operation (async_read: a read_some per step, under a cancellation_state of its
+// own) is not cancelled by a drop (its steps cannot be serialised with the emit, see
+// use_future.hpp): it runs on, completes into the orphaned state when the rest arrives, and its
+// handler is released then; the socket is usable afterwards.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_dropped_composed_read_runs_on_and_is_released, Env, Envs) {
     Watchdog dog(30s, std::string("composed read: ") + Env::name);
     Env env;
-    auto [reader, peer] = loopback_pair(env.io_executor());
+    auto sockets = loopback_pair(env.io_executor());
+    tcp::socket& reader = sockets.first;  // not a structured binding: clang 14 cannot capture one
+    tcp::socket& peer = sockets.second;
     auto p = std::make_shared<Probe>();
-    auto race = [](tcp::socket& s, tcp::socket& w,
-                   std::shared_ptr<Probe> probe) -> zuki::Async<bool> {
-        std::array<char, 8> buf{};
+    auto buf = std::make_shared<std::array<char, 8>>();
+    auto race = [](tcp::socket& s, tcp::socket& w, std::shared_ptr<Probe> probe,
+                   std::shared_ptr<std::array<char, 8>> b) -> zuki::Async<bool> {
         asio::write(w, asio::buffer("abc", 3));  // 3 of the 8 bytes: a second step waits
-        auto r =
-            co_await zuki::timeout(asio::async_read(s, asio::buffer(buf), observed(probe)), 30ms);
+        auto r = co_await zuki::timeout(
+            asio::async_read(s, asio::buffer(*b), asio::consign(observed(probe), b)), 30ms);
         co_return r.timed_out();
     };
-    BOOST_TEST(env.tasks.block_on(race(reader, peer, p)));
-    BOOST_TEST(aborted_promptly(env, *p));
+    BOOST_TEST(env.tasks.block_on(race(reader, peer, p, buf)));
+    // acquire: pairs with the release increment in ~ReleaseMark.
+    BOOST_TEST(p->released.load(std::memory_order_acquire) == 0);  // still reading
+    asio::write(peer, asio::buffer("defgh", 5));
+    auto released = [](std::shared_ptr<Probe> probe) -> zuki::Async<bool> {
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        // acquire: pairs with the release increment in ~ReleaseMark.
+        while (probe->released.load(std::memory_order_acquire) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) co_return false;
+            co_await zuki::delay(std::chrono::microseconds(200));
+        }
+        co_return true;
+    };
+    BOOST_TEST(env.tasks.block_on(released(p)));
+    BOOST_TEST(p->aborted.load(std::memory_order_acquire) == 0);  // acquire: as above
     check_socket_usable(env, reader, peer);
 }
 
