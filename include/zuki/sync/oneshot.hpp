@@ -80,7 +80,7 @@ class OneshotReceiver;
 /// @code
 /// auto [tx, rx] = zuki::sync::oneshot<int>();
 /// std::thread t([tx = std::move(tx)]() mutable { (void)tx.send(42); });
-/// int v = zuki::test::block_on(std::move(rx));     // or co_await std::move(rx) in a coroutine
+/// int v = pool.block_on(std::move(rx));  // in a coroutine: co_await std::move(rx)
 /// t.join();
 /// @endcode
 ///
