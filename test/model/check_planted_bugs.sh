@@ -23,6 +23,7 @@ plants=(
     "idle              idle_park_fence           DEADLOCK"
     "idle              shutdown_push_fence       DEADLOCK"
     "attach            idle_park_fence           DEADLOCK"
+    "lifo_watch        lifo_fill_release         DATA RACE"
     "task_state        task_pending_release      DATA RACE"
     "task_state        parker_unpark_release     DEADLOCK"
     "shutdown          shutdown_push_fence       USER ASSERT FAILED"

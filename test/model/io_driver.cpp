@@ -1,7 +1,7 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
 //
 // Model check of the I/O hand-off (runtime/io_driver.hpp): the real WorkStealingScheduler
-// (worker loop, park.hpp's park_worker_driving, the driver lock, Parker::park_driving and its
+// (worker loop, park.hpp's sleep_driving, the driver lock, Parker::park_driving and its
 // unpark interrupt, poll_io every round of a search) with a model event source in place of
 // Asio's reactor.
 //

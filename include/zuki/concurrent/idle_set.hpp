@@ -39,6 +39,26 @@
 /// (`attach`) is already counted awake when it starts its loop, with nothing to publish but its
 /// parker. Only the searcher bound must not count the places nobody took (`unattached_`).
 ///
+/// ## The watcher (tasks in a busy worker's LIFO slot)
+/// A task spawned or woken by a running task waits in its worker's LIFO slot, which notifies
+/// nobody (runtime/work_stealing/worker.hpp). If the running task goes on for long, the slot's
+/// task must still reach an idle worker: one parked worker at a time, the *watcher*, sleeps
+/// with a timeout while other workers are awake, and on waking steals a slot's task whose owner
+/// has been running the same task all along. Two rules keep a watcher whenever one is needed
+/// (some worker awake with a filled slot, some worker parked):
+/// - A worker that parks while others are awake and nobody watches becomes the watcher
+///   (`try_watch`). The watcher gives the role up when it wakes (`end_watch`); if it then found
+///   work (it is awake) and others are parked, it wakes one (`hand_off_watch`), which will park
+///   again as the new watcher. The parker's check (seq_cst RMWs, fence, then the watcher word)
+///   and the watcher's (seq_cst store of the word, fence, then the parked bits) are a Dekker
+///   pair: a parker that saw the role taken is seen parked by the watcher that gives it up.
+/// - A worker parks *without* a timeout when it saw no other worker awake. The next worker to
+///   become awake (a notifier's claim or a cancelled park: both RMWs on `state_` that read
+///   `awake == 0`) sets `need_watcher_`; the next fill of an empty LIFO slot anywhere consumes
+///   it and notifies (`watcher_wanted`, `request_watcher`), so a parked worker wakes, finds
+///   someone awake, and parks again as the watcher. The worker that set the flag did so
+///   before it ran anything, so its own fills see it.
+///
 /// Thread safety: `notify_one`, `notify_all` from any thread; `attach(i)` by the thread that
 /// took place `i`, before it runs a worker loop there; the other calls by worker `i` about
 /// itself. The parkers belong to the workers (the set only unparks them) and must outlive the
@@ -63,6 +83,7 @@ public:
           parkers_(std::make_unique<Parker*[]>(n_)) {
         for (std::size_t i = 0; i < workers; ++i) parkers_[i] = parkers[i];
         state_.store(pack(0, n_), std::memory_order_relaxed);
+        watcher_.store(n_, std::memory_order_relaxed);
     }
 
     /// Every place, reserved ones included.
@@ -73,8 +94,11 @@ public:
     /// the parked bit that worker `i` set itself, so the RMW pair orders this write before it.
     void attach(std::size_t i, Parker* p) noexcept {
         parkers_[i] = p;
-        // relaxed: only the searcher bound reads it, as a hint.
+        // relaxed: only the searcher bound and the watcher rules read it, as a hint.
         unattached_.fetch_sub(1, std::memory_order_relaxed);
+        // A worker awake without an increment of state_: the workers parked may all be
+        // sleeping without a timeout.
+        need_watcher_.store(true, std::memory_order_relaxed);
     }
 
     /// Worker: try to become a searcher. Refused when enough workers already search
@@ -119,7 +143,7 @@ public:
     void cancel_park(std::size_t i) noexcept {
         // seq_cst: clearing our own bit races with notify_one() claiming it.
         if (parked_[i / 64].fetch_and(~bit(i), std::memory_order_seq_cst) & bit(i)) {
-            state_.fetch_add(awake_one + 1, std::memory_order_seq_cst);
+            woke(state_.fetch_add(awake_one + 1, std::memory_order_seq_cst));
             return;
         }
         // A notifier claimed us first and counted us awake + searching: take its token.
@@ -129,6 +153,57 @@ public:
     /// Worker `i`: sleep until a notifier hands us a token. On return we count as awake and
     /// searching (the notifier accounted for it).
     void park(std::size_t i) noexcept { parkers_[i]->park(); }
+
+    // ---- the watcher (see the file comment) ----------------------------------------------
+    /// Worker `i`, between `prepare_park` and sleeping: become the watcher if another worker is
+    /// awake and nobody watches. True: sleep with a timeout, and call `end_watch` on waking.
+    bool try_watch(std::size_t i) noexcept {
+        // relaxed: read after prepare_park's RMW on state_ (so it is that value or a later
+        // one: a worker counted awake there is seen) and its fence.
+        if (awake(state_.load(std::memory_order_relaxed)) <= unattached_places()) return false;
+        std::size_t none = n_;
+        // seq_cst: the parker's half of the Dekker pair with hand_off_watch().
+        return watcher_.compare_exchange_strong(none, i, std::memory_order_seq_cst,
+                                                std::memory_order_seq_cst);
+    }
+    /// The watcher, between its timed sleeps: is another worker still awake? (If not, it gives
+    /// the role up and sleeps until woken: see `woke` for who asks for a watcher next.)
+    bool others_awake() const noexcept {
+        // relaxed: the watcher is still parked, so the count is the others'; a worker that
+        // becomes awake after this read finds awake == 0 before its increment and asks for a
+        // watcher (woke()).
+        return awake(state_.load(std::memory_order_relaxed)) > unattached_places();
+    }
+    /// The watcher, on waking (for whatever reason): give the role up.
+    void end_watch() noexcept {
+        // seq_cst: the watcher's half of the Dekker pair with try_watch().
+        watcher_.store(n_, std::memory_order_seq_cst);
+    }
+    /// A worker that was the watcher found work: if anyone is parked, wake one to watch (it
+    /// finds us awake when it parks again). Rare: a watcher is woken only when no other worker
+    /// is parked (`wake_any` avoids it), or when it steals from a LIFO slot.
+    void hand_off_watch() noexcept {
+        // seq_cst: orders end_watch()'s store before our read of the parked bits (Dekker).
+        fence(ZUKI_MODEL_WEAKEN(idle_watch_fence, std::memory_order_seq_cst,
+                                std::memory_order_relaxed));
+        wake_any();
+    }
+    /// A worker filled its empty LIFO slot: true if a watcher is wanted (then call
+    /// `request_watcher`). One relaxed load of a line written only when the pool goes from
+    /// all-parked to busy.
+    bool watcher_wanted() const noexcept {
+        // relaxed: set before the worker that set it ran anything (program order); any other
+        // reader that misses it is a worker that became awake later, and the flag's consumer
+        // notifies for all of them.
+        return need_watcher_.load(std::memory_order_relaxed);
+    }
+    /// Consume the request and wake a parked worker (which parks again as the watcher).
+    void request_watcher() noexcept {
+        // relaxed: one consumer notifies; the notify carries the ordering it needs.
+        if (need_watcher_.exchange(false, std::memory_order_relaxed)) notify_one();
+    }
+    /// The watcher (n_ if none); for tests and metrics.
+    std::size_t watcher() const noexcept { return watcher_.load(std::memory_order_relaxed); }
 
     /// Worker `i` sleeps on this parker (e.g. to drive an I/O reactor while parked: the token
     /// it waits for is the same).
@@ -189,16 +264,20 @@ private:
     // (driving_) only if no other is parked. Waking the driver costs an eventfd write and an
     // epoll return where a futex wake is one system call, and it leaves the reactor unwatched
     // until another worker parks in it.
+    // The watcher too is woken last: it would hand its role to another parked worker.
     bool wake_any() noexcept {
-        // relaxed: a hint; a stale value only changes which parked worker is woken.
-        const std::size_t avoid = driving_.load(std::memory_order_relaxed);
-        if (avoid < n_ && wake_any_except(avoid)) return true;
-        return wake_any_except(n_);
+        // relaxed: hints; a stale value only changes which parked worker is woken.
+        const std::size_t driver = driving_.load(std::memory_order_relaxed);
+        const std::size_t watcher = watcher_.load(std::memory_order_relaxed);
+        if ((driver < n_ || watcher < n_) && wake_any_except(driver, watcher)) return true;
+        if (driver < n_ && wake_any_except(driver, n_)) return true;
+        return wake_any_except(n_, n_);
     }
-    // Claim and wake the lowest parked worker other than `avoid` (n_: none to avoid).
-    bool wake_any_except(std::size_t avoid) noexcept {
+    // Claim and wake the lowest parked worker other than `a` and `b` (n_: none to avoid).
+    bool wake_any_except(std::size_t a, std::size_t b) noexcept {
         for (std::size_t w = 0; w < words_; ++w) {
-            const std::uint64_t skip = avoid / 64 == w ? bit(avoid) : 0;
+            const std::uint64_t skip =
+                (a / 64 == w ? bit(a) : 0) | (b < n_ && b / 64 == w ? bit(b) : 0);
             std::uint64_t bits = parked_[w].load(std::memory_order_relaxed) & ~skip;
             while (bits != 0) {
                 const std::uint64_t b = bits & (~bits + 1);  // lowest set bit
@@ -206,7 +285,7 @@ private:
                 const std::uint64_t prev = parked_[w].fetch_and(~b, std::memory_order_seq_cst);
                 if (prev & b) {
                     const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(b));
-                    state_.fetch_add(awake_one + 1, std::memory_order_seq_cst);
+                    woke(state_.fetch_add(awake_one + 1, std::memory_order_seq_cst));
                     parkers_[i]->unpark();  // release: what was published before is visible
                     return true;
                 }
@@ -215,6 +294,21 @@ private:
         }
         return false;
     }
+    // A worker became awake; `prev` is the state before. If no worker was awake, every parked
+    // worker may sleep without a timeout: ask for a watcher (see the file comment).
+    void woke(std::uint64_t prev) noexcept {
+        if (awake(prev) > unattached_places()) return;
+        // relaxed: see watcher_wanted(); written before the woken worker runs anything (the
+        // notifier's unpark releases it, a cancelled park is the worker itself).
+        if (!need_watcher_.load(std::memory_order_relaxed))
+            need_watcher_.store(true, std::memory_order_relaxed);
+    }
+    std::size_t unattached_places() const noexcept {
+        // relaxed: reserved places taken since are awake workers we may miss; attach() then
+        // asks for a watcher itself.
+        return reserved_ == 0 ? 0 : unattached_.load(std::memory_order_relaxed);
+    }
+
     alignas(cache_line) atomic<std::uint64_t> state_{0};
     atomic<std::size_t> driving_{~std::size_t{0}};  // the worker parked in the I/O driver, if any
     atomic<std::size_t> unattached_;  // reserved places nobody took (written rarely)
@@ -223,6 +317,10 @@ private:
     const std::size_t words_;
     std::unique_ptr<atomic<std::uint64_t>[]> parked_;
     std::unique_ptr<Parker*[]> parkers_;
+    // The watcher (n_: none), and the request for one; each on a line of its own (read on
+    // paths that state_'s traffic should not slow down).
+    alignas(cache_line) atomic<std::size_t> watcher_;
+    alignas(cache_line) atomic<bool> need_watcher_{false};
 };
 
 }  // namespace zuki::detail

@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -100,6 +101,16 @@ struct WorkerLoopTuning {
     static constexpr unsigned max_lifo_streak = 3;
     /// One global take in this many serves the lowest non-empty priority lane first.
     static constexpr unsigned lane_rotation = 16;
+    /// The watcher's sleep (concurrent/idle_set.hpp): a task left in the LIFO slot of a worker
+    /// that runs on with another task is stolen after one to two of these, well within 1 ms,
+    /// at the cost of one timed wake-up per period while some workers are busy and some
+    /// parked. (Off in model checks unless a model asks for it: a timed sleep there is any
+    /// interleaving.)
+#if defined(ZUKI_RELACY) && !defined(ZUKI_MODEL_LIFO_WATCH)
+    static constexpr std::int64_t lifo_watch_period_ns = 0;
+#else
+    static constexpr std::int64_t lifo_watch_period_ns = 200'000;
+#endif
 };
 
 /// What one worker thread owns.
@@ -110,12 +121,22 @@ struct Worker {
     WorkStealingScheduler* sched;
     std::size_t index = 0;
     ChaseLevDeque<TaskHeader> deque;
-    // LIFO slot (owner only, invisible to thieves): the task most recently spawned or woken by
-    // the task running here, run next (it is hot in this core's cache, and a spawn/wake chain
-    // then wakes nobody). Filling an empty slot notifies no one; a task displaced from it goes
-    // to the deque and notifies as usual. `lifo_streak` counts consecutive runs from the slot.
-    TaskHeader* lifo = nullptr;
+    // LIFO slot: the task most recently spawned or woken by the task running here, run next (it
+    // is hot in this core's cache, and a spawn/wake chain then wakes nobody). Filling an empty
+    // slot notifies no one; a task displaced from it goes to the deque and notifies as usual.
+    // Only the owner fills it (so a slot it saw empty stays empty until it fills it: a plain
+    // store), and takes from it with an exchange; thieves never look, except the watcher, which
+    // takes a task from it with a CAS when the owner has been running one task for a whole
+    // watch period (steal_stranded). Ownership of a task in the slot goes to whichever RMW
+    // comes first; a CAS on a recycled address takes whatever task is there then, which is a
+    // queued task all the same (ABA-safe: nothing is read through the pointer before the CAS).
+    // `lifo_streak` counts consecutive runs from the slot (owner only).
+    atomic<TaskHeader*> lifo{nullptr};
     unsigned lifo_streak = 0;
+    // As the watcher: every place's `stats.tasks_run` when it went to sleep (by index), and
+    // whether it slept as the watcher since it last found work.
+    std::vector<std::uint64_t> watch_runs;
+    bool watched = false;
     // Tasks that woke themselves during their poll (yield). Owner only; FIFO.
     TaskHeader* yield_head = nullptr;
     TaskHeader* yield_tail = nullptr;
@@ -335,9 +356,11 @@ public:
         assert(w != nullptr);
         bump(w->stats.io_events, n);
         if (continuation) {
+            // (The task that made them has returned: nothing runs on before them here, so
+            // they need no watcher.)
             for (TaskHeader* t = head; t != nullptr;) {
                 TaskHeader* next = t->next;
-                push_lifo(*w, t);
+                push_lifo(*w, t, /*may_strand=*/false);
                 t = next;
             }
             return;
@@ -426,7 +449,7 @@ public:
     void close_and_drain() noexcept {
         shutdown_.close();
         for (auto& w : all_) {
-            if (TaskHeader* t = std::exchange(w->lifo, nullptr)) cancel_queued(t);
+            if (TaskHeader* t = lifo_take(*w)) cancel_queued(t);
             while (TaskHeader* t = w->deque.pop()) cancel_queued(t);
             for (TaskHeader* t = w->yield_head; t != nullptr;) {
                 TaskHeader* next = t->next;
@@ -501,14 +524,18 @@ public:
                 if (!searching) searching = idle_->try_begin_search();
                 if (searching) t = search(w);
                 if (t == nullptr) {
-                    park(w, searching);
+                    t = park(w, searching);
                     searching = true;  // a parked worker wakes as a searcher
-                    continue;
+                    if (t == nullptr) continue;
                 }
             }
             if (searching) {
                 searching = false;
                 if (idle_->end_search()) pass_the_baton();
+            }
+            if (w.watched) {  // the watcher found work: someone parked watches instead
+                w.watched = false;
+                idle_->hand_off_watch();
             }
             if constexpr (global_check_target_ns != 0) {
                 if (w.busy_since_ns == 0) w.busy_since_ns = monotonic_ns();  // busy from here
@@ -539,11 +566,12 @@ private:
         started_ = workers_.size();
         std::vector<Parker*> parkers;
         parkers.reserve(started_);
+        const std::size_t reserved = cfg_.max_attached_threads;
         for (std::size_t i = 0; i < started_; ++i) {
             seed(*workers_[i], i);
+            workers_[i]->watch_runs.resize(started_ + reserved);
             parkers.push_back(&workers_[i]->parker);
         }
-        const std::size_t reserved = cfg_.max_attached_threads;
         idle_ = std::make_unique<IdleSet>(started_, parkers.data(), reserved);
         workers_.resize(started_ + reserved, nullptr);
         all_.reserve(all_.size() + reserved);  // claim_place's push_back cannot throw
@@ -567,6 +595,7 @@ private:
                     std::to_string(cfg_.max_attached_threads) + ")");
         auto w = std::make_unique<Worker>(this, cfg_.local_queue_capacity);
         seed(*w, i);
+        w->watch_runs.resize(workers_.size());
         // Counts outstanding work in the shared count from the start: a join() that began
         // before we came waits for no acknowledgement from us (OutstandingWork).
         w->work.folded = true;
@@ -586,8 +615,31 @@ private:
 
     // ---- submission paths (owner side) ------------------------------------------------------
     // A spawn or wake by the task running on `w`: into the LIFO slot (see Worker::lifo).
-    void push_lifo(Worker& w, TaskHeader* t) noexcept {
-        if (TaskHeader* prev = std::exchange(w.lifo, t)) push_local(w, prev);
+    // `may_strand`: the task that fills the slot may run on for long (false: it has returned).
+    void push_lifo(Worker& w, TaskHeader* t, bool may_strand = true) noexcept {
+        // relaxed: only this thread fills the slot; a thief only empties it.
+        if (w.lifo.load(std::memory_order_relaxed) == nullptr) {
+            // release: the watcher's acquire CAS that may take it sees the task as made.
+            w.lifo.store(t, ZUKI_MODEL_WEAKEN(lifo_fill_release, std::memory_order_release,
+                                              std::memory_order_relaxed));
+            // The pool came out of an all-parked state: make sure a parked worker watches.
+            if constexpr (lifo_watch_period_ns > 0) {
+                if (may_strand && idle_->watcher_wanted()) idle_->request_watcher();
+            }
+            return;
+        }
+        // release: as above. The displaced task may have been stolen meanwhile (null).
+        if (TaskHeader* prev = w.lifo.exchange(t, std::memory_order_release)) push_local(w, prev);
+    }
+    // Owner: take the slot's task (null if empty, or stolen a moment ago).
+    static TaskHeader* lifo_take(Worker& w) noexcept {
+        // relaxed: the owner takes what it put there itself; the RMW only settles a race with
+        // the watcher's CAS.
+        if (w.lifo.load(std::memory_order_relaxed) == nullptr) return nullptr;
+        return w.lifo.exchange(nullptr, std::memory_order_relaxed);
+    }
+    static bool lifo_empty(const Worker& w) noexcept {
+        return w.lifo.load(std::memory_order_relaxed) == nullptr;  // relaxed: a look
     }
     void push_local(Worker& w, TaskHeader* t) noexcept {
         if (!w.deque.push(t)) overflow(w, t);
@@ -697,10 +749,10 @@ private:
         if (w.global_backlog && w.deque.empty()) {
             if (TaskHeader* t = take_global(w)) return t;
         }
-        if (w.lifo != nullptr) {
+        if (TaskHeader* t = lifo_take(w)) {
             if (w.lifo_streak < max_lifo_streak) {
                 ++w.lifo_streak;
-                return std::exchange(w.lifo, nullptr);
+                return t;
             }
             // Queue it like any other, without a notify (as Tokio: the tasks already in the
             // deque were announced when they were pushed, and a wake per streak would cost a
@@ -708,7 +760,6 @@ private:
             // deep deque pops newest first, and would hand this very task back), by the
             // deque's usual order, so a fork-join keeps its depth-first shape (oldest first here
             // would expand the biggest subtrees breadth-first).
-            TaskHeader* t = std::exchange(w.lifo, nullptr);
             w.lifo_streak = 0;
             TaskHeader* next = w.deque.pop();
             if (next == nullptr) return t;  // nothing else local: it goes on
@@ -758,7 +809,7 @@ private:
     // per worker, spawned from a task, hung this way).
     void release_lifo(Worker& w) noexcept {
         w.lifo_streak = 0;
-        if (TaskHeader* l = std::exchange(w.lifo, nullptr)) push_local(w, l);
+        if (TaskHeader* l = lifo_take(w)) push_local(w, l);
     }
 
     // At a check: fold the mean task time of the interval that ends into the moving mean and
@@ -868,7 +919,7 @@ private:
         if (queued_locally) {
             // The work that was waiting outside runs before the task in the LIFO slot, which was
             // made after it (a task that keeps re-submitting itself would otherwise cut in).
-            if (TaskHeader* l = std::exchange(w.lifo, nullptr)) {
+            if (TaskHeader* l = lifo_take(w)) {
                 if (!w.deque.push(l)) overflow(w, l);
                 w.lifo_streak = 0;
             }
@@ -914,6 +965,28 @@ private:
     }
     TaskHeader* steal_round(Worker& w) noexcept { return steal_round(w, places()); }
 
+    // The watcher, after its sleep: take the task of a LIFO slot whose owner has started no
+    // task since the watcher went to sleep (so it has been running one task for a whole watch
+    // period, with the slot's task waiting behind it, invisible to everyone else).
+    TaskHeader* steal_stranded(Worker& w, std::size_t n) noexcept {
+        for (std::size_t k = 0; k < n; ++k) {
+            Worker& v = *workers_[k];
+            if (&v == &w) continue;
+            // acquire: pairs with the owner's release store or exchange that filled the slot,
+            // so the task is seen as made.
+            TaskHeader* t = v.lifo.load(std::memory_order_acquire);
+            if (t == nullptr || read_counter(v.stats.tasks_run) != w.watch_runs[k]) continue;
+            // acquire: as above (the value we take is the one the owner stored).
+            if (v.lifo.compare_exchange_strong(t, nullptr, std::memory_order_acquire,
+                                               std::memory_order_relaxed)) {
+                bump(w.stats.steals);
+                bump(w.stats.tasks_stolen);
+                return t;
+            }
+        }
+        return nullptr;
+    }
+
     bool has_work() const noexcept {
         if (!global_.empty_hint()) return true;
         for (std::size_t i = 0, n = places(); i < n; ++i)
@@ -939,26 +1012,62 @@ private:
         return any;
     }
 
-    void park(Worker& w, bool searching) noexcept {
+    // Park (park.hpp), or find work on the way. Returns a task the watcher took from a LIFO
+    // slot, or null: the worker is awake and searching again either way.
+    TaskHeader* park(Worker& w, bool searching) noexcept {
         // The re-check of the idle protocol (park.hpp). A pending fold too: join() stores
         // join_waiting_ and then wakes parked workers (a Dekker pair with our parked bit +
         // fence), so a worker that has not folded its count yet either sees it here or is woken.
         const auto work_pending = [&] {
             return has_work() || shutdown_.stopping() || w.yield_head != nullptr ||
-                   w.lifo != nullptr || work_.fold_pending_before_park(w.work);
+                   !lifo_empty(w) || work_.fold_pending_before_park(w.work);
         };
-        const auto before_sleep = [&] {
-            bump(w.stats.parks);
-            count_busy(w, 0);  // busy until here; from the next task on again
-        };
+        w.watched = false;
+        if (!begin_park(*idle_, w.index, searching, work_pending)) return nullptr;
+        bump(w.stats.parks);
+        count_busy(w, 0);  // busy until here; from the next task on again
+        TaskHeader* found = nullptr;
+        if constexpr (lifo_watch_period_ns > 0) {
+            // The watcher, if one is wanted (concurrent/idle_set.hpp): timed sleeps on its
+            // futex, which are exact (the driver's are whole milliseconds), each ending with a
+            // look at the LIFO slots and at ready I/O (if nobody else drives it).
+            if (idle_->try_watch(w.index)) {
+                note_tasks_run(w);
+                const auto keep_watching = [&] {
+                    if (!shutdown_.stopping() && idle_->others_awake()) {
+                        note_tasks_run(w);
+                        return true;
+                    }
+                    idle_->end_watch();
+                    return false;
+                };
+                const auto look = [&] {
+                    if ((found = steal_stranded(w, places())) != nullptr) return true;
+                    return poll_io(w) && !w.deque.empty();
+                };
+                sleep_watching(*idle_, w.index, std::chrono::nanoseconds(lifo_watch_period_ns),
+                               keep_watching, look);
+                // (Given up already if keep_watching said no: a second store is harmless.)
+                idle_->end_watch();
+                w.watched = true;
+                bump(w.stats.unparks);
+                return found;
+            }
+        }
         // With an I/O driver nobody is inside, sleep in it (runtime/io_driver.hpp).
         if (io_ != nullptr && io_->is_active() && io_->try_lock()) {
-            park_worker_driving(*idle_, w.index, searching, *io_, work_pending, before_sleep);
+            sleep_driving(*idle_, w.index, *io_);
             io_->unlock();
         } else {
-            park_worker(*idle_, w.index, searching, work_pending, before_sleep);
+            sleep_until_woken(*idle_, w.index);
         }
         bump(w.stats.unparks);
+        return nullptr;
+    }
+    // The watcher: note every place's task count (see steal_stranded).
+    void note_tasks_run(Worker& w) noexcept {
+        for (std::size_t k = 0, n = places(); k < n; ++k)
+            w.watch_runs[k] = read_counter(workers_[k]->stats.tasks_run);
     }
 
     WorkStealingConfig cfg_;

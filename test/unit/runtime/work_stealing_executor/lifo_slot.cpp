@@ -228,3 +228,70 @@ BOOST_AUTO_TEST_CASE(a_worker_with_only_yielded_tasks_steals_work_queued_on_a_bu
     y.get();
     ex.join();
 }
+
+namespace {
+
+// A parent that spawns one child (into its worker's LIFO slot) and then runs on until the child
+// started (or 10 s passed): how long the child waited, or nothing if it never started while
+// the parent ran.
+std::optional<std::chrono::nanoseconds>
+child_wait_behind_a_running_parent(WorkStealingExecutor& ex) {
+    using clock = std::chrono::steady_clock;
+    auto spawned = std::make_shared<std::atomic<clock::rep>>(0);
+    auto started = std::make_shared<std::atomic<clock::rep>>(0);
+    auto parent = ex.spawn(call([&ex, spawned, started]() -> bool {
+        spawned->store(clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+        ex.spawn(call([started] {
+              started->store(clock::now().time_since_epoch().count(), std::memory_order_release);
+          }))
+            .detach();
+        const auto until = clock::now() + 10s;
+        // acquire: pairs with the child's release store.
+        while (started->load(std::memory_order_acquire) == 0 && clock::now() < until) {}
+        return started->load(std::memory_order_acquire) != 0;
+    }));
+    if (!parent.get()) return std::nullopt;
+    return std::chrono::nanoseconds(started->load() - spawned->load());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_task_left_in_the_lifo_slot_of_a_busy_worker_starts_on_an_idle_one) {
+    zuki::test::Watchdog w(120s, "stranded LIFO task");
+    for (std::size_t threads : {2, 4}) {
+        WorkStealingExecutor ex(threads);
+        // The pool idle (every worker parked), then a parent that never returns to its loop.
+        for (int round = 0; round < 5; ++round) {
+            std::this_thread::sleep_for(20ms);
+            const auto wait = child_wait_behind_a_running_parent(ex);
+            BOOST_REQUIRE_MESSAGE(wait.has_value(), threads << " workers, round " << round
+                                                            << ": the child started only "
+                                                               "after its parent returned");
+            const double us = std::chrono::duration<double, std::micro>(*wait).count();
+            BOOST_TEST_MESSAGE(threads << " workers: the child started after " << us << " us");
+        }
+        ex.join();
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_that_goes_idle_later_takes_the_task_left_in_a_busy_slot) {
+    zuki::test::Watchdog w(120s, "stranded LIFO task, late idler");
+    WorkStealingExecutor ex(2);
+    std::atomic<bool> parent_started{false};
+    // Both workers busy when the child is spawned: the second runs 20 ms, then goes idle.
+    auto busy = ex.spawn(call([&] {
+        zuki::test::wait_until([&] { return parent_started.load(); });
+        zuki::test::spin_for(20ms);
+    }));
+    auto parent = ex.spawn(call([&] {
+        parent_started.store(true);
+        std::atomic<bool> ran{false};
+        ex.spawn(call([&ran] { ran.store(true, std::memory_order_release); })).detach();
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (!ran.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until) {}
+        return ran.load(std::memory_order_acquire);
+    }));
+    BOOST_TEST(parent.get(), "the child started while its parent ran");
+    busy.get();
+    ex.join();
+}
