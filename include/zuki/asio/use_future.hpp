@@ -37,27 +37,26 @@
 /// handler takes it to mark the state completed before it publishes the result; the emit takes
 /// it and does nothing once the state is completed (an operation that already completed keeps
 /// its stale cancellation handler in the slot; running it could touch a destroyed I/O object).
-/// It is recursive because a cancellation handler may complete the operation inline. Posting
-/// the emit to the I/O object's executor instead would let it run after the I/O object is gone:
-/// a task's frame destroys the awaited future first and its local socket next, and Asio's
-/// socket and timer cancellation handlers read the I/O object. Inline, the emit is over before
-/// the drop returns.
+/// It is recursive because a cancellation handler may complete the operation inline. Asio's
+/// cancellation handlers for sockets, descriptors and timers lock the reactor's or the
+/// scheduler's mutex, so they may run on any thread. Posting the emit to the I/O object's
+/// executor instead would let it run after the I/O object is gone: a task's frame destroys the
+/// awaited future first and its local socket next, and those cancellation handlers read the
+/// I/O object. Inline, the emit is over before the drop returns. What a user must ensure is
+/// Asio's usual rule: do not drop the future concurrently with another thread's use of the
+/// same I/O object (closing, destroying, starting another operation on it); and drop it before
+/// the I/O object is destroyed, or after the aborted operation's handler ran (an I/O object
+/// destroyed first completes its operation with `operation_aborted`, but until the handler
+/// runs the emit cannot know it, and the cancellation handler would read the destroyed object).
 ///
 /// Composed operations (`async_read`, `async_write`, `async_connect` over a range,
 /// `async_compose`...) are not cancelled by a drop: they install a `cancellation_state` of their
 /// own in our slot (recognised by `installs_cancellation_state`), whose flag and inner slot each
-/// step reads and re-arms on the thread that completed the previous step — our handler's
+/// step reads and re-arms on the thread that completed the previous step. Our handler's
 /// executor is the system executor, so no executor, strand or lock of ours serialises those
-/// steps with an emit from the dropping thread (ThreadSanitizer reports the race). Such an
+/// steps with an emit from the dropping thread (ThreadSanitizer reported the race). Such an
 /// operation completes as before, into the orphaned state. (Doing better needs the steps to run
-/// under the state's lock: an associated executor of the handler that runs inline under it.) Asio's
-/// own cancellation handlers for sockets, descriptors and timers lock the reactor's or the
-/// scheduler's mutex and may run on any thread; the one thing a user must ensure is the usual Asio
-/// rule: do not drop the future concurrently with another thread's use of the same I/O object
-/// (close, destroy, another operation on it), and drop it before the I/O object is destroyed, or
-/// after the aborted operation's handler ran (an I/O object destroyed first completes its operation
-/// with `operation_aborted`, but until the handler runs the emit cannot know, and the cancellation
-/// handler would read the destroyed object).
+/// under the state's lock: a handler executor that runs functions inline under it.)
 ///
 /// One exception: `co_spawn`. Its cancellation handler dispatches the emit on to the
 /// coroutine's executor with a pointer to itself, which lives in our signal: from another
@@ -185,9 +184,9 @@ private:
 /// whose slot the operation uses, and the lock and flag that serialise the emit with the slot's
 /// uses and with the completion (see the file comment).
 ///
-/// Invariant: `signal_` is emitted on at most once, under `lock_`, and only while `completed_`
-/// is false — that is, while the operation has not invoked (or destroyed) its handler, so the
-/// cancellation handler in the slot belongs to a pending operation.
+/// Invariant: `signal_` is emitted on at most once, under `lock_`, only while `completed_` is
+/// false — the operation has not invoked (or destroyed) its handler, so the cancellation handler
+/// in the slot belongs to a pending operation — and never once `composed_` is set.
 class AsioCancellation {
 public:
     AsioCancellation() = default;
