@@ -35,6 +35,7 @@ void add_all_workloads(Suite& s) {
     add_remote_post(s);
     add_spawn_batch(s);
     add_wake_latency(s);
+    add_stranded_child(s);
     add_pool_lifecycle(s);
     add_idle_cpu(s);
 }

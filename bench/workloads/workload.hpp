@@ -82,6 +82,7 @@ void add_nqueens(Suite& s);
 void add_remote_post(Suite& s);
 void add_spawn_batch(Suite& s);
 void add_wake_latency(Suite& s);
+void add_stranded_child(Suite& s);
 void add_pool_lifecycle(Suite& s);
 void add_idle_cpu(Suite& s);  // a row only: idle_cpu runs apart, see run_idle_cpu()
 

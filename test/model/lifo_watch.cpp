@@ -4,8 +4,9 @@
 // slot of a worker whose task runs on reaches an idle worker. The real worker loop
 // (runtime/work_stealing/worker.hpp: push_lifo, park with try_watch / sleep_watching /
 // steal_stranded, hand_off_watch) over the real IdleSet, Parker and deques, on Relacy's atomics
-// and futex model, with the watch compiled in (ZUKI_MODEL_LIFO_WATCH; a timed sleep there may
-// end at any point). Relacy threads: 2 workers and one submitter.
+// and futex model (a timed sleep there may end at any point). Relacy threads: 2 workers and one
+// submitter. (The other models of the pool run with the watcher too: io_driver.cpp found that a
+// watcher giving its role up must sleep in the driver if it is free.)
 //
 // The submitter spawns a parent task from outside (early, or late: once both workers announced
 // parking, so the pool goes from all-parked to busy and the watcher must be asked for). The
@@ -21,8 +22,6 @@
 // Planted bug that this program catches (test/model/check_planted_bugs.sh):
 //   lifo_fill_release   the release of the owner's store into an empty LIFO slot weakened to
 //                       relaxed: DATA RACE on the payload.
-
-#define ZUKI_MODEL_LIFO_WATCH 1
 
 #include "pool.hpp"
 

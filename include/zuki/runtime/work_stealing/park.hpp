@@ -55,28 +55,28 @@ inline void sleep_driving(IdleSet& idle, std::size_t i, ParkDriver& driver) noex
     if (!woken) idle.cancel_park(i);
 }
 
-/// Step 3 for the watcher (concurrent/idle_set.hpp): sleep `period` at a time on the Parker,
-/// *staying parked* (nothing in the idle set changes: to notifiers and to other parkers it is a
-/// parked worker like any other), and after each period call `look()`: true means it found work
-/// (the worker then leaves the idle set as if its re-check had found it). `keep_watching()`,
-/// called before each further period, says whether the role is still wanted; once it says no
-/// (it has given the role up) the worker sleeps until woken. Returns when woken, or when
-/// `look()` found work; either way the worker is awake and searching.
+/// Step 3 for the watcher (concurrent/idle_set.hpp), first part: sleep `period` at a time on
+/// the Parker, *staying parked* (nothing in the idle set changes: to notifiers and to other
+/// parkers it is a parked worker like any other), and after each period call `look()`: true
+/// means it found work (the worker then leaves the idle set as if its re-check had found it).
+/// `keep_watching()`, called before each further period, says whether the role is still
+/// wanted. Returns true when woken or when `look()` found work (the worker is awake and
+/// searching); false once `keep_watching()` said no (it gave the role up): the worker is still
+/// parked and must sleep on as any other parker would — in the I/O driver if nobody drives it
+/// (`sleep_driving`: the watcher's own look may have held the driver's lock just when another
+/// worker parked, so that one did not drive), else `sleep_until_woken`.
 template <class KeepWatching, class Look>
-void sleep_watching(IdleSet& idle, std::size_t i, std::chrono::nanoseconds period,
+bool sleep_watching(IdleSet& idle, std::size_t i, std::chrono::nanoseconds period,
                     KeepWatching&& keep_watching, Look&& look) noexcept {
     for (;;) {
-        if (idle.parker(i).park_for(period)) return;  // a notifier's token
+        if (idle.parker(i).park_for(period)) return true;  // a notifier's token
         // The period passed (or a spurious return): still parked, unless a notifier claims
         // us right now (then cancel_park or the next park takes its token).
         if (look()) {
             idle.cancel_park(i);
-            return;
+            return true;
         }
-        if (!keep_watching()) {
-            sleep_until_woken(idle, i);
-            return;
-        }
+        if (!keep_watching()) return false;
     }
 }
 

@@ -104,13 +104,9 @@ struct WorkerLoopTuning {
     /// The watcher's sleep (concurrent/idle_set.hpp): a task left in the LIFO slot of a worker
     /// that runs on with another task is stolen after one to two of these, well within 1 ms,
     /// at the cost of one timed wake-up per period while some workers are busy and some
-    /// parked. (Off in model checks unless a model asks for it: a timed sleep there is any
-    /// interleaving.)
-#if defined(ZUKI_RELACY) && !defined(ZUKI_MODEL_LIFO_WATCH)
-    static constexpr std::int64_t lifo_watch_period_ns = 0;
-#else
+    /// parked. (In model checks a timed sleep may end at any point: every model of the pool
+    /// runs with the watcher.)
     static constexpr std::int64_t lifo_watch_period_ns = 200'000;
-#endif
 };
 
 /// What one worker thread owns.
@@ -1045,13 +1041,16 @@ private:
                     if ((found = steal_stranded(w, places())) != nullptr) return true;
                     return poll_io(w) && !w.deque.empty();
                 };
-                sleep_watching(*idle_, w.index, std::chrono::nanoseconds(lifo_watch_period_ns),
-                               keep_watching, look);
-                // (Given up already if keep_watching said no: a second store is harmless.)
-                idle_->end_watch();
+                const bool done =
+                    sleep_watching(*idle_, w.index, std::chrono::nanoseconds(lifo_watch_period_ns),
+                                   keep_watching, look);
+                idle_->end_watch();  // (given up already if not done: a second store is harmless)
                 w.watched = true;
-                bump(w.stats.unparks);
-                return found;
+                if (done) {
+                    bump(w.stats.unparks);
+                    return found;
+                }
+                // Still parked: sleep on as any parker (the driver may be free now).
             }
         }
         // With an I/O driver nobody is inside, sleep in it (runtime/io_driver.hpp).
