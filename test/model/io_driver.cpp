@@ -8,8 +8,10 @@
 // The model event source has the contract of the epoll reactor as the driver uses it: `wait()`
 // blocks until an event or an interrupt, and an interrupt issued before the wait makes it
 // return at once (the eventfd edge stays queued); `poll()` takes what is ready without blocking;
-// both deliver ready events as tasks through the pool's IoTaskSink. Its internal state is a
-// Relacy variable that only the driver lock's holder may touch.
+// both deliver ready events as tasks through the pool's IoTaskSink (a poll into the polling
+// worker's LIFO slot, as Asio's inline completions of operations posted from outside wake their
+// tasks there; a wait into the deque). Its internal state is a Relacy variable that only the
+// driver lock's holder may touch. The pool runs with its LIFO watcher, whose looks poll too.
 //
 // Threads: the workers; an event source thread that produces I/O events after the workers went
 // idle (observed without a happens-before edge, as a socket becomes readable whenever the
@@ -65,7 +67,11 @@ public:
     }
 
     // ---- IoDriver --------------------------------------------------------------------------
-    bool poll() noexcept override { return deliver(take()) != 0; }
+    // What a poll finds lands in the polling worker's LIFO slot, as with Asio an operation
+    // that a thread outside posted is completed inline by the poll and wakes its task there
+    // (the watcher's look at ready I/O once missed that: doc/checking.md); what a drive finds
+    // lands in the deque.
+    bool poll() noexcept override { return deliver(take(), /*inline_completion=*/true) != 0; }
     void wait() noexcept override {
         for (;;) {
             const std::uint32_t v = take();
@@ -99,7 +105,7 @@ private:
     }
 
     // Each event becomes a task that the pool's sink queues on this worker.
-    std::size_t deliver(std::uint32_t v) noexcept {
+    std::size_t deliver(std::uint32_t v, bool inline_completion = false) noexcept {
         const std::size_t events = v / event_one;
         TaskHeader* head = nullptr;
         TaskHeader* tail = nullptr;
@@ -115,7 +121,7 @@ private:
         }
         if (events != 0) {
             pool_->tasks_added(events);
-            static_cast<IoTaskSink*>(pool_)->io_ready(head, events, /*continuation=*/false);
+            static_cast<IoTaskSink*>(pool_)->io_ready(head, events, inline_completion);
         }
         return events;
     }

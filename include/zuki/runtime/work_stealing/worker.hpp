@@ -1037,9 +1037,11 @@ private:
                     idle_->end_watch();
                     return false;
                 };
+                // Ready I/O lands in the deque; an operation completed here (one a thread
+                // outside posted to Asio's queue) may wake a task into our own LIFO slot.
                 const auto look = [&] {
                     if ((found = steal_stranded(w, places())) != nullptr) return true;
-                    return poll_io(w) && !w.deque.empty();
+                    return poll_io(w) || !w.deque.empty() || !lifo_empty(w);
                 };
                 const bool done =
                     sleep_watching(*idle_, w.index, std::chrono::nanoseconds(lifo_watch_period_ns),
