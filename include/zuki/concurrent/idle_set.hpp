@@ -47,17 +47,17 @@
 /// has been running the same task all along. Two rules keep a watcher whenever one is needed
 /// (some worker awake with a filled slot, some worker parked):
 /// - A worker that parks while others are awake and nobody watches becomes the watcher
-///   (`try_watch`). The watcher gives the role up when it wakes (`end_watch`); if it then found
-///   work (it is awake) and others are parked, it wakes one (`hand_off_watch`), which will park
-///   again as the new watcher. The parker's check (seq_cst RMWs, fence, then the watcher word)
-///   and the watcher's (seq_cst store of the word, fence, then the parked bits) are a Dekker
-///   pair: a parker that saw the role taken is seen parked by the watcher that gives it up.
-/// - A worker parks *without* a timeout when it saw no other worker awake. The next worker to
-///   become awake (a notifier's claim or a cancelled park: both RMWs on `state_` that read
-///   `awake == 0`) sets `need_watcher_`; the next fill of an empty LIFO slot anywhere consumes
-///   it and notifies (`watcher_wanted`, `request_watcher`), so a parked worker wakes, finds
-///   someone awake, and parks again as the watcher. The worker that set the flag did so
-///   before it ran anything, so its own fills see it.
+///   (`try_watch`); the others park without a timeout. The watcher keeps the role while others
+///   are awake and gives it up when it wakes (`end_watch`).
+/// - When no watcher may be left while a worker runs, a request is raised (`need_watcher_`):
+///   by the next worker to become awake after every worker was parked without a timeout (a
+///   notifier's claim or a cancelled park: both RMWs on `state_` that read `awake == 0`, see
+///   `woke`), by a thread that attaches, and by a watcher that woke to work
+///   (`hand_off_watch`). The next fill of an empty LIFO slot anywhere consumes it and notifies
+///   (`watcher_wanted`, `request_watcher`), so a parked worker wakes, finds someone awake, and
+///   parks again as the watcher. Whoever raised it did so before running anything, so its own
+///   fills see it. (A slot filled while the old watcher still watched, on a third worker, waits
+///   for such a fill or for a worker to park: the one case not bounded by the watch period.)
 ///
 /// Thread safety: `notify_one`, `notify_all` from any thread; `attach(i)` by the thread that
 /// took place `i`, before it runs a worker loop there; the other calls by worker `i` about
@@ -179,14 +179,16 @@ public:
         // seq_cst: the watcher's half of the Dekker pair with try_watch().
         watcher_.store(n_, std::memory_order_seq_cst);
     }
-    /// A worker that was the watcher found work: if anyone is parked, wake one to watch (it
-    /// finds us awake when it parks again). Rare: a watcher is woken only when no other worker
-    /// is parked (`wake_any` avoids it), or when it steals from a LIFO slot.
+    /// A worker that was the watcher found work (it was woken, or it took a task itself): the
+    /// workers parked while it watched sleep without a timeout, so ask for a watcher again, as
+    /// after an all-parked pool: the next fill of an empty LIFO slot wakes a parked worker,
+    /// which parks again as the watcher. (Waking one here at once put a second wake-up and an
+    /// eventfd write in front of every task that woke the watcher: 5 -> 15 us per wake into
+    /// an idle pool.)
     void hand_off_watch() noexcept {
-        // seq_cst: orders end_watch()'s store before our read of the parked bits (Dekker).
-        fence(ZUKI_MODEL_WEAKEN(idle_watch_fence, std::memory_order_seq_cst,
-                                std::memory_order_relaxed));
-        wake_any();
+        // relaxed: see watcher_wanted(); written before this worker runs its task.
+        if (!need_watcher_.load(std::memory_order_relaxed))
+            need_watcher_.store(true, std::memory_order_relaxed);
     }
     /// A worker filled its empty LIFO slot: true if a watcher is wanted (then call
     /// `request_watcher`). One relaxed load of a line written only when the pool goes from

@@ -529,7 +529,7 @@ public:
                 searching = false;
                 if (idle_->end_search()) pass_the_baton();
             }
-            if (w.watched) {  // the watcher found work: someone parked watches instead
+            if (w.watched) {  // the watcher found work: ask for another watcher
                 w.watched = false;
                 idle_->hand_off_watch();
             }
