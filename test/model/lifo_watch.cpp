@@ -41,6 +41,7 @@ struct WatchSuite : rl::test_suite<WatchSuite<Late>, 3> {
 
     void before() {
         pool = make_pool(workers);
+        payload($) = 0;  // initialised: a read without happens-before is then a DATA RACE
         child_ran.store(false, std::memory_order_relaxed);
     }
 

@@ -36,6 +36,7 @@ using zuki::detail::WorkStealingScheduler;
 inline WorkStealingScheduler* make_pool(std::size_t workers, std::size_t local_capacity = 4,
                                         std::size_t global_capacity = 2,
                                         std::size_t attach_places = 0) {
+    ++zuki::detail::model_execution();  // per-thread values start fresh (detail/atomic.hpp)
     WorkStealingConfig cfg;
     cfg.threads = workers;
     cfg.local_queue_capacity = local_capacity;

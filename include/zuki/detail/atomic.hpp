@@ -213,13 +213,32 @@ inline void fence(std::memory_order order, model::where w = {}) noexcept {
         rl::atomic_thread_fence(model::order(order), model::info(w));
 }
 
-/// One value per Relacy thread (fibres share the OS thread's `thread_local`s). A model resets
-/// what it set before its thread ends (values survive from one explored execution to the next).
+/// The explored execution, as far as per-thread values care: a model that may fail while a
+/// thread is inside a per-thread scope bumps it at the start of each execution
+/// (test/model/pool.hpp's make_pool). Relacy replays a failing execution to print its history,
+/// and the scope a cut-short execution left set must not carry into the replay (attach.cpp's
+/// planted bug then threw "attach: called on an executor thread" instead of reporting).
+inline unsigned& model_execution() noexcept {
+    static unsigned e = 0;
+    return e;
+}
+/// One value per Relacy thread (fibres share the OS thread's `thread_local`s), value-initialised
+/// again in each execution that `model_execution()` tells apart. A model resets what it set
+/// before its thread ends.
 inline constexpr unsigned max_model_threads = 16;
 template <class T, class Tag>
 T& per_thread() noexcept {
-    static T values[max_model_threads]{};
-    return values[rl::ctx().current_thread()];
+    struct Slot {
+        unsigned execution = 0;
+        T value{};
+    };
+    static Slot slots[max_model_threads]{};
+    Slot& s = slots[rl::ctx().current_thread()];
+    if (s.execution != model_execution()) {
+        s.execution = model_execution();
+        s.value = T{};
+    }
+    return s.value;
 }
 
 inline void spin_pause(model::where w = {}) noexcept { rl::yield(1, model::info(w)); }
