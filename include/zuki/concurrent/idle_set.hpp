@@ -105,10 +105,8 @@ public:
     /// (2 * searching >= awake, not counting reserved places nobody took), to bound the CPU
     /// burnt on fruitless stealing.
     bool try_begin_search() noexcept {
-        // relaxed: a bound on spinning, not a correctness condition. (No load at all in a set
-        // without reserved places, as in the model checks of the pool.)
-        const std::uint64_t idle_places =
-            reserved_ == 0 ? 0 : unattached_.load(std::memory_order_relaxed);
+        // relaxed: a bound on spinning, not a correctness condition.
+        const std::uint64_t idle_places = unattached_places();
         std::uint64_t s = state_.load(std::memory_order_relaxed);
         for (;;) {
             // (A stale count may exceed the awake places: the caller at least is awake.)
@@ -158,13 +156,15 @@ public:
     /// Worker `i`, between `prepare_park` and sleeping: become the watcher if another worker is
     /// awake and nobody watches. True: sleep with a timeout, and call `end_watch` on waking.
     bool try_watch(std::size_t i) noexcept {
-        // relaxed: read after prepare_park's RMW on state_ (so it is that value or a later
-        // one: a worker counted awake there is seen) and its fence.
-        if (awake(state_.load(std::memory_order_relaxed)) <= unattached_places()) return false;
+        // (others_awake reads the count after prepare_park's RMW on state_, so it is that value
+        // or a later one: a worker counted awake there is seen.)
+        if (!others_awake()) return false;
         std::size_t none = n_;
-        // seq_cst: the parker's half of the Dekker pair with hand_off_watch().
-        return watcher_.compare_exchange_strong(none, i, std::memory_order_seq_cst,
-                                                std::memory_order_seq_cst);
+        // relaxed: the RMW alone makes the role exclusive; nothing is published through it (a
+        // parker that found it taken, and sleeps without a timeout, is covered by the request
+        // rules above, not by an ordering with end_watch).
+        return watcher_.compare_exchange_strong(none, i, std::memory_order_relaxed,
+                                                std::memory_order_relaxed);
     }
     /// The watcher, between its timed sleeps: is another worker still awake? (If not, it gives
     /// the role up and sleeps until woken: see `woke` for who asks for a watcher next.)
@@ -176,8 +176,8 @@ public:
     }
     /// The watcher, on waking (for whatever reason): give the role up.
     void end_watch() noexcept {
-        // seq_cst: the watcher's half of the Dekker pair with try_watch().
-        watcher_.store(n_, std::memory_order_seq_cst);
+        // relaxed: see try_watch().
+        watcher_.store(n_, std::memory_order_relaxed);
     }
     /// A worker that was the watcher found work (it was woken, or it took a task itself): the
     /// workers parked while it watched sleep without a timeout, so ask for a watcher again, as
@@ -204,8 +204,6 @@ public:
         // relaxed: one consumer notifies; the notify carries the ordering it needs.
         if (need_watcher_.exchange(false, std::memory_order_relaxed)) notify_one();
     }
-    /// The watcher (n_ if none); for tests and metrics.
-    std::size_t watcher() const noexcept { return watcher_.load(std::memory_order_relaxed); }
 
     /// Worker `i` sleeps on this parker (e.g. to drive an I/O reactor while parked: the token
     /// it waits for is the same).

@@ -39,6 +39,7 @@
 #include <zuki/time/delay.hpp>
 #include <zuki/time/timeout.hpp>
 
+#include "common/loopback.hpp"
 #include "common/pool_helpers.hpp"
 #include "common/watchdog.hpp"
 
@@ -143,14 +144,7 @@ using Envs = boost::mpl::list<PoolEnv, IoContextEnv, SingleThreadedEnv>;
 
 // ---- the I/O objects ----------------------------------------------------------------------------
 
-template <class Executor>
-std::pair<tcp::socket, tcp::socket> loopback_pair(const Executor& ex) {
-    tcp::acceptor acceptor(ex, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    tcp::socket client(ex);
-    client.connect(acceptor.local_endpoint());
-    tcp::socket server = acceptor.accept();
-    return {std::move(client), std::move(server)};
-}
+using zuki::test::loopback_pair;
 
 // The socket is usable after the cancellation: a write from the peer is read whole by new
 // operations.

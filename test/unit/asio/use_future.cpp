@@ -30,6 +30,7 @@
 #include <zuki/runtime/work_stealing_executor.hpp>
 
 #include "common/block_on.hpp"
+#include "common/loopback.hpp"
 #include "common/watchdog.hpp"
 
 namespace asio = boost::asio;
@@ -71,15 +72,7 @@ struct CountingAllocator {
     }
 };
 
-// A connected loopback pair on `ex`: {client, server}.
-template <class Executor>
-std::pair<tcp::socket, tcp::socket> loopback_pair(const Executor& ex) {
-    tcp::acceptor acceptor(ex, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    tcp::socket client(ex);
-    client.connect(acceptor.local_endpoint());
-    tcp::socket server = acceptor.accept();
-    return {std::move(client), std::move(server)};
-}
+using zuki::test::loopback_pair;
 
 zuki::Async<long> timer_elapsed(asio::steady_timer& timer) {
     const auto t0 = std::chrono::steady_clock::now();

@@ -971,6 +971,8 @@ private:
             // acquire: pairs with the owner's release store or exchange that filled the slot,
             // so the task is seen as made.
             TaskHeader* t = v.lifo.load(std::memory_order_acquire);
+            // (The task count is a relaxed read: a stale one only delays or hastens a steal;
+            // the CAS below alone decides who owns the task.)
             if (t == nullptr || read_counter(v.stats.tasks_run) != w.watch_runs[k]) continue;
             // acquire: as above (the value we take is the one the owner stored).
             if (v.lifo.compare_exchange_strong(t, nullptr, std::memory_order_acquire,
