@@ -26,6 +26,7 @@ void add_all_workloads(Suite& s) {
     add_spawn_many_remote_busy(s);
     add_starvation(s);
     add_yield_many(s);
+    add_deep_await(s);
     add_ping_pong(s);
     add_chained_spawn(s);
     add_fib(s);

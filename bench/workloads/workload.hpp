@@ -73,6 +73,7 @@ void add_spawn_many_remote_idle(Suite& s);
 void add_spawn_many_remote_busy(Suite& s);
 void add_starvation(Suite& s);
 void add_yield_many(Suite& s);
+void add_deep_await(Suite& s);
 void add_ping_pong(Suite& s);
 void add_chained_spawn(Suite& s);
 void add_fib(Suite& s);
