@@ -10,9 +10,10 @@
 /// `detail::AsioOperationState<T>`, with two references (the future's and the handler's), the
 /// result and a `detail::AtomicWaker` (the one-shot handshake of detail/atomic_waker.hpp): the
 /// handler, on whatever thread completes the operation, writes the result and completes the
-/// signal (release, and it wakes the poller if one waits); the future polls the signal, which
-/// registers its waker or reports the result visible. No lost wake and no data race, whichever
-/// comes first.
+/// signal (release, and it wakes the poller if one waits; when the handler runs through its
+/// executor, the completion follows the unlock); the future polls the signal, which registers
+/// its waker or reports the result visible. No lost wake and no data race, whichever comes
+/// first.
 /// - Dropping the future before completion cancels the operation (see "Cancellation" below),
 ///   takes the waker back (WAITING → EMPTY, so a pending operation does not keep the awaiting
 ///   task alive) and releases its reference; the handler later completes (with
@@ -34,29 +35,51 @@
 /// every other use of the slot (the operation installs its handler in its initiating function)
 /// and with the completion. A recursive mutex in the state does that: the handler's slot is
 /// `detail::AsioCancellationSlot`, which takes it around `emplace`/`assign`/`clear`; the
-/// handler takes it to mark the state completed before it publishes the result; the emit takes
-/// it and does nothing once the state is completed (an operation that already completed keeps
-/// its stale cancellation handler in the slot; running it could touch a destroyed I/O object).
-/// It is recursive because a cancellation handler may complete the operation inline. Asio's
-/// cancellation handlers for sockets, descriptors and timers lock the reactor's or the
-/// scheduler's mutex, so they may run on any thread. Posting the emit to the I/O object's
-/// executor instead would let it run after the I/O object is gone: a task's frame destroys the
-/// awaited future first and its local socket next, and those cancellation handlers read the
-/// I/O object. Inline, the emit is over before the drop returns. What a user must ensure is
-/// Asio's usual rule: do not drop the future concurrently with another thread's use of the
-/// same I/O object (closing, destroying, starting another operation on it); and drop it before
-/// the I/O object is destroyed, or after the aborted operation's handler ran (an I/O object
-/// destroyed first completes its operation with `operation_aborted`, but until the handler
-/// runs the emit cannot know it, and the cancellation handler would read the destroyed object).
+/// handler's associated executor (`detail::AsioHandlerExecutor`) runs every function Asio gives
+/// it — the completion, and each step of a composed operation — inline under it; the handler
+/// marks the state completed under it before it stores the result; the emit takes it and does
+/// nothing once the state is completed (an operation that already completed keeps its stale
+/// cancellation handler in the slot; running it could touch a destroyed I/O object). It is
+/// recursive because a cancellation handler may complete the operation inline, and a step holds
+/// it while the slot is used and the handler completes. Asio's cancellation handlers for
+/// sockets, descriptors and timers lock the reactor's or the scheduler's mutex, so they may run
+/// on any thread. Posting the emit to the I/O object's executor instead would let it run after
+/// the I/O object is gone: a task's frame destroys the awaited future first and its local socket
+/// next, and those cancellation handlers read the I/O object. Inline, the emit is over before
+/// the drop returns. What a user must ensure is Asio's usual rule: do not drop the future
+/// concurrently with another thread's use of the same I/O object (closing, destroying, starting
+/// another operation on it); and drop it before the I/O object is destroyed, or after the
+/// aborted operation's handler ran (an I/O object destroyed first completes its operation with
+/// `operation_aborted`, but until the handler runs the emit cannot know it, and the
+/// cancellation handler would read the destroyed object).
 ///
-/// Composed operations (`async_read`, `async_write`, `async_connect` over a range,
-/// `async_compose`...) are not cancelled by a drop: they install a `cancellation_state` of their
-/// own in our slot (recognised by `installs_cancellation_state`), whose flag and inner slot each
-/// step reads and re-arms on the thread that completed the previous step. Our handler's
-/// executor is the system executor, so no executor, strand or lock of ours serialises those
-/// steps with an emit from the dropping thread (ThreadSanitizer reported the race). Such an
-/// operation completes as before, into the orphaned state. (Doing better needs the steps to run
-/// under the state's lock: a handler executor that runs functions inline under it.)
+/// Composed operations (`async_read`, `async_write`, `async_read_until`, `async_connect` over a
+/// range, `async_compose`...) are cancelled by a drop too. They install a `cancellation_state` of
+/// their own in our slot; each step (an intermediate completion) reads its flag and re-arms its
+/// inner slot as it starts the next operation, on whatever thread completed the previous one.
+/// Asio runs each step through the handler's associated executor (the composed operation's
+/// executor is its handler's), and ours runs it under the state's lock, so no step overlaps an
+/// emit: an emit between two steps finds the next operation's cancellation handler installed,
+/// or sets the flag the next step checks. (With the system executor as before, nothing
+/// serialised them, and ThreadSanitizer reported the race; composed operations were then left
+/// uncancelled.) The first step runs in the initiating function, before the future exists, so
+/// no drop races with it. The steps run under the lock only if Asio runs them through our
+/// executor; an executor bound over the handler (`boost::asio::bind_executor(ex,
+/// zuki::use_future)`) runs them instead. So a composed operation (recognised by
+/// `installs_cancellation_state`, which sets `composed_`) is emitted on only once Asio has asked
+/// the handler for its executor (`get_executor()`, which each step's operation does as it
+/// starts, for its `handler_work`; the first in the initiating function): with an executor bound
+/// over ours it never does, and such an operation is not cancelled by a drop, as before.
+///
+/// Lock order. Under the state's lock a step may take the reactor's descriptor mutex or the
+/// scheduler's mutex (starting the next operation), and so may the emit (its cancellation
+/// handler). Asio never runs a handler's executor while it holds either (the epoll reactor
+/// completes an operation after releasing the descriptor lock, the scheduler after releasing
+/// its own), so those locks are never held when ours is taken. The other direction is the
+/// waker: a completion inside a step (or inside an emit: a cancellation handler that completes
+/// the operation inline) leaves its wake to the step, which runs it after its unlock
+/// (`AsioOperationState::run_step`), so a waker is never called under the state's lock, and a
+/// drop under a lock that a waker takes cannot deadlock with it.
 ///
 /// One exception: `co_spawn`. Its cancellation handler dispatches the emit on to the
 /// coroutine's executor with a pointer to itself, which lives in our signal: from another
@@ -85,7 +108,13 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detail/non_const_lvalue.hpp>
+#include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/require.hpp>
+#include <boost/asio/system_context.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
@@ -149,9 +178,8 @@ class AsioCancellation;
 /// The associated cancellation slot of a `UseFutureHandler`: the slot of the state's
 /// `cancellation_signal`, with every use taken under the state's lock, so that installing,
 /// replacing or clearing a cancellation handler is serialised with an emit from the thread
-/// that drops the future; `emplace` also recognises a composed operation's
-/// `cancellation_state`, which is then never emitted on (see the file comment). A model of
-/// Asio's CancellationSlot (what `cancellation_slot` offers, used the same way).
+/// that drops the future. A model of Asio's CancellationSlot (what `cancellation_slot` offers,
+/// used the same way).
 ///
 /// Thread safety: each member is serialised with the other members and with the emit.
 class AsioCancellationSlot {
@@ -182,11 +210,13 @@ private:
 
 /// The cancellation part of the state shared by an `AsioFuture` and its handler: the signal
 /// whose slot the operation uses, and the lock and flag that serialise the emit with the slot's
-/// uses and with the completion (see the file comment).
+/// uses, with the operation's steps (run by the handler's executor under the lock) and with the
+/// completion (see the file comment).
 ///
 /// Invariant: `signal_` is emitted on at most once, under `lock_`, only while `completed_` is
 /// false — the operation has not invoked (or destroyed) its handler, so the cancellation handler
-/// in the slot belongs to a pending operation — and never once `composed_` is set.
+/// in the slot belongs to a pending operation — and, for a composed operation, only once Asio
+/// asked for the handler's executor (its steps run under the lock).
 class AsioCancellation {
 public:
     AsioCancellation() = default;
@@ -197,10 +227,39 @@ public:
     AsioCancellationSlot slot() noexcept { return AsioCancellationSlot(this); }
 
     /// Handler side: the operation has completed (the handler is invoked or destroyed); no emit
-    /// after this. Waits for an emit in progress on another thread.
-    void mark_completed() noexcept {
+    /// after this. Waits for an emit in progress on another thread. True if this runs inside a
+    /// step (`enter_step` on this thread): the caller must then leave the wake to `leave_step`,
+    /// which runs it after the unlock.
+    bool mark_completed() noexcept {
         const std::lock_guard<std::recursive_mutex> hold(lock_);
         completed_ = true;
+        // Holding the lock while a step (or an emit) runs means this thread runs it.
+        if (steps_ == 0) return false;
+        wake_deferred_ = true;
+        return true;
+    }
+
+    /// Executor side: a step of the operation (or its completion) starts on this thread; it runs
+    /// under the lock until `leave_step`.
+    void enter_step() {
+        lock_.lock();
+        ++steps_;
+    }
+    /// The step is over: unlock. True if the handler completed in it (the outermost one) and
+    /// left the wake to the caller.
+    bool leave_step() noexcept {
+        bool wake = false;
+        if (--steps_ == 0) wake = std::exchange(wake_deferred_, false);
+        lock_.unlock();
+        return wake;
+    }
+
+    /// Asio asked for the handler's executor (`AsioHandlerExecutor`): the operation runs its
+    /// steps through it, under the lock (see the file comment).
+    void executor_used() noexcept {
+        // relaxed load: only ever set to true; release store: pairs with the emit's acquire.
+        if (!executor_used_.load(std::memory_order_relaxed))
+            executor_used_.store(true, std::memory_order_release);
     }
 
     /// The operation is a `co_spawn`: emit on its executor `ex` (see the file comment).
@@ -221,10 +280,17 @@ public:
     }
 
     /// After `claim_emit()`: cancel the operation if it is still pending and installed a
-    /// cancellation handler; the handler runs on this thread before this returns.
-    void emit_if_pending() noexcept {
+    /// cancellation handler; the handler runs on this thread before this returns. True if the
+    /// operation completed inline in it: its wake is left to the caller, after the unlock (as
+    /// for a step).
+    bool emit_if_pending() noexcept {
         const std::lock_guard<std::recursive_mutex> hold(lock_);
-        if (completed_ || composed_ || !signal_.slot().has_handler()) return;
+        // acquire: pairs with the release store in executor_used() (made on the initiating
+        // thread, or under lock_).
+        if (completed_ || !signal_.slot().has_handler() ||
+            (composed_ && !executor_used_.load(std::memory_order_acquire)))
+            return false;
+        ++steps_;  // counted as a step: a completion inside it defers its wake
         try {
             signal_.emit(boost::asio::cancellation_type::all);
         } catch (...) {
@@ -232,19 +298,26 @@ public:
             // co_spawn's does): the operation is not cancelled and completes as it would have
             // without a cancellation, into the orphaned state. A drop cannot report an error.
         }
+        return --steps_ == 0 && std::exchange(wake_deferred_, false);
     }
 
 private:
     friend class AsioCancellationSlot;
 
     // Recursive: a cancellation handler may complete the operation inline (mark_completed on
-    // this thread) or install another handler in the slot while the emit holds the lock.
+    // this thread) or install another handler in the slot while the emit holds the lock; a
+    // step holds it while it installs the next operation's handler and may complete the
+    // handler.
     std::recursive_mutex lock_;
     bool completed_ = false;  // guarded by lock_
     bool emitted_ = false;  // guarded by lock_
-    // A composed operation installed its cancellation_state: never emitted on (see the file
-    // comment). Guarded by lock_.
+    // A composed operation installed its cancellation_state: emitted on only once its steps
+    // are known to run through the handler's executor (executor_used_). Guarded by lock_.
     bool composed_ = false;
+    detail::atomic<bool> executor_used_{false};  // see executor_used()
+    // Steps (and an emit) running, nested, on the lock holder's thread. Guarded by lock_.
+    std::uint32_t steps_ = 0;
+    bool wake_deferred_ = false;  // the handler completed in a step; guarded by lock_
     boost::asio::cancellation_signal signal_;  // its slot used only under lock_
     // Set by the initiation, before the future exists; read-only afterwards.
     std::optional<boost::asio::any_io_executor> emit_executor_;
@@ -324,11 +397,34 @@ public:
         }
     }
     /// The operation completed (before the result is stored): no cancellation after this.
-    void mark_completed() noexcept { cancellation_.mark_completed(); }
+    /// True: it completed inside a step (`run_step`), which publishes the result after its
+    /// unlock; the handler must not call `complete()`.
+    bool mark_completed() noexcept { return cancellation_.mark_completed(); }
     /// Publish the result stored above and wake the poller if it waits.
     void complete() noexcept { signal_.complete(); }
+    /// The handler's executor: run `f` (a step of the operation, or its completion: a function
+    /// that owns the handler, so the state is alive) inline under the state's lock. If the
+    /// handler completed in it, its wake runs here after the unlock (a waker is never called
+    /// under the lock). Holds a reference meanwhile: the handler's may go inside `f`.
+    template <class F>
+    void run_step(F& f) {
+        struct Leave {
+            AsioOperationState* s;
+            ~Leave() {
+                if (s->cancellation_.leave_step()) s->complete();
+                s->release();
+            }
+        };
+        cancellation_.enter_step();  // may throw (std::system_error): nothing to undo then
+        // relaxed: a new reference made from the handler's, which `f` owns (live).
+        refs_.fetch_add(1, std::memory_order_relaxed);
+        const Leave leave{this};
+        f();
+    }
     /// The slot the handler exposes as its associated cancellation slot.
     AsioCancellationSlot cancellation_slot() noexcept { return cancellation_.slot(); }
+    /// Asio asked for the handler's executor (see `AsioCancellation::executor_used`).
+    void executor_used() noexcept { cancellation_.executor_used(); }
 
     // ---- future side (one poller at a time) ----------------------------------------------
     /// True once the result is there (then `take()` it); else the waker of `cx` is registered.
@@ -360,8 +456,8 @@ public:
         if (cancellation_.claim_emit()) {
             if (const boost::asio::any_io_executor* ex = cancellation_.emit_executor())
                 post_emit(*ex);
-            else
-                cancellation_.emit_if_pending();
+            else if (cancellation_.emit_if_pending())
+                complete();  // the operation completed inline, in the emit
         }
         signal_.unregister();
         release();
@@ -396,7 +492,7 @@ private:
         }
         void operator()() noexcept {
             AsioOperationState* s = std::exchange(s_, nullptr);
-            s->cancellation_.emit_if_pending();
+            if (s->cancellation_.emit_if_pending()) s->complete();
             s->release();
         }
 
@@ -465,22 +561,99 @@ struct is_co_spawn_initiation : std::false_type {};
 template <class Executor>
 struct is_co_spawn_initiation<boost::asio::detail::initiate_co_spawn<Executor>> : std::true_type {};
 
+/// The associated executor of a `UseFutureHandler`: runs each function Asio gives it — a step
+/// of the operation (of a composed operation: each intermediate completion, which starts the
+/// next operation and re-arms the cancellation slot) or its completion — inline on the calling
+/// thread, under the state's lock (`AsioOperationState::run_step`), so that every step is
+/// serialised with an emit from the thread that drops the future (see the file comment).
+///
+/// A minimal Asio standard executor, modelled on `boost::asio::system_executor`: blocking
+/// `possibly` (inline); once `blocking.never` is required (as `boost::asio::post` of the handler
+/// does), it hands the function to the system executor's threads, where it runs under the lock
+/// the same way. Its context is the system context; the other properties (outstanding work,
+/// relationship, allocator) are preferable only and left as they are.
+///
+/// It holds a plain pointer to the state: copies live on in Asio's work guards (an operation's
+/// `handler_work`, co_spawn's) and may outlive the state, which is fine as long as only
+/// `execute` reads the pointer, and Asio runs through a handler's executor only functions that
+/// own the handler (whose reference keeps the state alive until `run_step` took its own).
+/// Copying, comparing and destroying never touch the state.
+template <class T, bool Never = false>
+class AsioHandlerExecutor {
+public:
+    explicit AsioHandlerExecutor(AsioOperationState<T>* s) noexcept : s_(s) {}
+
+    template <class F>
+    void execute(F&& f) const {
+        if constexpr (Never) {
+            boost::asio::require(boost::asio::system_executor(),
+                                 boost::asio::execution::blocking.never)
+                .execute(Later<std::decay_t<F>>{s_, std::forward<F>(f)});
+        } else {
+            boost::asio::detail::non_const_lvalue<F> f2(f);
+            s_->run_step(f2.value);
+        }
+    }
+
+    friend bool operator==(const AsioHandlerExecutor& a, const AsioHandlerExecutor& b) noexcept {
+        return a.s_ == b.s_;
+    }
+    friend bool operator!=(const AsioHandlerExecutor& a, const AsioHandlerExecutor& b) noexcept {
+        return a.s_ != b.s_;
+    }
+
+    static constexpr boost::asio::execution::blocking_t
+    query(boost::asio::execution::blocking_t) noexcept {
+        if constexpr (Never)
+            return boost::asio::execution::blocking.never;
+        else
+            return boost::asio::execution::blocking.possibly;
+    }
+    boost::asio::system_context& query(boost::asio::execution::context_t) const noexcept {
+        return boost::asio::query(boost::asio::system_executor(), boost::asio::execution::context);
+    }
+    AsioHandlerExecutor<T, false>
+    require(boost::asio::execution::blocking_t::possibly_t) const noexcept {
+        return AsioHandlerExecutor<T, false>(s_);
+    }
+    AsioHandlerExecutor<T, true>
+    require(boost::asio::execution::blocking_t::never_t) const noexcept {
+        return AsioHandlerExecutor<T, true>(s_);
+    }
+
+private:
+    template <class, bool>
+    friend class AsioHandlerExecutor;
+
+    // blocking.never: the function, run later on a system executor thread, under the lock.
+    template <class F>
+    struct Later {
+        AsioOperationState<T>* s;
+        F f;
+        void operator()() { s->run_step(f); }
+    };
+
+    AsioOperationState<T>* s_;
+};
+
 /// The completion handler `zuki::use_future` gives an operation with decayed signature
 /// arguments `Args...`. It holds the handler's reference to the shared state.
 ///
-/// Associated executor: `boost::asio::system_executor`, so Asio runs it inline on whatever
-/// thread completes the operation (Asio's reactor thread, an `io_context` thread, a pool worker)
-/// — like `boost::asio::use_future`. It only stores the result and wakes the awaiting task, which
-/// then continues on its own Zuki executor; going through the I/O object's executor first would
-/// add a queue hop for nothing. Associated allocator: the token's. Associated cancellation slot:
-/// the shared state's (`AsioCancellationSlot`), emitted on when the future is dropped.
+/// Associated executor: `AsioHandlerExecutor`, which runs it inline on whatever thread
+/// completes the operation (Asio's reactor thread, an `io_context` thread, a pool worker), like
+/// `boost::asio::system_executor` (and `boost::asio::use_future`), but under the state's lock:
+/// the steps of a composed operation too, so a drop's emit is serialised with them. It only
+/// stores the result (and the step wakes the awaiting task after the unlock), which then
+/// continues on its own Zuki executor; going through the I/O object's executor first would add
+/// a queue hop for nothing. Associated allocator: the token's. Associated cancellation slot: the
+/// shared state's (`AsioCancellationSlot`), emitted on when the future is dropped.
 template <class Alloc, class... Args>
 class UseFutureHandler {
     using completion = AsioCompletion<Args...>;
     using value_type = typename completion::value_type;
 
 public:
-    using executor_type = boost::asio::system_executor;
+    using executor_type = AsioHandlerExecutor<value_type>;
     using allocator_type = Alloc;
     using cancellation_slot_type = AsioCancellationSlot;
 
@@ -493,13 +666,18 @@ public:
     UseFutureHandler& operator=(UseFutureHandler&&) = delete;
     ~UseFutureHandler() {
         if (state_ != nullptr) {
-            state_->mark_completed();
+            const bool in_step = state_->mark_completed();
             state_->set_abandoned();
-            finish();
+            finish(in_step);
         }
     }
 
-    executor_type get_executor() const noexcept { return executor_type(); }
+    /// Asio asks for it before an operation it runs through it waits (its `handler_work`): the
+    /// mark that a composed operation's steps run under the state's lock (see the file comment).
+    executor_type get_executor() const noexcept {
+        if (state_ != nullptr) state_->executor_used();
+        return executor_type(state_);
+    }
     allocator_type get_allocator() const noexcept { return alloc_; }
     /// The state's slot; a disconnected one once the handler was used.
     cancellation_slot_type get_cancellation_slot() const noexcept {
@@ -509,9 +687,9 @@ public:
     /// The completion: store the result, publish it, wake the waiter. A second call is a no-op.
     void operator()(Args... args) {
         if (state_ == nullptr) return;
-        state_->mark_completed();
+        const bool in_step = state_->mark_completed();
         store(std::move(args)...);
-        finish();
+        finish(in_step);
     }
 
 private:
@@ -534,9 +712,11 @@ private:
     void store_error(const std::error_code& ec) noexcept { state_->set_error(ec); }
     void store_error(std::exception_ptr e) noexcept { state_->set_exception(std::move(e)); }
 
-    void finish() noexcept {
+    // Publish and wake, unless the step that runs this does it after its unlock (`in_step`; it
+    // holds a reference of its own, so the release below does not free the state).
+    void finish(bool in_step) noexcept {
         AsioOperationState<value_type>* s = std::exchange(state_, nullptr);
-        s->complete();
+        if (!in_step) s->complete();
         s->release();
     }
 
@@ -574,10 +754,13 @@ private:
 /// (`JoinHandle::cancel`, `AbortHandle::abort`: its frame is destroyed) and when a
 /// `zuki::timeout` or another combinator drops the losing future. Operations that support
 /// per-operation cancellation (the operations of sockets, acceptors, timers and descriptors,
-/// `co_spawn`) are cancelled. Composed operations (`async_read`, `async_write`, ... : they
-/// keep a cancellation state of their own, which cannot be emitted on safely from the
-/// dropping thread; see the file comment) and operations without per-operation cancellation
-/// are not: a drop detaches them, as before (to bound one, race `async_read_some` instead).
+/// `co_spawn`) are cancelled, and so are composed operations (`async_read`, `async_write`,
+/// `async_read_until`, `async_connect`, `async_compose`...): each of their steps runs under the
+/// state's lock, which the emit takes too (see the file comment); such an operation completes
+/// with `operation_aborted` after transferring part of its data, as with Asio's own
+/// cancellation. Not cancelled (a drop detaches them, as before): operations without
+/// per-operation cancellation, and composed operations whose handler has another executor bound
+/// (`boost::asio::bind_executor`), whose steps then do not run under the lock.
 ///
 /// Thread safety: polled by one thread at a time and movable between threads, like every Zuki
 /// future; the operation may complete on any thread, concurrently with a poll or with the
@@ -654,9 +837,9 @@ private:
 ///
 /// `Allocator` allocates the shared state and is the completion handler's associated allocator
 /// (so Asio uses it for the operation too): `zuki::use_future.rebind(alloc)` or
-/// `zuki::use_future[alloc]`. The handler's associated executor is
-/// `boost::asio::system_executor`: it runs inline on the thread that completes the operation,
-/// only to store the result and wake the task (see `detail::UseFutureHandler`). Its associated
+/// `zuki::use_future[alloc]`. The handler's associated executor runs it inline on the thread
+/// that completes the operation, under a lock of the shared state, only to store the result and
+/// wake the task (see `detail::UseFutureHandler`, `detail::AsioHandlerExecutor`). Its associated
 /// cancellation slot belongs to the future: dropping a pending future cancels the operation
 /// (see `AsioFuture`). Binding another slot (`boost::asio::bind_cancellation_slot`) replaces
 /// it: the operation then answers that slot, and a drop no longer cancels it.

@@ -11,11 +11,17 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/asio/consign.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -23,8 +29,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -320,12 +329,195 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_timer_wait_is_aborted_each_way, Env, Envs) {
     }
 }
 
-// A composed operation (async_read: a read_some per step, under a cancellation_state of its
-// own) is not cancelled by a drop (its steps cannot be serialised with the emit, see
-// use_future.hpp): it runs on, completes into the orphaned state when the rest arrives, and its
-// handler is released then; the socket is usable afterwards.
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_dropped_composed_read_runs_on_and_is_released, Env, Envs) {
-    Watchdog dog(30s, std::string("composed read: ") + Env::name);
+// ---- composed operations: each step runs under the state's lock, so a drop cancels them too ----
+
+namespace {
+
+// Wait (driving env's executor) until `ready()`, for at most 5 s.
+template <class Env, class Ready>
+bool wait_in(Env& env, Ready ready) {
+    auto wait = [](Ready r) -> zuki::Async<bool> {
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!r()) {
+            if (std::chrono::steady_clock::now() > deadline) co_return false;
+            co_await zuki::delay(std::chrono::microseconds(200));
+        }
+        co_return true;
+    };
+    return env.tasks.block_on(wait(std::move(ready)));
+}
+
+// The composed operations under test. `start(s, p)` starts on `s` one that stays pending
+// (observed by `p`; its buffers are kept by its handler), after `prime(peer)`; `settled(s)` is
+// true once its first step ran (then the next step is pending: a drop cancels an operation
+// that re-armed the slot); `check(env, s, peer)` checks that the socket is usable afterwards.
+
+// async_read of 64 bytes when 3 are sent: the first read_some reads them, the second waits.
+struct ComposedRead {
+    static constexpr const char* name = "async_read";
+    static void prime(tcp::socket& peer) { asio::write(peer, asio::buffer("abc", 3)); }
+    static auto start(tcp::socket& s, const std::shared_ptr<Probe>& p) {
+        auto buf = std::make_shared<std::array<char, 64>>();
+        return asio::async_read(s, asio::buffer(*buf), asio::consign(observed(p), buf));
+    }
+    // Nothing left unread: the first step read "abc" (so the next read sees only new data).
+    static bool settled(tcp::socket& s) { return s.available() == 0; }
+    template <class Env>
+    static void check(Env& env, tcp::socket& s, tcp::socket& peer) {
+        check_socket_usable(env, s, peer);
+    }
+};
+
+// async_read_until a '\n' that never comes, into a streambuf.
+struct ComposedReadUntil {
+    static constexpr const char* name = "async_read_until";
+    static void prime(tcp::socket& peer) { asio::write(peer, asio::buffer("abc", 3)); }
+    static auto start(tcp::socket& s, const std::shared_ptr<Probe>& p) {
+        auto buf = std::make_shared<asio::streambuf>();
+        return asio::async_read_until(s, *buf, '\n', asio::consign(observed(p), buf));
+    }
+    static bool settled(tcp::socket& s) { return s.available() == 0; }
+    template <class Env>
+    static void check(Env& env, tcp::socket& s, tcp::socket& peer) {
+        check_socket_usable(env, s, peer);
+    }
+};
+
+// async_write of more than the loopback buffers hold (both sides together), to a peer that does
+// not read: the first write_some fills them, the next waits.
+struct ComposedWrite {
+    static constexpr const char* name = "async_write";
+    static constexpr std::size_t size = std::size_t{64} << 20;
+    static void prime(tcp::socket&) {}
+    static auto start(tcp::socket& s, const std::shared_ptr<Probe>& p) {
+        auto buf = std::make_shared<std::vector<char>>(size);  // zeros
+        return asio::async_write(s, asio::buffer(*buf), asio::consign(observed(p), buf));
+    }
+    static bool settled(tcp::socket&) { return true; }
+    // The peer drains what the aborted write sent, then receives a marker written after it: the
+    // socket writes again, and the aborted write was cut short.
+    template <class Env>
+    static void check(Env& env, tcp::socket& s, tcp::socket& peer) {
+        const std::string marker = "the end of the stream";  // no zero byte
+        auto drain = [](tcp::socket& r, std::string m) -> zuki::Async<std::size_t> {
+            std::vector<char> buf(std::size_t{1} << 16);
+            std::string tail;
+            std::size_t total = 0;
+            for (;;) {
+                const std::size_t n =
+                    co_await r.async_read_some(asio::buffer(buf), zuki::use_future);
+                total += n;
+                tail.append(buf.data(), n);
+                if (tail.size() > m.size()) tail.erase(0, tail.size() - m.size());
+                if (tail == m) co_return total;
+            }
+        };
+        auto write = [](tcp::socket& w, std::string m) -> zuki::Async<void> {
+            co_await asio::async_write(w, asio::buffer(m), zuki::use_future);
+        };
+        auto drained = env.tasks.spawn(drain(peer, marker));
+        env.tasks.block_on(write(s, marker));
+        const std::size_t total = env.tasks.block_on(std::move(drained));
+        BOOST_TEST(total < size + marker.size());
+    }
+};
+
+// A composed operation on a loopback socket, cancelled each way: (a) its future dropped, (b) the
+// task awaiting it aborted (JoinHandle::abort, AbortHandle), (c) its future lost a zuki::timeout
+// race; each time its handler completes with operation_aborted, promptly, and the socket is
+// usable afterwards.
+template <class Op, class Env>
+void check_composed_cancellation(Env& env) {
+    auto sockets = loopback_pair(env.io_executor());
+    tcp::socket& s = sockets.first;  // not a structured binding: clang 14 cannot capture one
+    tcp::socket& peer = sockets.second;
+    // (a) dropped
+    {
+        auto p = std::make_shared<Probe>();
+        Op::prime(peer);
+        {
+            auto f = Op::start(s, p);
+            // Polled once, so a waker is registered too.
+            BOOST_TEST(env.tasks.block_on(PollOnce<decltype(f)>{&f}));
+            BOOST_TEST(wait_in(env, [&s] { return Op::settled(s); }));
+        }  // dropped here, on the test thread
+        BOOST_TEST(aborted_promptly(env, *p), Op::name << " dropped");
+        Op::check(env, s, peer);
+    }
+    // (b) the awaiting task aborted
+    for (const bool via_abort_handle : {false, true}) {
+        auto p = std::make_shared<Probe>();
+        Op::prime(peer);
+        auto started = std::make_shared<std::atomic<bool>>(false);
+        auto task = [](tcp::socket& sock, std::shared_ptr<Probe> probe,
+                       std::shared_ptr<std::atomic<bool>> st) -> zuki::Async<std::size_t> {
+            auto f = Op::start(sock, probe);
+            // release: pairs with the test's acquire load.
+            st->store(true, std::memory_order_release);
+            co_return co_await std::move(f);
+        };
+        auto h = env.tasks.spawn(task(s, p, started));
+        BOOST_TEST(wait_in(env, [&] {
+            // acquire: pairs with the release store in the task.
+            return started->load(std::memory_order_acquire) && Op::settled(s);
+        }));
+        if (via_abort_handle)
+            h.abort_handle().abort();
+        else
+            h.abort();
+        BOOST_CHECK_THROW(env.tasks.block_on(std::move(h)), zuki::TaskCancelled);
+        BOOST_TEST(aborted_promptly(env, *p),
+                   Op::name << " in an aborted task, via_abort_handle=" << via_abort_handle);
+        Op::check(env, s, peer);
+    }
+    // (c) lost a zuki::timeout race
+    {
+        auto p = std::make_shared<Probe>();
+        Op::prime(peer);
+        // Whether the operation timed out, and when (from the start of the race).
+        auto race = [](tcp::socket& sock, std::shared_ptr<Probe> probe)
+            -> zuki::Async<std::pair<bool, std::chrono::steady_clock::duration>> {
+            auto f = Op::start(sock, probe);
+            while (!Op::settled(sock)) co_await zuki::delay(std::chrono::microseconds(200));
+            const auto t0 = std::chrono::steady_clock::now();
+            auto r = co_await zuki::timeout(std::move(f), 20ms);
+            co_return std::pair(r.timed_out(), std::chrono::steady_clock::now() - t0);
+        };
+        const auto [timed_out, took] = env.tasks.block_on(race(s, p));
+        BOOST_TEST(timed_out);
+        BOOST_TEST((took < prompt));
+        BOOST_TEST(aborted_promptly(env, *p), Op::name << " timed out");
+        Op::check(env, s, peer);
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_composed_read_is_aborted_each_way, Env, Envs) {
+    Watchdog dog(60s, std::string("composed read: ") + Env::name);
+    Env env;
+    check_composed_cancellation<ComposedRead>(env);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_composed_read_until_is_aborted_each_way, Env, Envs) {
+    Watchdog dog(60s, std::string("composed read_until: ") + Env::name);
+    Env env;
+    check_composed_cancellation<ComposedReadUntil>(env);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_composed_write_is_aborted_each_way, Env, Envs) {
+    Watchdog dog(60s, std::string("composed write: ") + Env::name);
+    Env env;
+    check_composed_cancellation<ComposedWrite>(env);
+}
+
+// A composed operation whose handler has another executor bound over the future's
+// (bind_executor) runs its steps on that executor, not under the state's lock, so a drop does not
+// emit on it (that would race with its steps): it runs on, completes into the orphaned state
+// when the rest arrives, and its handler is released then; the socket is usable afterwards.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_composed_read_with_a_bound_executor_runs_on_and_is_released, Env,
+                              Envs) {
+    Watchdog dog(30s, std::string("composed read, bound executor: ") + Env::name);
     Env env;
     auto sockets = loopback_pair(env.io_executor());
     tcp::socket& reader = sockets.first;  // not a structured binding: clang 14 cannot capture one
@@ -336,25 +528,50 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_dropped_composed_read_runs_on_and_is_released, E
                    std::shared_ptr<std::array<char, 8>> b) -> zuki::Async<bool> {
         asio::write(w, asio::buffer("abc", 3));  // 3 of the 8 bytes: a second step waits
         auto r = co_await zuki::timeout(
-            asio::async_read(s, asio::buffer(*b), asio::consign(observed(probe), b)), 30ms);
+            asio::async_read(
+                s, asio::buffer(*b),
+                asio::bind_executor(asio::system_executor(), asio::consign(observed(probe), b))),
+            30ms);
         co_return r.timed_out();
     };
     BOOST_TEST(env.tasks.block_on(race(reader, peer, p, buf)));
     // acquire: pairs with the release increment in ~ReleaseMark.
     BOOST_TEST(p->released.load(std::memory_order_acquire) == 0);  // still reading
     asio::write(peer, asio::buffer("defgh", 5));
-    auto released = [](std::shared_ptr<Probe> probe) -> zuki::Async<bool> {
-        const auto deadline = std::chrono::steady_clock::now() + 5s;
+    BOOST_TEST(wait_in(env, [&p] {
         // acquire: pairs with the release increment in ~ReleaseMark.
-        while (probe->released.load(std::memory_order_acquire) == 0) {
-            if (std::chrono::steady_clock::now() > deadline) co_return false;
-            co_await zuki::delay(std::chrono::microseconds(200));
-        }
-        co_return true;
-    };
-    BOOST_TEST(env.tasks.block_on(released(p)));
+        return p->released.load(std::memory_order_acquire) != 0;
+    }));
     BOOST_TEST(p->aborted.load(std::memory_order_acquire) == 0);  // acquire: as above
     check_socket_usable(env, reader, peer);
+}
+
+// The handler's executor is an Asio standard executor: what Asio asks of one (the system
+// context; blocking.never for a post of the handler, convertible to any_io_executor).
+using HandlerExecutor =
+    asio::associated_executor_t<zuki::detail::UseFutureHandler<std::allocator<void>, int>>;
+static_assert(asio::execution::is_executor<HandlerExecutor>::value);
+static_assert(asio::can_query<HandlerExecutor, asio::execution::context_t>::value);
+static_assert(asio::can_require<HandlerExecutor, asio::execution::blocking_t::never_t>::value);
+static_assert(std::is_constructible_v<asio::any_io_executor, HandlerExecutor>);
+
+// A composed operation that posts itself (boost::asio::post of the handler: the handler's
+// executor with blocking.never, which runs it on a system executor thread, under the lock),
+// then completes.
+BOOST_AUTO_TEST_CASE(a_composed_operation_that_posts_itself_completes) {
+    Watchdog dog(30s, "posted composed operation");
+    zuki::WorkStealingExecutor pool(2);
+    auto step = [posted = false](auto& self) mutable {
+        if (!posted) {
+            posted = true;
+            asio::post(std::move(self));
+        } else {
+            self.complete(42);
+        }
+    };
+    auto f = asio::async_compose<const zuki::use_future_t<>&, void(int)>(std::move(step),
+                                                                         zuki::use_future);
+    BOOST_TEST(pool.block_on(std::move(f)) == 42);
 }
 
 // A drop racing with the completion, on another thread, many times: exactly one release each,
