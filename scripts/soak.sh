@@ -9,8 +9,8 @@
 #    See test/soak/echo_soak.cpp.
 # 2. task_memory_soak: 60 M small tasks (10 M of warm-up, then 50 M) made and completed in four
 #    ways (outside spawn + get, spawn + co_await inside tasks, spawn_detached, asio::post). Fails
-#    on runaway growth of the resident set after the warm-up (1.5 x + 16 MiB) or a task lost or
-#    wrong; reports whether it stayed within issue 15's 10 %. See test/soak/task_memory_soak.cpp.
+#    if the resident set grows more than 10 % after the warm-up (issue 15) or a task is lost or
+#    wrong. See test/soak/task_memory_soak.cpp.
 #
 # Each prints one summary line.
 #

@@ -5,20 +5,33 @@
 /// A per-thread recycling cache for task and handler memory (the role Asio's
 /// `thread_info_base` plays for its own threads).
 ///
-/// Blocks are grouped in 64-byte size classes up to 1 KiB; each thread keeps up to
-/// `max_cached` free blocks per class. A block freed on another thread than the one that
-/// allocated it joins the freeing thread's cache. Producer/consumer programs (one thread
-/// spawns, workers free) would drain one cache and overflow the other, so a full cache moves
-/// half its blocks to a process-wide depot (one lock-free stack per class) with one CAS, and
-/// an empty cache takes the whole depot with one exchange. Taking everything makes the depot's
-/// pop ABA-free (a Treiber stack is only ABA-prone when single nodes are popped). Larger
-/// requests go straight to ::operator new.
+/// Blocks are grouped in 64-byte size classes up to 1 KiB. Each thread keeps, per class, at
+/// most two **batches** of `batch_bytes` (16 KiB: 256 blocks of 64 bytes, 16 of 1 KiB): a
+/// current one it allocates from and frees to, and a full spare, with exact counts. A block freed
+/// on another thread than the one that allocated it joins the freeing thread's cache.
+/// Producer/consumer programs (one thread spawns, workers free) would drain one cache and overflow
+/// the other, so a thread whose current and spare batches are both full hands the spare to a
+/// process-wide **depot** (a bounded lock-free stack of batches per class:
+/// `boost::lockfree::stack`, ABA-safe by its tagged indices) in one push, and a thread with nothing
+/// to allocate from takes one batch from it in one pop. A depot that is full (`depot_batches`, 1
+/// MiB per class) returns the batch to the heap. The depots are static storage: using them never
+/// allocates (an allocation failure cannot start inside a free). Larger requests go straight to
+/// ::operator new.
+///
+/// Bounded by construction: a thread caches at most 32 KiB per class, the depot 1 MiB per
+/// class; nothing else is held. (The first version moved half a full cache
+/// to an unbounded depot and took the whole depot back with one exchange, counting the taken
+/// blocks as none: blocks taken that way sat at the bottom of a cache while other threads
+/// allocated new ones, and the memory held grew in steps over tens of millions of tasks,
+/// issue 15 item 6.)
 ///
 /// Thread safety: each thread uses its own cache; the depot is a lock-free MPMC stack.
 
-#include <atomic>
 #include <cstddef>
 #include <new>
+#include <utility>
+
+#include <boost/lockfree/stack.hpp>
 
 // Under AddressSanitizer recycling would hide use-after-free of task memory: go to the heap.
 #if defined(__SANITIZE_ADDRESS__) && !defined(ZUKI_NO_RECYCLING)
@@ -31,7 +44,12 @@ class RecyclingCache {
 public:
     static constexpr std::size_t granule = 64;
     static constexpr std::size_t classes = 16;  // up to 1 KiB
-    static constexpr std::size_t max_cached = 256;
+    static constexpr std::size_t batch_bytes = 16 * 1024;
+    static constexpr std::size_t depot_batches = 64;  // per class: 1 MiB
+    /// Blocks per batch in class c.
+    static constexpr std::size_t batch_of(std::size_t c) noexcept {
+        return batch_bytes / ((c + 1) * granule);
+    }
 
     static void* allocate(std::size_t n) {
 #if defined(ZUKI_NO_RECYCLING)
@@ -39,15 +57,15 @@ public:
 #endif
         const std::size_t c = class_of(n);
         if (c < classes) {
-            RecyclingCache& self = local();
-            if (self.free_[c] == nullptr) self.refill(c);
-            if (Node* b = self.free_[c]) {
-                self.free_[c] = b->next;
+            Class& k = local().class_[c];
+            if (k.count == 0) k.refill(c);
+            if (Node* b = k.head) {
+                k.head = b->next;
+                --k.count;
                 // The next allocation reads that block's link, and its caller writes the block:
                 // start the (often cold: freed on another core) line now, so a burst of
                 // allocations overlaps its misses instead of serialising them on the list.
-                if (b->next != nullptr) __builtin_prefetch(b->next, 1);
-                if (self.count_[c] > 0) --self.count_[c];  // a lower bound (see refill)
+                if (k.head != nullptr) __builtin_prefetch(k.head, 1);
                 return b;
             }
             return ::operator new((c + 1) * granule);
@@ -63,11 +81,12 @@ public:
         if (c < classes) {
             RecyclingCache& self = local();
             if (!self.dead_) {
-                if (self.count_[c] >= max_cached) self.spill(c);
+                Class& k = self.class_[c];
+                if (k.count == batch_of(c)) k.retire(c);
                 auto* b = static_cast<Node*>(p);
-                b->next = self.free_[c];
-                self.free_[c] = b;
-                ++self.count_[c];
+                b->next = k.head;
+                k.head = b;
+                ++k.count;
                 return;
             }
         }
@@ -76,12 +95,9 @@ public:
 
     ~RecyclingCache() {
         dead_ = true;  // frees during thread exit after this point go to ::operator delete
-        for (auto& head : free_) {
-            while (head != nullptr) {
-                Node* next = head->next;
-                ::operator delete(head);
-                head = next;
-            }
+        for (Class& k : class_) {
+            free_list(k.head);
+            free_list(k.spare);
         }
     }
 
@@ -89,35 +105,50 @@ private:
     struct Node {
         Node* next;
     };
-    static std::atomic<Node*>& depot(std::size_t c) noexcept {
-        static std::atomic<Node*> heads[classes] = {};
-        return heads[c];
+    // One class's cache: `head`, a list of `count` blocks (0..batch_of(c)), and `spare`, null
+    // or a list of exactly batch_of(c) blocks.
+    struct Class {
+        Node* head = nullptr;
+        std::size_t count = 0;
+        Node* spare = nullptr;
+
+        // `head` is empty: take the spare, or a batch from the depot.
+        void refill(std::size_t c) noexcept {
+            if (spare != nullptr) {
+                head = std::exchange(spare, nullptr);
+                count = batch_of(c);
+            } else if (depot(c).pop(head)) {
+                count = batch_of(c);
+            }
+        }
+        // `head` is full: it becomes the spare; a spare already there goes to the depot (or,
+        // the depot full, to the heap).
+        void retire(std::size_t c) noexcept {
+            if (spare != nullptr && !depot(c).bounded_push(spare)) free_list(spare);
+            spare = std::exchange(head, nullptr);
+            count = 0;
+        }
+    };
+
+    static void free_list(Node* n) noexcept {
+        while (n != nullptr) ::operator delete(std::exchange(n, n->next));
     }
-    // Move the newer half of class c to the depot with one CAS. count_ >= max_cached is a
-    // lower bound of the list's length, so the walk stays inside the list.
-    void spill(std::size_t c) noexcept {
-        Node* first = free_[c];
-        Node* last = first;
-        for (std::size_t i = 1; i < max_cached / 2; ++i) last = last->next;
-        free_[c] = last->next;
-        count_[c] -= max_cached / 2;
-        // relaxed load: the CAS below validates it.
-        Node* head = depot(c).load(std::memory_order_relaxed);
-        do {
-            last->next = head;
-            // release: publishes the blocks' `next` links to the acquire exchange in refill().
-        } while (!depot(c).compare_exchange_weak(head, first, std::memory_order_release,
-                                                 std::memory_order_relaxed));
-    }
-    // Take every block of class c from the depot with one exchange.
-    void refill(std::size_t c) noexcept {
-        // relaxed pre-check: skip the RMW when the depot is empty.
-        if (depot(c).load(std::memory_order_relaxed) == nullptr) return;
-        // acquire: pairs with the release CAS in spill().
-        // Not walked (that would touch every cold block): count_ becomes a lower bound of the
-        // list's length, which is all spill() needs.
-        free_[c] = depot(c).exchange(nullptr, std::memory_order_acquire);
-        count_[c] = 0;
+
+    // The depot of class c: batches (their first block; the blocks' `next` links end the
+    // batch). Boost.Lockfree's push and pop are seq_cst CASes on the top (with a tag against
+    // ABA), so the thread that pops a batch sees the links its pusher wrote. Its capacity is
+    // compile-time: the nodes live inside the object, and nothing is allocated.
+    using Depot = boost::lockfree::stack<Node*, boost::lockfree::capacity<depot_batches>>;
+    static Depot& depot(std::size_t c) noexcept {
+        // Built once, never destroyed: threads may free into the depots during static
+        // destruction.
+        alignas(Depot) static unsigned char storage[sizeof(Depot) * classes];
+        static Depot* const depots = [] {
+            auto* d = reinterpret_cast<Depot*>(storage);
+            for (std::size_t i = 0; i < classes; ++i) new (d + i) Depot();
+            return d;
+        }();
+        return depots[c];
     }
     static std::size_t class_of(std::size_t n) noexcept { return (n + granule - 1) / granule - 1; }
     static RecyclingCache& local() noexcept {
@@ -125,8 +156,7 @@ private:
         return cache;
     }
 
-    Node* free_[classes] = {};
-    std::size_t count_[classes] = {};
+    Class class_[classes];
     bool dead_ = false;
 };
 
