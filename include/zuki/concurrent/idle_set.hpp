@@ -56,8 +56,12 @@
 ///   (`hand_off_watch`). The next fill of an empty LIFO slot anywhere consumes it and notifies
 ///   (`watcher_wanted`, `request_watcher`), so a parked worker wakes, finds someone awake, and
 ///   parks again as the watcher. Whoever raised it did so before running anything, so its own
-///   fills see it. (A slot filled while the old watcher still watched, on a third worker, waits
-///   for such a fill or for a worker to park: the one case not bounded by the watch period.)
+///   fills see it. A watcher that woke to work also looks at the other workers' slots once
+///   after raising the request, and consumes it at once if one is filled: a slot filled on a
+///   third worker while the old watcher still watched (no request was up) gets a watcher
+///   too. (What is left unbounded by the watch period is a fill racing that look, seen by
+///   neither: it waits for the next fill anywhere or a worker's park. Closing it would need
+///   a Dekker pair, a full fence on every fill of a LIFO slot.)
 ///
 /// Thread safety: `notify_one`, `notify_all` from any thread; `attach(i)` by the thread that
 /// took place `i`, before it runs a worker loop there; the other calls by worker `i` about

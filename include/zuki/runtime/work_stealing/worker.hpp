@@ -532,6 +532,10 @@ public:
             if (w.watched) {  // the watcher found work: ask for another watcher
                 w.watched = false;
                 idle_->hand_off_watch();
+                // A slot another worker filled while we still watched asked for nobody: if one
+                // is filled now, have a parked worker take the role at once (the request just
+                // raised is consumed). A slot filled after this look asks by itself.
+                if (other_lifo_filled(w)) idle_->request_watcher();
             }
             if constexpr (global_check_target_ns != 0) {
                 if (w.busy_since_ns == 0) w.busy_since_ns = monotonic_ns();  // busy from here
@@ -983,6 +987,16 @@ private:
             }
         }
         return nullptr;
+    }
+
+    // True if another worker's LIFO slot holds a task (relaxed loads: a hint; nothing is read
+    // through the pointers).
+    bool other_lifo_filled(const Worker& w) const noexcept {
+        for (std::size_t k = 0, n = places(); k < n; ++k) {
+            const Worker& v = *workers_[k];
+            if (&v != &w && v.lifo.load(std::memory_order_relaxed) != nullptr) return true;
+        }
+        return false;
     }
 
     bool has_work() const noexcept {
