@@ -59,6 +59,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/is_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -474,11 +475,13 @@ boost::asio::awaitable<output_t<F>, Executor> await_boxed(F future) {
 /// Run an Asio coroutine on a Zuki executor (`WorkStealingExecutor`, `SingleThreadedExecutor`:
 /// anything with `get_executor()` and `spawn()`), and return a `JoinHandle` of its result.
 ///
-/// The coroutine is started with `co_spawn(executor.get_executor(), ..., zuki::use_future)`
-/// and runs as Asio handlers on the executor; the returned handle belongs to a Zuki task (with
-/// `priority`) that awaits it. `get()` / `co_await` yield its value or rethrow its exception.
-/// Dropping the handle detaches (the coroutine runs on). `cancel()` cancels the waiting task,
-/// whose `co_spawn` future is then dropped, and that cancels the coroutine (see
+/// The coroutine is started with `co_spawn(make_strand(executor.get_executor()), ...,
+/// zuki::use_future)` (on a strand, so that a cancellation is serialised with the coroutine
+/// on a pool of several threads; directly on the executor if the awaitable's executor type
+/// cannot hold a strand) and runs as Asio handlers on the executor; the returned handle belongs to
+/// a Zuki task (with `priority`) that awaits it. `get()` / `co_await` yield its value or rethrow
+/// its exception. Dropping the handle detaches (the coroutine runs on). `cancel()` cancels the
+/// waiting task, whose `co_spawn` future is then dropped, and that cancels the coroutine (see
 /// `zuki::AsioFuture`): Asio's terminal cancellation, emitted on the coroutine's executor, so
 /// the operation it awaits completes with `operation_aborted` (thrown by its `co_await`); what
 /// it does next is up to the coroutine. `T` must be default-constructible (a `co_spawn`
@@ -494,9 +497,22 @@ requires requires(ZukiExecutor& z) { z.get_executor(); }
 JoinHandle<T> spawn_awaitable(ZukiExecutor& executor,
                               boost::asio::awaitable<T, AwaitableExecutor> awaitable,
                               TaskPriority priority = TaskPriority::Normal) {
-    return executor.spawn(boost::asio::co_spawn(AwaitableExecutor(executor.get_executor()),
-                                                std::move(awaitable), use_future),
-                          priority);
+    using Base = decltype(executor.get_executor());
+    using Strand = boost::asio::strand<Base>;
+    if constexpr (std::is_constructible_v<AwaitableExecutor, Strand>) {
+        // On a strand of the executor: co_spawn's cancellation handler dispatches the emit to
+        // the coroutine's executor, and only a strand serialises it with the coroutine's own
+        // steps on a pool of several threads (as with asio::thread_pool). A coroutine runs one
+        // step at a time anyway, so the strand only orders what would race.
+        return executor.spawn(
+            boost::asio::co_spawn(AwaitableExecutor(Strand(executor.get_executor())),
+                                  std::move(awaitable), use_future),
+            priority);
+    } else {
+        return executor.spawn(boost::asio::co_spawn(AwaitableExecutor(executor.get_executor()),
+                                                    std::move(awaitable), use_future),
+                              priority);
+    }
 }
 
 }  // namespace zuki
