@@ -17,6 +17,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <zuki/core/yield_now.hpp>
@@ -142,24 +143,29 @@ Async<int> gate_value(GatePtr g) { co_return co_await Gate<int>(g); }
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_million_levels_run_and_wake_on_a_small_stack) {
+namespace {
+
+// Runs the chain `make(levels)` to its end on a small stack; returns {its value, the polls}.
+std::pair<int, int> run_on_small_stack(Async<int> (*make)(int), int levels) {
     int value = -1;
     int polls = 0;
     on_small_stack([&] {
-        Async<int> f = depth(million);
+        Async<int> f = make(levels);
         value = poll_to_end(f, polls);
     });
+    return {value, polls};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_million_levels_run_and_wake_on_a_small_stack) {
+    const auto [value, polls] = run_on_small_stack(&depth, million);
     BOOST_TEST(value == million);
     BOOST_TEST(polls == 3);  // pending at each yield of the innermost, then ready
 }
 
 BOOST_AUTO_TEST_CASE(a_million_levels_awaiting_borrowed_locals_run_on_a_small_stack) {
-    int value = -1;
-    int polls = 0;
-    on_small_stack([&] {
-        Async<int> f = depth_borrowed(million);
-        value = poll_to_end(f, polls);
-    });
+    const auto [value, polls] = run_on_small_stack(&depth_borrowed, million);
     BOOST_TEST(value == million);
     BOOST_TEST(polls == 2);
 }
