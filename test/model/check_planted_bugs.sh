@@ -16,14 +16,17 @@ cxx=${CXX:-$(command -v g++-12 >/dev/null 2>&1 && echo g++-12 || echo g++)}
 jobs=${ZUKI_JOBS:-2}
 mkdir -p "$out"
 
-# program  planted bug  the failure Relacy must report
+# program  planted bug  the failure Relacy must report (alternatives separated by |: with the
+# LIFO slot's fill relaxed, the child may first read the task's fields or the payload without
+# happens-before, and which one Relacy reports first depends on the history it explores, which
+# any change to the worker loop reshuffles)
 plants=(
     "deque             deque_pop_fence           DATA RACE"
     "deque             deque_push_release        DATA RACE"
     "idle              idle_park_fence           DEADLOCK"
     "idle              shutdown_push_fence       DEADLOCK"
     "attach            idle_park_fence           DEADLOCK"
-    "lifo_watch        lifo_fill_release         ACCESS TO UNINITIALIZED VARIABLE"
+    "lifo_watch        lifo_fill_release         DATA RACE|ACCESS TO UNINITIALIZED VARIABLE"
     "task_state        task_pending_release      DATA RACE"
     "task_state        parker_unpark_release     DEADLOCK"
     "shutdown          shutdown_push_fence       USER ASSERT FAILED"
@@ -71,7 +74,7 @@ for line in "${plants[@]}"; do
     # "ACCESS TO UNINITIALIZED VARIABLE".
     verdict=$(grep -m1 -E '^[A-Z][A-Z ]+( \(|$)' "$log" | sed -E 's/ \(.*//' || true)
     where=$(grep -m1 -E '^== .*: FAILED' "$log" | sed -E 's/^== //; s/, [0-9.e-]+ s$//' || true)
-    if ((rc == 1)) && [[ $verdict == "$expect" ]]; then
+    if ((rc == 1)) && [[ -n $verdict && "|$expect|" == *"|$verdict|"* ]]; then
         echo "caught   $bug ($prog): $verdict; $where (${ms} ms)"
         caught=$((caught + 1))
     else
