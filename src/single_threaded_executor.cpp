@@ -162,6 +162,13 @@ public:
             t = next;
         }
     }
+    /// The first socket or timer made the event source: a driving thread asleep on its Parker
+    /// parks again, in the event source (runtime/io_driver.hpp, "Activation"). The Parker keeps
+    /// the token if it is not asleep yet. (The activating thread's I/O object refers to the
+    /// executor: it is alive.)
+    void io_activated() noexcept override {
+        if (current_driver != this) unpark();
+    }
     void work_finished() noexcept {
         if (current_driver == this) {
             // release: pairs with the acquire load in work(). The driver re-checks the count in

@@ -140,7 +140,11 @@ TimerService::ArmResult TimerService::arm(detail::TimerEntry& entry, const Waker
         return ArmResult::Pending;
     }
 
-    if (!driver_) ensure_thread_locked();
+    if (!driver_) {
+        ensure_thread_locked();
+    } else {
+        driver_->prepare();  // may throw (the event source could not be made): not registered
+    }
     Waker fresh(waker);
     heap_.push_back(&entry);  // may throw std::bad_alloc: the entry is not registered yet
     entry.waker_ = std::move(fresh);

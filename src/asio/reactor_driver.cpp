@@ -159,7 +159,7 @@ public:
     static ad::scheduler_task* get_task(boost::asio::execution_context& ctx) {
         auto& self = boost::asio::use_service<AsioReactorDriver>(ctx);
         self.reactor_ = &boost::asio::use_service<ad::reactor>(ctx);
-        self.set_active();
+        self.activate(*self.sink_);  // wakes a parked thread to drive (runtime/io_driver.hpp)
         return &self;
     }
 
@@ -206,7 +206,7 @@ public:
     // ParkDriver::interrupt (a Zuki wake of the driving worker) and scheduler_task::interrupt
     // (Asio's scheduler after a post from outside) alike: end the reactor's wait.
     void interrupt() noexcept override {
-        // acquire: pairs with set_active()'s release (reactor_ is written before it).
+        // acquire: pairs with activate()'s release (reactor_ is written before it).
         if (is_active()) reactor_->interrupt();
     }
 
@@ -268,7 +268,7 @@ private:
     IoTaskSink* sink_;
     Scheduler* handlers_;
     ad::scheduler* sched_ = nullptr;
-    ad::reactor* reactor_ = nullptr;  // set by get_task, before set_active()
+    ad::reactor* reactor_ = nullptr;  // set by get_task, before activate()
     std::size_t delivered_ = 0;  // by run(), on the lock holder's thread
 };
 

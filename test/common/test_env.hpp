@@ -3,13 +3,16 @@
 
 /// @file
 /// What the tests read from their environment: `ZUKI_STRESS_SCALE`, whether this is a
-/// sanitizer build, and the process's thread count (to check that workers are gone).
+/// sanitizer build, the process's thread count (to check that workers are gone) and its open
+/// file descriptors.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace zuki::test {
@@ -36,6 +39,17 @@ inline long process_status_field(const std::string& key) {
     while (std::getline(f, line))
         if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
     return -1;
+}
+
+/// Open file descriptors of this process now (entries of /proc/self/fd, counting the one this
+/// listing holds); -1 if unreadable.
+inline long process_fds() {
+    std::error_code ec;
+    long n = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec))
+        ++n;
+    return ec ? -1 : n;
 }
 
 /// Threads of this process now ("Threads:" of /proc/self/status); -1 if unreadable.

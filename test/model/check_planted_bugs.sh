@@ -35,6 +35,7 @@ plants=(
     "inbox             inbox_push_release        DATA RACE"
     "inbox             parker_unpark_release     DEADLOCK"
     "io_driver         io_lock_release           DATA RACE"
+    "io_driver         io_activation_fence       DEADLOCK"
     "waker_slot        oneshot_send_release      DATA RACE"
 )
 

@@ -13,9 +13,10 @@
 // tasks there; a wait into the deque). Its internal state is a Relacy variable that only the
 // driver lock's holder may touch. The pool runs with its LIFO watcher, whose looks poll too.
 //
-// Threads: the workers; an event source thread that produces I/O events after the workers went
-// idle (observed without a happens-before edge, as a socket becomes readable whenever the
-// network says so); and a submitter that spawns from outside. The last task stops the pool.
+// Threads: the workers; an event source thread that (in the "activated late" suites first makes
+// the event source active, as the first socket does, and then) produces I/O events after the
+// workers went idle (observed without a happens-before edge, as a socket becomes readable whenever
+// the network says so); and a submitter that spawns from outside. The last task stops the pool.
 //
 // INVARIANTS:
 //   - no event is left unattended: when every worker is parked, one of them drives (blocks in
@@ -27,9 +28,15 @@
 //   - only one thread at a time is inside the event source, and each holder sees the previous
 //     one's writes (the Relacy variable: else a DATA RACE).
 //
-// Planted bug that this program catches (test/model/check_planted_bugs.sh):
-//   io_lock_release   the driver lock's release store relaxed: the next holder's access to the
-//                     event source's state is not ordered after the last one's (DATA RACE).
+//   - a late activation (the first socket made while the workers park) is driven: the
+//     activator's wake and the parkers' reads of `is_active` are a Dekker pair (else DEADLOCK).
+//
+// Planted bugs that this program catches (test/model/check_planted_bugs.sh):
+//   io_lock_release      the driver lock's release store relaxed: the next holder's access to
+//                        the event source's state is not ordered after the last one's (DATA RACE).
+//   io_activation_fence  the activator's fence relaxed: the last worker to park reads the
+//                        source inactive and sleeps on its futex, and the activator reads its
+//                        parked bit stale and wakes nobody (DEADLOCK).
 
 #include "pool.hpp"
 
@@ -50,14 +57,16 @@ struct Runs {
 
 class ModelEventSource final : public IoDriver {
 public:
-    ModelEventSource() { set_active(); }
-
     void bind(WorkStealingScheduler* pool, Runs* runs, int total) {
         pool_ = pool;
         runs_ = runs;
         total_ = total;
         state_(zuki_model::here()) = 0;
     }
+
+    // The first socket or timer made the event source (any thread, any time): the real
+    // activation, with the pool's wake of a parked worker.
+    void make_active() noexcept { activate(*pool_); }
 
     // The network: an event becomes ready (any thread, any time).
     void produce() noexcept {
@@ -135,9 +144,11 @@ private:
 };
 
 // Workers; Events: I/O events produced after the workers went idle; Spawns: tasks spawned from
-// outside (a Zuki wake of a parked worker, possibly the driving one).
-template <std::size_t Workers, int Events, int Spawns>
-struct IoSuite : rl::test_suite<IoSuite<Workers, Events, Spawns>, Workers + 2> {
+// outside (a Zuki wake of a parked worker, possibly the driving one); Late: the event source
+// becomes active only when the event thread runs, while the workers go idle (else before the
+// workers start).
+template <std::size_t Workers, int Events, int Spawns, bool Late = false>
+struct IoSuite : rl::test_suite<IoSuite<Workers, Events, Spawns, Late>, Workers + 2> {
     static constexpr unsigned source = Workers;
     static constexpr unsigned submitter = Workers + 1;
     static constexpr int total = Events + Spawns;
@@ -150,6 +161,7 @@ struct IoSuite : rl::test_suite<IoSuite<Workers, Events, Spawns>, Workers + 2> {
         pool = make_pool(Workers);
         io.bind(pool, &runs, total);
         pool->set_io_driver(&io, nullptr);
+        if (!Late) io.make_active();
     }
 
     void wait_until_all_parked() {
@@ -164,6 +176,11 @@ struct IoSuite : rl::test_suite<IoSuite<Workers, Events, Spawns>, Workers + 2> {
         if (i < Workers) {
             run_worker(*pool, i);
         } else if (i == source) {
+            if (Late) {
+                // While the workers park: some asleep on their futexes, some on the way.
+                arrive_when([&] { return pool->idle_set().is_parked(0); });
+                io.make_active();
+            }
             for (int e = 0; e < Events; ++e) {
                 wait_until_all_parked();
                 io.produce();
@@ -198,5 +215,9 @@ int main() {
     ok = ok && check<IoSuite<2, 1, 1>>("io: 2 workers, an event and a spawn", 100000);
     ok = ok && check<IoSuite<2, 2, 1>>("io: 2 workers, two events and a spawn", 50000);
     ok = ok && check<IoSuite<3, 1, 1>>("io: 3 workers, an event and a spawn", 30000);
+    ok = ok && check<IoSuite<1, 1, 0, true>>("io activated late: 1 worker, an event", 100000);
+    ok = ok && check<IoSuite<2, 1, 0, true>>("io activated late: 2 workers, an event", 100000);
+    ok = ok &&
+         check<IoSuite<2, 1, 1, true>>("io activated late: 2 workers, an event and a spawn", 50000);
     return ok ? 0 : 1;
 }

@@ -36,6 +36,21 @@
 /// unchanged (the driver is a parked worker; notifiers claim its bit and unpark it). Checked by
 /// test/model/io_driver.cpp with a model event source.
 ///
+/// ## Activation
+/// The event source is made with the first socket or timer, not with the executor (a pool that
+/// never does I/O makes no epoll instance, eventfd or timerfd: issue 16). A worker chooses where
+/// to sleep when it parks, so the workers that parked before the activation sleep on their
+/// futexes, and nothing would drive. So the activating thread (`activate()`), after publishing it,
+/// calls its sink's `io_activated()`, which for a pool is a notify: a seq_cst fence, then wake a
+/// parked worker unless one is searching (for a single-threaded executor, an unpark of its thread,
+/// whose Parker keeps the token if it is not asleep yet). With the parker's fence after its
+/// announcement and its read of `is_active()` after that, this is the Dekker pair of every notify:
+/// either the parker sees the event source active (and drives it, or leaves it to the lock holder,
+/// who is awake), or the activator sees its parked bit and wakes it, and the woken worker parks
+/// again, this time driving. A searching worker seen by the activator parks later, so it sees
+/// `is_active()`. Checked by test/model/io_driver.cpp (suites "activated late"; planted bug
+/// `io_activation_fence`).
+///
 /// Thread safety: `try_lock`, `interrupt`, `is_active` from any thread; `poll`, `wait` by the lock
 /// holder; `attach_thread` / `detach_thread` and `drain_thread` by the thread concerned.
 
@@ -58,6 +73,12 @@ class TaskHeader;
 class IoTaskSink {
 public:
     virtual void io_ready(TaskHeader* head, std::size_t n, bool continuation) noexcept = 0;
+
+    /// The event source has just become active (`IoDriver::is_active()` is true: the first
+    /// socket or timer made it), on the thread that made it. Threads that parked before chose
+    /// their futex, since there was nothing to drive: the executor must make sure one of them
+    /// drives now (see "Activation" in the file comment). Never called twice.
+    virtual void io_activated() noexcept = 0;
 
 protected:
     ~IoTaskSink() = default;
@@ -86,7 +107,12 @@ class IoDriver : public ParkDriver {
 public:
     /// True once the event source exists (the first socket or timer was made): before that there
     /// is nothing to poll and workers park on their futexes only.
-    bool is_active() const noexcept { return active_.load(std::memory_order_acquire); }
+    bool is_active() const noexcept {
+        // acquire: pairs with activate()'s release store (the event source is published). A
+        // parker's load comes after the seq_cst fence of its announcement, which with the fence
+        // in io_activated() makes the activation's Dekker pair (see "Activation").
+        return active_.load(std::memory_order_acquire);
+    }
 
     bool try_lock() noexcept {
         // relaxed pre-check: skip the RMW when the lock is visibly taken.
@@ -114,9 +140,12 @@ public:
     virtual ~IoDriver() = default;
 
 protected:
-    void set_active() noexcept {
-        // release: publishes the event source to workers' acquire loads in is_active().
+    /// The event source exists: publish it, then tell `sink` (see "Activation").
+    void activate(IoTaskSink& sink) noexcept {
+        // release: publishes the event source to is_active()'s loads. The store-load order with
+        // the sink's read of the parked bits comes from the fence in io_activated().
         active_.store(true, std::memory_order_release);
+        sink.io_activated();
     }
 
 private:

@@ -144,6 +144,11 @@ public:
         /// earlier arrangement. Called under the service's lock whenever the earliest deadline
         /// changes; must not call back into the service. False if it could not (no memory).
         virtual bool schedule(clock::time_point deadline) noexcept = 0;
+        /// Before each new registration, under the service's lock: acquire what `schedule`
+        /// needs, if not done yet (an executor's driver makes its event source here, with the
+        /// first timer, not with the executor). May throw: the registration then fails with
+        /// that exception and nothing changed.
+        virtual void prepare() {}
         /// Nothing is registered any more: cancel the arrangement (under the service's lock; also
         /// from `stop()`, after which the driver is destroyed).
         virtual void cancel() noexcept = 0;

@@ -22,21 +22,23 @@ namespace zuki::detail {
 template <class Executor>
 class ReactorTimerDriver final : public TimerService::Driver {
 public:
-    // The Asio timer is made here, with the executor, and with it the executor's reactor (an
-    // epoll instance, an eventfd, a timerfd): the reactor must exist before a worker first
-    // parks. A worker chooses where to sleep (its futex, or the reactor if it is active and
-    // nobody drives it) when it parks, and nothing wakes a worker asleep on its futex when the
-    // reactor appears later: a reactor made by the first socket after the workers slept would
-    // be driven by nobody (tried in wave 2: test ready_io_is_spread_over_the_workers hung).
-    // Making it lazily needs an activation wake in the idle protocol first (issue 16).
-    explicit ReactorTimerDriver(const Executor& ex) : timer_(ex) {}
+    // The Asio timer is made with the first registration (prepare), and with it the executor's
+    // reactor (an epoll instance, an eventfd, a timerfd) if no socket or timer made it before:
+    // a pool that never waits on a timer makes none (issue 16). The reactor's activation wakes a
+    // parked worker to drive it (runtime/io_driver.hpp, "Activation").
+    explicit ReactorTimerDriver(const Executor& ex) : ex_(ex) {}
     void bind(TimerService* service) noexcept { service_ = service; }
 
-    // Under the service's lock (which also serialises every use of the Asio timer).
+    // Under the service's lock, which serialises every use of the Asio timer. Throws what
+    // making the reactor throws (std::system_error, e.g. out of file descriptors; bad_alloc).
+    void prepare() override {
+        if (!timer_) timer_.emplace(ex_);
+    }
+
     bool schedule(std::chrono::steady_clock::time_point deadline) noexcept override {
         try {
-            timer_.expires_at(deadline);  // a wait in progress completes as operation_aborted
-            timer_.async_wait([service = service_](const boost::system::error_code& ec) {
+            timer_->expires_at(deadline);  // a wait in progress completes as operation_aborted
+            timer_->async_wait([service = service_](const boost::system::error_code& ec) {
                 if (!ec) service->fire_due();
             });
             return true;
@@ -44,11 +46,14 @@ public:
             return false;
         }
     }
-    void cancel() noexcept override { timer_.cancel(); }
+    void cancel() noexcept override {
+        if (timer_) timer_->cancel();
+    }
 
 private:
-    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                      boost::asio::wait_traits<std::chrono::steady_clock>, Executor>
+    Executor ex_;
+    std::optional<boost::asio::basic_waitable_timer<
+        std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>>
         timer_;
     TimerService* service_ = nullptr;
 };

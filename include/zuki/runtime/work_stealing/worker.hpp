@@ -363,6 +363,16 @@ public:
         }
         push_deque_chain(*w, head);
     }
+    /// The first socket or timer made the event source: wake a parked worker to drive it
+    /// (runtime/io_driver.hpp, "Activation"), unless one is searching (it will park after
+    /// this and see the source active).
+    void io_activated() noexcept override {
+        // seq_cst: the activator's half of the Dekker pair with prepare_park()'s fence: our
+        // release store of `active` before, our read of the parked bits after.
+        fence(ZUKI_MODEL_WEAKEN(io_activation_fence, std::memory_order_seq_cst,
+                                std::memory_order_relaxed));
+        idle_->notify_one_fenced();
+    }
     void task_finished() noexcept override { work_.finished(local_work()); }
     /// Every spawn path's check (the executor's own, Handle's, the free functions'): the class
     /// is final, so the executor's call is direct.

@@ -17,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@
 #include <zuki/core/async.hpp>
 #include <zuki/runtime/single_threaded_executor.hpp>
 #include <zuki/runtime/work_stealing_executor.hpp>
+#include <zuki/sync/oneshot.hpp>
 #include <zuki/time/delay.hpp>
 
 #include "common/block_on.hpp"
@@ -176,6 +178,84 @@ BOOST_AUTO_TEST_CASE(zuki_delays_on_a_pool_use_its_reactor_not_the_global_timer_
     const auto t0 = std::chrono::steady_clock::now();
     zuki::test::block_on(zuki::delay(10ms));
     BOOST_TEST((std::chrono::steady_clock::now() - t0 >= 10ms));
+}
+
+// ---- the reactor is made with the first socket or timer (issue 16) ------------------------------
+
+BOOST_AUTO_TEST_CASE(a_pool_that_does_no_io_makes_no_reactor) {
+    zuki::test::Watchdog w(60s, "no reactor without I/O");
+    const long baseline = zuki::test::process_fds();
+    {
+        WorkStealingExecutor pool(2);
+        BOOST_TEST(pool.spawn(zuki::ready(7)).get() == 7);
+        std::promise<void> ran;
+        asio::post(pool, [&] { ran.set_value(); });
+        ran.get_future().get();
+        // No epoll instance, eventfd or timerfd: nothing asked for them.
+        BOOST_TEST(zuki::test::process_fds() == baseline);
+        asio::steady_timer t(pool, 1ms);  // the first timer makes the reactor
+        BOOST_TEST(zuki::test::process_fds() > baseline);
+        t.wait();
+    }
+    BOOST_TEST(zuki::test::process_fds() == baseline);  // and the pool's end closes it
+}
+
+BOOST_AUTO_TEST_CASE(a_reactor_made_while_every_worker_sleeps_is_driven) {
+    zuki::test::Watchdog w(120s, "late reactor on a pool");
+    // The first timer or socket comes when both workers are asleep on their futexes (which one
+    // drives is chosen when a worker parks): the activation must wake one to drive it. A timer,
+    // a socket, and a Zuki delay (the pool's own timers), each on fresh pools, at several
+    // delays after the start, so some activations race with the workers' parking.
+    for (int round = 0; round < 12; ++round) {
+        const auto idle_for = std::chrono::microseconds(round % 4 == 0 ? 20'000 : 50 * round);
+        {
+            WorkStealingExecutor pool(2);
+            std::this_thread::sleep_for(idle_for);
+            asio::steady_timer t(pool, 1ms);
+            std::promise<void> fired;
+            t.async_wait([&](boost::system::error_code) { fired.set_value(); });
+            BOOST_TEST_REQUIRE((fired.get_future().wait_for(10s) == std::future_status::ready));
+        }
+        {
+            WorkStealingExecutor pool(2);
+            std::this_thread::sleep_for(idle_for);
+            asio::io_context client_ctx;
+            tcp::acceptor acc(pool, {asio::ip::address_v4::loopback(), 0});
+            std::promise<void> accepted;
+            acc.async_accept([&](boost::system::error_code ec, tcp::socket) {
+                BOOST_CHECK(!ec);  // (on a worker: a check, never a requirement)
+                accepted.set_value();
+            });
+            std::this_thread::sleep_for(idle_for);
+            tcp::socket client(client_ctx);
+            client.connect(acc.local_endpoint());
+            BOOST_TEST_REQUIRE((accepted.get_future().wait_for(10s) == std::future_status::ready));
+        }
+        {
+            WorkStealingExecutor pool(2);
+            std::this_thread::sleep_for(idle_for);
+            const auto t0 = std::chrono::steady_clock::now();
+            pool.block_on(zuki::delay(2ms));
+            BOOST_TEST((std::chrono::steady_clock::now() - t0 >= 2ms));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_single_threaded_executor_asleep_drives_a_reactor_made_by_another_thread) {
+    zuki::test::Watchdog w(60s, "late reactor on a single-threaded executor");
+    SingleThreadedExecutor ex;
+    auto [tx, rx] = zuki::sync::oneshot<int>();
+    std::optional<asio::steady_timer> timer;
+    std::thread other([&, tx = std::move(tx)]() mutable {
+        std::this_thread::sleep_for(20ms);  // the executor's thread is asleep by now
+        timer.emplace(ex, 1ms);  // the executor's first timer: its reactor
+        timer->async_wait([tx = std::move(tx)](boost::system::error_code) mutable {
+            (void)tx.send(1);  // runs on the executor's thread, in block_on below
+        });
+    });
+    const int got = ex.block_on(std::move(rx));
+    other.join();
+    BOOST_TEST(got == 1);
 }
 
 // ---- completions ----------------------------------------------------------------------------
