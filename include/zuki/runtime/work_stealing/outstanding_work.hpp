@@ -15,8 +15,14 @@
 ///     join():   join_waiting_ = true (seq_cst); wake every worker; wait until
 ///               acks_ == workers && outstanding_ == 0
 ///     worker:   at its next count or loop turn, if join_waiting_ and not yet folded:
-///               outstanding_ += delta (seq_cst); acks_ += 1 (seq_cst); notify; from then on
-///               count in outstanding_ directly
+///               outstanding_ += delta (seq_cst); acks_ += 1 (seq_cst); notify if done();
+///               from then on count in outstanding_ directly
+///     finish:   outstanding_ -= 1 (seq_cst); if it reached zero and join_waiting_: notify if
+///               done()
+///
+/// The acknowledgement or finish that completes the join returns true, and the pool then stops
+/// at once (`join()` stops it when the wait ends anyway): the workers exit instead of parking
+/// and being woken a second time by the joiner's stop (issue 16: a short-lived pool's join).
 ///
 /// ## Why join() cannot return early
 /// - Once every worker acknowledged, each has added its delta and counts globally, so
@@ -83,14 +89,15 @@ public:
         outstanding_.fetch_add(n, std::memory_order_relaxed);
     }
 
-    /// One unit of work finished (see `started`).
-    void finished(Local* local) noexcept {
+    /// One unit of work finished (see `started`). True if this finish completed a join (the
+    /// joiners were notified): the caller may end the join's work (the pool stops it anyway).
+    bool finished(Local* local) noexcept {
         if (local != nullptr && !local->folded) {
             if (!join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
                 local->add(-1);
-                return;
+                return false;
             }
-            fold(*local);
+            fold(*local);  // (cannot complete the join: our own unit is still counted)
         }
         // seq_cst: a Dekker pair with begin_join(): we decrement then read join_waiting_, the
         // joiner sets join_waiting_ then reads outstanding_; one of us sees the other.
@@ -99,7 +106,8 @@ public:
                                                         std::memory_order_seq_cst,
                                                         std::memory_order_relaxed)) == 1 &&
             join_waiting_.load(std::memory_order_seq_cst))
-            joiners_.notify_all();
+            return notify_if_done();
+        return false;
     }
 
     /// True if the owner of `local` must fold now (a join began and it has not folded).
@@ -113,8 +121,9 @@ public:
         return !local.folded && join_waiting_.load(std::memory_order_seq_cst);
     }
 
-    /// Owner of `local`: switch to global counting (once, after a join began).
-    void fold(Local& local) noexcept {
+    /// Owner of `local`: switch to global counting (once, after a join began). True if this
+    /// fold completed the join (see `finished`).
+    bool fold(Local& local) noexcept {
         local.folded = true;
         // seq_cst (both): done() reads acks_ then outstanding_; the fold must be visible no
         // later than the acknowledgement.
@@ -122,7 +131,7 @@ public:
         local.add(-delta);
         outstanding_.fetch_add(delta, std::memory_order_seq_cst);
         acks_.fetch_add(1, std::memory_order_seq_cst);
-        joiners_.notify_all();
+        return notify_if_done();
     }
 
     /// Joiner: announce the join. The caller then wakes every parked worker (so each folds),
@@ -155,6 +164,17 @@ public:
     std::size_t folded_workers() const noexcept { return acks_.load(std::memory_order_relaxed); }
 
 private:
+    // After a fold's acknowledgement or a finish that took the count to zero: wake the joiners
+    // only if the join is done, not at every acknowledgement (each wake is a context switch
+    // of a joiner that would find the count not zero yet). No completion goes unnoticed: of
+    // the last acknowledgement and the finish that reaches zero, whichever comes second in
+    // the seq_cst order sees the other in done() (all four accesses are seq_cst).
+    bool notify_if_done() noexcept {
+        if (!done()) return false;
+        joiners_.notify_all();
+        return true;
+    }
+
     alignas(cache_line) atomic<std::int64_t> outstanding_{0};
     atomic<bool> join_waiting_{false};
     atomic<std::size_t> acks_{0};  // workers that folded their delta

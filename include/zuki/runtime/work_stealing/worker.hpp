@@ -373,7 +373,9 @@ public:
                                 std::memory_order_relaxed));
         idle_->notify_one_fenced();
     }
-    void task_finished() noexcept override { work_.finished(local_work()); }
+    void task_finished() noexcept override {
+        if (work_.finished(local_work())) end_join();
+    }
     /// Every spawn path's check (the executor's own, Handle's, the free functions'): the class
     /// is final, so the executor's call is direct.
     void admit_spawn() const override {
@@ -432,7 +434,9 @@ public:
 
     // ---- outstanding work (join) ------------------------------------------------------------
     void work_started(std::int64_t n = 1) noexcept { work_.started(local_work(), n); }
-    void work_finished() noexcept { work_.finished(local_work()); }
+    void work_finished() noexcept {
+        if (work_.finished(local_work())) end_join();
+    }
 
     // ---- lifecycle --------------------------------------------------------------------------
     /// Workers leave their loops as soon as they finish their current task; spawns are refused.
@@ -441,8 +445,15 @@ public:
         if (idle_) idle_->notify_all();
         work_.notify_joiners();  // a join() waiting for outstanding work returns now
     }
+    /// A join's count reached zero (OutstandingWork::finished / fold returned true, on the
+    /// thread that made it so): stop now, as the joiner would when it wakes, so that the workers
+    /// exit instead of parking first. (`stop()` also wakes the joiners: they see `done()` or
+    /// the stop.) Only `join()` begins a join, and it always stops the pool after its wait.
+    void end_join() noexcept { stop(); }
+
     /// `join()`'s wait (without joining the threads): until every task, handler and unit of
-    /// tracked work finished, or the pool is stopped.
+    /// tracked work finished, or the pool is stopped. The pool is stopped when it returns (by
+    /// whoever completed the count, or by `stop()`), so only `join()` may call it.
     void wait_for_outstanding_work() noexcept {
         work_.begin_join();
         // Parked workers wake up to fold their counts (then park again): the joiner's half of
@@ -523,7 +534,7 @@ public:
         bool searching = false;
         for (;;) {
             if (shutdown_.stopping()) return count_busy(w, 0);
-            if (work_.fold_pending(w.work)) work_.fold(w.work);
+            if (work_.fold_pending(w.work) && work_.fold(w.work)) end_join();
             TaskHeader* t = next_task(w);
             if (t == nullptr) {
                 w.check_start_ns = 0;  // out of work: the time until more is not a task's
