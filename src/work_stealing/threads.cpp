@@ -1,12 +1,14 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
 //
-// WorkStealingScheduler: starting and joining the worker threads (stack size, names, the start
-// gate, partial failure). The worker loop itself is in runtime/work_stealing/worker.hpp.
+// WorkStealingScheduler: starting and joining the worker threads (stack size, names, partial
+// failure). The worker loop itself is in runtime/work_stealing/worker.hpp.
 //
-// The start gate: each thread, once created, waits on its own Parker before touching anything
-// shared; `open_gate` unparks every started thread after the pool is complete (the workers
-// indexed, the idle set built) or aborted. The Parker's release/acquire token publishes all of
-// it, and `gate_abort_`, to the worker.
+// No start gate: everything a worker touches (the workers indexed, the idle set, the
+// outstanding-work count) is built before the first pthread_create, which publishes it, so a
+// thread runs its loop as soon as it exists. (A gate that each new thread waited at until all
+// were created cost a futex sleep and wake per thread: a short-lived pool paid ~20 us for it,
+// issue 16.) A thread that fails to start leaves its place vacant (vacate), which the running
+// workers treat as a place nobody works at.
 
 #include <zuki/runtime/work_stealing/worker.hpp>
 
@@ -36,6 +38,7 @@ void WorkStealingScheduler::start() {
     all_.reserve(n);
     for (std::size_t i = 0; i < n; ++i)
         all_.push_back(std::make_unique<Worker>(this, cfg_.local_queue_capacity));
+    prepare_places();
 
     pthread_attr_t attr;
     if (int rc = pthread_attr_init(&attr); rc != 0)
@@ -51,9 +54,9 @@ void WorkStealingScheduler::start() {
     }
     std::vector<StartFailure> failures;
     failures.reserve(n);
-    // From here on a started thread runs on `all_`: nothing below may throw without first
-    // aborting the gate and joining what started. `failures` has its room up front and the
-    // failure text goes to a fixed buffer, so recording a failed start cannot throw.
+    // From here on a started thread runs on `all_`: nothing below may throw. `failures` has its
+    // room up front and the failure text goes to a fixed buffer, so recording a failed start
+    // cannot throw.
     for (std::size_t i = 0; i < n; ++i) {
         Worker& w = *all_[i];
         int rc = 0;
@@ -73,25 +76,13 @@ void WorkStealingScheduler::start() {
             w.started = true;
         } else {
             ++failed_starts_;
+            vacate(i);
             failures.push_back(f);  // within the reserved capacity: no throw
         }
     }
-    if (failed_starts_ == n) {
-        open_gate(/*abort=*/true);
-        join_threads();
+    if (failed_starts_ == n)  // (no thread runs: nothing to join)
         throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
                                 "zuki::WorkStealingExecutor: no worker thread could be started");
-    }
-    try {
-        activate_started();
-    } catch (...) {
-        // The started workers wait at the gate: let them out and join them before the
-        // constructor unwinds and frees what they run on.
-        open_gate(/*abort=*/true);
-        join_threads();
-        throw;
-    }
-    open_gate(/*abort=*/false);
     // The pool runs with the others; tell the program through its handler (never stderr).
     for (const StartFailure& f : failures) {
         try {
@@ -105,12 +96,6 @@ void WorkStealingScheduler::start() {
         } catch (...) {  // making the exception failed (bad_alloc): metrics() still counts it
         }
     }
-}
-
-void WorkStealingScheduler::open_gate(bool abort) noexcept {
-    gate_abort_ = abort;  // published by each parker's release token
-    for (auto& w : all_)
-        if (w->started) w->parker.unpark();
 }
 
 void WorkStealingScheduler::join_threads() noexcept {
@@ -127,8 +112,6 @@ void WorkStealingScheduler::join_threads() noexcept {
 void* WorkStealingScheduler::thread_main(void* arg) noexcept {
     Worker& w = *static_cast<Worker*>(arg);
     WorkStealingScheduler& s = *w.sched;
-    w.parker.park();  // the start gate (open_gate)
-    if (s.gate_abort_) return nullptr;
     char name[16];  // the kernel's limit, terminator included; formatting cannot throw
     std::snprintf(name, sizeof name, "%s%zu", s.cfg_.thread_name_prefix.c_str(), w.index);
     pthread_setname_np(pthread_self(), name);

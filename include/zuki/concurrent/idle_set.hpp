@@ -38,6 +38,8 @@
 /// parked" test (`awake == n`) stays one comparison, and a thread that takes the place
 /// (`attach`) is already counted awake when it starts its loop, with nothing to publish but its
 /// parker. Only the searcher bound must not count the places nobody took (`unattached_`).
+/// A worker whose thread failed to start leaves its place the same way (`vacate`): the pool
+/// builds the set before it starts any thread, so that workers run at once, with no start gate.
 ///
 /// ## The watcher (tasks in a busy worker's LIFO slot)
 /// A task spawned or woken by a running task waits in its worker's LIFO slot, which notifies
@@ -82,8 +84,8 @@ public:
     /// A set of `workers` workers, all awake, and `reserved` places after them for workers that
     /// attach later (see the file comment); worker `i` sleeps on `*parkers[i]`.
     IdleSet(std::size_t workers, Parker* const* parkers, std::size_t reserved = 0)
-        : unattached_(reserved), n_(workers + reserved), reserved_(reserved),
-          words_((n_ + 63) / 64), parked_(std::make_unique<atomic<std::uint64_t>[]>(words_)),
+        : unattached_(reserved), n_(workers + reserved), words_((n_ + 63) / 64),
+          parked_(std::make_unique<atomic<std::uint64_t>[]>(words_)),
           parkers_(std::make_unique<Parker*[]>(n_)) {
         for (std::size_t i = 0; i < workers; ++i) parkers_[i] = parkers[i];
         state_.store(pack(0, n_), std::memory_order_relaxed);
@@ -103,6 +105,15 @@ public:
         // A worker awake without an increment of state_: the workers parked may all be
         // sleeping without a timeout.
         need_watcher_.store(true, std::memory_order_relaxed);
+    }
+
+    /// Place `i` will never have a worker (its thread failed to start; the others may run
+    /// already): from now on it is treated as a reserved place nobody took. It counts as awake
+    /// from the start and never parks, so nobody ever claims it.
+    void vacate(std::size_t i) noexcept {
+        (void)i;
+        // relaxed: only the searcher bound and the watcher rules read it, as a hint.
+        unattached_.fetch_add(1, std::memory_order_relaxed);
     }
 
     /// Worker: try to become a searcher. Refused when enough workers already search
@@ -310,14 +321,13 @@ private:
     std::size_t unattached_places() const noexcept {
         // relaxed: reserved places taken since are awake workers we may miss; attach() then
         // asks for a watcher itself.
-        return reserved_ == 0 ? 0 : unattached_.load(std::memory_order_relaxed);
+        return unattached_.load(std::memory_order_relaxed);
     }
 
     alignas(cache_line) atomic<std::uint64_t> state_{0};
     atomic<std::size_t> driving_{~std::size_t{0}};  // the worker parked in the I/O driver, if any
     atomic<std::size_t> unattached_;  // reserved places nobody took (written rarely)
     const std::size_t n_;
-    const std::size_t reserved_;
     const std::size_t words_;
     std::unique_ptr<atomic<std::uint64_t>[]> parked_;
     std::unique_ptr<Parker*[]> parkers_;

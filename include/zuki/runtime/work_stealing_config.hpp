@@ -46,6 +46,7 @@ struct WorkStealingConfig {
     /// A blocking thread idle this long exits (at least 0).
     std::chrono::steady_clock::duration blocking_keep_alive = std::chrono::seconds(10);
     /// Worker thread names are this prefix plus the worker index (Linux keeps 15 characters).
+    /// A worker keeps its index when others fail to start (their places stay empty).
     std::string thread_name_prefix = "zuki-worker-";
     /// Called with an exception that escaped fire-and-forget work (a detached task or an Asio
     /// handler): on the worker that ran it, or, for a task that finished before its JoinHandle

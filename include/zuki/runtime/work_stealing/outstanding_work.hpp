@@ -134,6 +134,15 @@ public:
         return notify_if_done();
     }
 
+    /// A worker that will never run (its thread failed to start), before any join: it counts
+    /// as folded from the start (its delta is zero), so joins wait for no acknowledgement
+    /// from it.
+    void vacate(Local& local) noexcept {
+        local.folded = true;
+        // seq_cst: as a fold's acknowledgement (done() reads acks_).
+        acks_.fetch_add(1, std::memory_order_seq_cst);
+    }
+
     /// Joiner: announce the join. The caller then wakes every parked worker (so each folds),
     /// and waits with `wait_done`.
     void begin_join() noexcept { join_waiting_.store(true, std::memory_order_seq_cst); }

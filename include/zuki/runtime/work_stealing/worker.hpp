@@ -158,7 +158,7 @@ struct Worker {
     // more by stealing stays busy, so the fork-join path reads no clock of its own.
     std::int64_t busy_since_ns = 0;
     std::int64_t task_ns_mean = 0;
-    // The worker sleeps on it when idle (and waits on it for the start gate).
+    // The worker sleeps on it when idle.
     Parker parker;
     WorkerMetrics stats;  // written by this worker only (detail::bump)
 
@@ -172,7 +172,8 @@ struct Worker {
     void* io_registration = nullptr;
 
     pthread_t thread{};
-    bool started = false;
+    bool started = false;  // its thread runs (main thread only: start and join)
+    bool vacant = false;  // its thread failed to start: nobody will ever work here
 
     std::uint32_t next_random() noexcept {  // xorshift64*
         rng ^= rng >> 12;
@@ -284,7 +285,7 @@ public:
             all_.push_back(std::make_unique<Worker>(this, cfg_.local_queue_capacity));
             all_.back()->started = true;
         }
-        activate_started();
+        prepare_places();
     }
 
     /// Makes the calling thread worker `w` for the scope's lifetime: registers its private
@@ -494,7 +495,7 @@ public:
     /// Worker threads that started, plus threads attached now.
     std::size_t thread_count() const noexcept {
         // relaxed: a count for the caller to read, ordered with nothing.
-        return started_ + attached_inside_.load(std::memory_order_relaxed);
+        return started_ - failed_starts_ + attached_inside_.load(std::memory_order_relaxed);
     }
     bool is_own_worker() const noexcept { return own_worker() != nullptr; }
     const WorkStealingConfig& config() const noexcept { return cfg_; }
@@ -513,6 +514,7 @@ public:
         m.tasks_alive = work_.shared_count();
         for (std::size_t i = 0; i < n; ++i) {
             Worker& w = *workers_[i];
+            if (w.vacant) continue;  // (written before the constructor returned)
             m.workers.push_back(snapshot(w.stats));
             m.workers.back().local_queued = w.deque.size();
             m.tasks_alive += w.work.read();
@@ -576,14 +578,13 @@ private:
     }
 
     static void* thread_main(void* worker) noexcept;  // threads.cpp
-    void open_gate(bool abort) noexcept;  // threads.cpp
 
-    // After start: index the started workers, reserve the places of attached threads, and
-    // build the idle set over both. (The workers see all of it through the start gate.)
-    void activate_started() {
+    // Before any worker thread runs: index every worker (a place whose thread then fails to
+    // start is vacated, not removed: vacate), reserve the places of attached threads, and build
+    // the idle set over both. pthread_create publishes all of it to each worker.
+    void prepare_places() {
         workers_.clear();
-        for (auto& w : all_)
-            if (w->started) workers_.push_back(w.get());
+        for (auto& w : all_) workers_.push_back(w.get());
         started_ = workers_.size();
         std::vector<Parker*> parkers;
         parkers.reserve(started_);
@@ -597,7 +598,17 @@ private:
         workers_.resize(started_ + reserved, nullptr);
         all_.reserve(all_.size() + reserved);  // claim_place's push_back cannot throw
         work_.set_workers(started_);
-        active_.store(started_, std::memory_order_relaxed);  // published by the start gate
+        active_.store(started_, std::memory_order_relaxed);  // published by pthread_create
+    }
+    // Place `i`'s thread failed to start, and the others may be running already: to them it
+    // becomes a place nobody works at, as a reserved place that no thread attached to (awake
+    // forever in the idle set's counts, never parked, so never woken; an empty deque to steal
+    // from), and its count is folded for good (a join waits for no acknowledgement from it).
+    void vacate(std::size_t i) noexcept {
+        Worker& w = *workers_[i];
+        w.vacant = true;
+        idle_->vacate(i);
+        work_.vacate(w.work);
     }
     static void seed(Worker& w, std::size_t i) noexcept {
         w.index = i;
@@ -1128,7 +1139,6 @@ private:
     EventCount attached_left_;
     std::size_t failed_starts_ = 0;
     atomic<std::uint64_t> handler_failures_{0};  // a statistic: relaxed
-    bool gate_abort_ = false;  // start(): published to the workers by their parker's token
     mutex threads_mutex_;  // joining the threads (join() and the destructor), attaching
     Shutdown shutdown_;
     OutstandingWork work_;
