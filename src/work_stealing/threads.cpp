@@ -99,14 +99,21 @@ void WorkStealingScheduler::start() {
 }
 
 void WorkStealingScheduler::join_threads() noexcept {
-    wait_attached_threads();
-    std::lock_guard lock(threads_mutex_);  // join() and the destructor may both get here
-    for (auto& w : all_) {
-        if (w->started) {
-            pthread_join(w->thread, nullptr);
-            w->started = false;
+    {
+        // Not under threads_mutex_: join() gets here before the pool stops (the workers exit
+        // when its count reaches zero), and meanwhile threads may still attach(). The started
+        // workers are the first started_ entries of all_, which attach() only appends to
+        // (within its reserved capacity: no reallocation).
+        std::lock_guard lock(join_mutex_);  // join() and the destructor may both get here
+        for (std::size_t i = 0; i < started_; ++i) {
+            Worker& w = *all_[i];
+            if (w.started) {
+                pthread_join(w.thread, nullptr);
+                w.started = false;
+            }
         }
     }
+    wait_attached_threads();  // (they leave when the pool stops, as the workers did)
 }
 
 void* WorkStealingScheduler::thread_main(void* arg) noexcept {

@@ -4,7 +4,7 @@
 // runtime/work_stealing/worker.hpp): it takes a reserved place, which the idle set counted as an
 // always-busy worker until then (concurrent/idle_set.hpp), and runs the real worker loop there,
 // stealing, parking and being woken like the pool's own worker; a joiner waits for it to leave
-// (wait_attached_threads, join_threads' first half) while the last task stops the pool.
+// (wait_attached_threads, join_threads' second half) while the last task stops the pool.
 // Relacy threads: worker 0, the attaching thread, and a submitter that spawns from outside and
 // then waits for attached threads to leave.
 //

@@ -31,7 +31,7 @@ plants=(
     "task_state        parker_unpark_release     DEADLOCK"
     "shutdown          shutdown_push_fence       USER ASSERT FAILED"
     "shutdown          shutdown_close_fence      USER ASSERT FAILED"
-    "outstanding_work  outstanding_finish_order  DATA RACE"
+    "outstanding_work  outstanding_finish_order  DATA RACE|DEADLOCK"
     "inbox             inbox_push_release        DATA RACE"
     "inbox             parker_unpark_release     DEADLOCK"
     "io_driver         io_lock_release           DATA RACE"

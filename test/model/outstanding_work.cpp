@@ -1,10 +1,12 @@
 // Copyright (c) 2026 The Zuki authors. Distributed under the Boost Software License, Version 1.0.
 //
-// Model check of join()'s wait on the real pool: WorkStealingScheduler::
-// wait_for_outstanding_work (runtime/work_stealing/worker.hpp) over the OutstandingWork fold
-// protocol (runtime/work_stealing/outstanding_work.hpp): the workers count privately until the
-// join begins, then fold their deltas at their next count or loop turn, or when the join's
-// notify_all wakes them from their parkers, and count in the shared counter from then on.
+// Model check of join() on the real pool: WorkStealingScheduler::begin_join and end_join
+// (runtime/work_stealing/worker.hpp) over the OutstandingWork fold protocol
+// (runtime/work_stealing/outstanding_work.hpp): the workers count privately until the join
+// begins, then fold their deltas at their next count or loop turn, or when the join's
+// notify_all wakes them from their parkers, and count in the shared counter from then on; the
+// fold or finish that completes the count stops the pool, and the workers exit (which the real
+// join() waits for with pthread_join).
 //
 // Relacy threads: the pool's workers (run_worker), a joiner, a foreign thread that wakes an
 // idle task, and one that ends a unit of tracked Asio work (an executor_work_guard reset
@@ -16,17 +18,18 @@
 // outside the pool, may be the one that ends the join.
 //
 // INVARIANTS:
-//   - the join returns only when everything finished, and it sees what the work did: each task
-//     writes a Relacy variable that the joiner reads after the join (a missing happens-before
-//     edge is a DATA RACE); the guard was released;
-//   - it does return: a missed notification leaves the joiner asleep on its event count with
-//     the workers parked, which Relacy reports as a DEADLOCK;
+//   - the pool stops only when everything finished, and the stop carries what the work did:
+//     each task writes a Relacy variable that the joiner reads once it sees the pool stopped
+//     (a missing happens-before edge is a DATA RACE); the guard was released;
+//   - it does stop: a completion that neither the last fold nor the last finish noticed leaves
+//     every worker parked, which Relacy reports as a DEADLOCK (nobody else stops the pool);
 //   - at the end every worker folded exactly once and the shared count is exactly zero.
 //
 // Planted bug that this program catches (test/model/check_planted_bugs.sh):
-//   outstanding_finish_order  a folded worker's decrement relaxed instead of seq_cst: the join
-//                             returns without a happens-before edge from the last task's
-//                             completion (DATA RACE on what the task wrote).
+//   outstanding_finish_order  a folded worker's decrement relaxed instead of seq_cst: the stop
+//                             comes without a happens-before edge from the last task's
+//                             completion (DATA RACE on what the task wrote), or the Dekker pair
+//                             with the last fold breaks and nobody stops the pool (DEADLOCK).
 
 #include "pool.hpp"
 
@@ -80,10 +83,14 @@ struct JoinSuite : rl::test_suite<JoinSuite<Workers>, Workers + 3> {
                     return completes()(t, cx);
                 },
                 &tally);
-            pool->wait_for_outstanding_work();
-            for (auto& c : completed) RL_ASSERT(c(here()) == 1);
+            // join() without its pthread_join: the pool stops by itself once the count is
+            // zero (a missed completion leaves every worker parked: DEADLOCK), and a stop seen
+            // (acquire) comes after everything the work did.
+            pool->begin_join();
+            arrive_when([&] { return pool->stopped(); });
+            if (pool->stopped())
+                for (auto& c : completed) RL_ASSERT(c(here()) == 1);
             joined = true;
-            pool->stop();
         } else if (i == waker) {
             arrive_when([&] { return all_folded(); });
             waker_b.wake();
@@ -95,6 +102,8 @@ struct JoinSuite : rl::test_suite<JoinSuite<Workers>, Workers + 3> {
 
     void after() {
         RL_ASSERT(joined);
+        RL_ASSERT(pool->stopped());  // nobody else stops it
+        for (auto& c : completed) RL_ASSERT(c(here()) == 1);
         RL_ASSERT(all_folded());
         RL_ASSERT(pool->outstanding_work().shared_count() == 0);
         destroy_pool(std::exchange(pool, nullptr));

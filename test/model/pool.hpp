@@ -5,7 +5,7 @@
 // (include/zuki/runtime/work_stealing/worker.hpp): a pool whose workers are Relacy threads, and
 // tasks whose poll the test scripts. Nothing of the pool's protocols is re-typed here: the
 // worker threads call WorkStealingScheduler::run_worker, submitters call its submit / schedule
-// paths, joiners its wait_for_outstanding_work, and the destructor's steps are its
+// paths, joiners its begin_join, and the destructor's steps are its
 // close_and_drain and final_release.
 
 #include <zuki/runtime/work_stealing/worker.hpp>

@@ -12,34 +12,40 @@
 /// shared `outstanding_`. The true count is `outstanding_ + Σ deltas` (asio's scheduler keeps a
 /// per-thread `private_outstanding_work` for the same reason).
 ///
-///     join():   join_waiting_ = true (seq_cst); wake every worker; wait until
-///               acks_ == workers && outstanding_ == 0
+///     join():   join_waiting_ = true (seq_cst); wake every parked worker; join the threads
 ///     worker:   at its next count or loop turn, if join_waiting_ and not yet folded:
-///               outstanding_ += delta (seq_cst); acks_ += 1 (seq_cst); notify if done();
-///               from then on count in outstanding_ directly
-///     finish:   outstanding_ -= 1 (seq_cst); if it reached zero and join_waiting_: notify if
-///               done()
+///               outstanding_ += delta (seq_cst); acks_ += 1 (seq_cst); then done()?
+///               From then on it counts in outstanding_ directly.
+///     finish:   (folded, or off the pool) outstanding_ -= 1 (seq_cst); if that was the last
+///               unit: done()?
+///     done():   acks_ == workers (seq_cst), then outstanding_ == 0 (seq_cst)
 ///
-/// The acknowledgement or finish that completes the join returns true, and the pool then stops
-/// at once (`join()` stops it when the wait ends anyway): the workers exit instead of parking
-/// and being woken a second time by the joiner's stop (issue 16: a short-lived pool's join).
+/// The acknowledgement or finish that sees `done()` returns true, and the pool stops (the
+/// caller's `end_join`): the workers exit, and `join()`, which waits for them to exit, returns.
+/// Nobody sleeps on the count itself: a joiner that waited on it and then stopped the pool cost
+/// a short-lived pool one more sleep and wake of the joiner and of every worker (issue 16).
 ///
-/// ## Why join() cannot return early
-/// - Once every worker acknowledged, each has added its delta and counts globally, so
-///   `outstanding_` is exact; the fold's seq_cst RMWs order the fold before the acknowledgement,
-///   and `done()` reads `acks_` before `outstanding_` (both seq_cst).
-/// - A finish that takes `outstanding_` to zero and the joiner are a Dekker pair: the finisher
-///   decrements then reads `join_waiting_`, the joiner sets `join_waiting_` then reads the count
-///   (all seq_cst), so one sees the other: either the joiner sees zero, or the finisher sees the
-///   joiner and notifies it (`EventCount`, no lost wake-up).
-/// - A worker that has not folded when `join()` begins either reads `join_waiting_` at its next
-///   count or loop turn, or is parked and woken by `join()` (the caller arranges that wake: a
-///   Dekker pair between the parker's re-check of `fold_pending()` and `join()`'s store +
-///   `notify_all` of the idle set).
+/// ## Why the pool cannot stop early
+/// `done()` is true only once every worker acknowledged: each then has added its delta and
+/// counts in `outstanding_`, so `outstanding_` is the exact count (the fold's RMWs come before
+/// its acknowledgement, and `done()` reads `acks_` before `outstanding_`, all seq_cst), and it
+/// is zero. Before any join no worker acknowledges, so no finish stops the pool.
+///
+/// ## Why the pool does stop
+/// - Every worker folds: one that has not when the join begins reads `join_waiting_` at its
+///   next count or loop turn, or is parked and woken by `join()` (the caller arranges that wake:
+///   a Dekker pair between the parker's re-check of `fold_pending_before_park()` and `join()`'s
+///   store + `notify_all` of the idle set).
+/// - Someone sees `done()`: take the last acknowledgement A and the finish F that leaves the
+///   count at zero for good. Each does an RMW (A on `acks_`, F on `outstanding_`) and then
+///   reads the other's variable in `done()`, all seq_cst: a Dekker pair, so whichever comes
+///   second in the single total order sees the other's write, and with it `done()`. (If the
+///   count is zero when A comes, with no F after it, A sees that zero.) Both may see it: the
+///   stop is idempotent.
 ///
 /// Who may call what: `started` / `finished` from any thread (with the calling worker's `Local`,
-/// or null off the pool); `fold` by the owner of the `Local`; `begin_join` / `wait_done` by
-/// joiners (any number).
+/// or null off the pool); `fold` by the owner of the `Local`; `vacate` by the pool before the
+/// join can begin; `begin_join` by joiners (any number).
 
 #include <atomic>
 #include <cstddef>
@@ -47,7 +53,6 @@
 #include <utility>
 
 #include <zuki/detail/atomic.hpp>
-#include <zuki/detail/parker.hpp>
 
 namespace zuki::detail {
 
@@ -89,8 +94,8 @@ public:
         outstanding_.fetch_add(n, std::memory_order_relaxed);
     }
 
-    /// One unit of work finished (see `started`). True if this finish completed a join (the
-    /// joiners were notified): the caller may end the join's work (the pool stops it anyway).
+    /// One unit of work finished (see `started`). True if this finish completed a join: the
+    /// caller stops the pool.
     bool finished(Local* local) noexcept {
         if (local != nullptr && !local->folded) {
             if (!join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
@@ -99,14 +104,13 @@ public:
             }
             fold(*local);  // (cannot complete the join: our own unit is still counted)
         }
-        // seq_cst: a Dekker pair with begin_join(): we decrement then read join_waiting_, the
-        // joiner sets join_waiting_ then reads outstanding_; one of us sees the other.
-        // (Its release half also publishes the finished work to the joiner's load in done().)
+        // seq_cst: the finisher's half of the Dekker pair with the last acknowledgement (see
+        // "Why the pool does stop"). Its release half also publishes the finished work to
+        // whoever reads the count in done() and then stops the pool.
         if (outstanding_.fetch_sub(1, ZUKI_MODEL_WEAKEN(outstanding_finish_order,
                                                         std::memory_order_seq_cst,
-                                                        std::memory_order_relaxed)) == 1 &&
-            join_waiting_.load(std::memory_order_seq_cst))
-            return notify_if_done();
+                                                        std::memory_order_relaxed)) == 1)
+            return done();  // (see "Why the pool does stop")
         return false;
     }
 
@@ -122,7 +126,7 @@ public:
     }
 
     /// Owner of `local`: switch to global counting (once, after a join began). True if this
-    /// fold completed the join (see `finished`).
+    /// fold completed the join: the caller stops the pool.
     bool fold(Local& local) noexcept {
         local.folded = true;
         // seq_cst (both): done() reads acks_ then outstanding_; the fold must be visible no
@@ -131,7 +135,7 @@ public:
         local.add(-delta);
         outstanding_.fetch_add(delta, std::memory_order_seq_cst);
         acks_.fetch_add(1, std::memory_order_seq_cst);
-        return notify_if_done();
+        return done();  // (see "Why the pool does stop")
     }
 
     /// A worker that will never run (its thread failed to start), before any join: it counts
@@ -143,27 +147,16 @@ public:
         acks_.fetch_add(1, std::memory_order_seq_cst);
     }
 
-    /// Joiner: announce the join. The caller then wakes every parked worker (so each folds),
-    /// and waits with `wait_done`.
+    /// Joiner: announce the join. The caller then wakes every parked worker (so each folds);
+    /// the fold or finish that completes the count returns true to its caller.
     void begin_join() noexcept { join_waiting_.store(true, std::memory_order_seq_cst); }
 
-    /// True once every worker folded and the count is zero.
+    /// True once every worker folded and the count is zero (seq_cst loads: see "Why the pool
+    /// does stop").
     bool done() const noexcept {
         return acks_.load(std::memory_order_seq_cst) == workers_ &&
                outstanding_.load(std::memory_order_seq_cst) == 0;
     }
-
-    /// Joiner: sleep until `done()` or `give_up()` (e.g. the pool was stopped; the caller calls
-    /// `notify_joiners()` after making `give_up()` true).
-    template <class GiveUp>
-    void wait_done(GiveUp&& give_up) noexcept {
-        for (;;) {
-            const std::uint32_t key = joiners_.prepare_wait();
-            if (done() || give_up()) return;
-            joiners_.wait(key);
-        }
-    }
-    void notify_joiners() noexcept { joiners_.notify_all(); }
 
     /// For tests: the shared part of the count (exact once all folded), and how many workers
     /// folded (relaxed: observations only).
@@ -173,22 +166,10 @@ public:
     std::size_t folded_workers() const noexcept { return acks_.load(std::memory_order_relaxed); }
 
 private:
-    // After a fold's acknowledgement or a finish that took the count to zero: wake the joiners
-    // only if the join is done, not at every acknowledgement (each wake is a context switch
-    // of a joiner that would find the count not zero yet). No completion goes unnoticed: of
-    // the last acknowledgement and the finish that reaches zero, whichever comes second in
-    // the seq_cst order sees the other in done() (all four accesses are seq_cst).
-    bool notify_if_done() noexcept {
-        if (!done()) return false;
-        joiners_.notify_all();
-        return true;
-    }
-
     alignas(cache_line) atomic<std::int64_t> outstanding_{0};
     atomic<bool> join_waiting_{false};
     atomic<std::size_t> acks_{0};  // workers that folded their delta
     std::size_t workers_ = 0;
-    EventCount joiners_;
 };
 
 }  // namespace zuki::detail

@@ -33,7 +33,7 @@
 /// - A `Worker`'s fields belong to its thread, except `deque` (thieves steal from it), `parker`
 ///   (notifiers unpark it) and `stats` (read by `metrics()`).
 /// - `run_worker(w)`: worker `w`'s thread only. `schedule` (a wake), `submit`, `push_global`,
-///   `stop`, `wait_for_outstanding_work`, `metrics`, `attach`: any thread. `close_and_drain`:
+///   `stop`, `begin_join`, `metrics`, `attach`: any thread. `close_and_drain`:
 ///   the destructor, after every worker thread was joined and every attached thread left.
 
 #include <pthread.h>
@@ -214,16 +214,20 @@ public:
     /// Start `resolved_threads()` workers; a thread that fails to start is reported and the
     /// pool runs with the rest. Throws `std::system_error` if none started.
     void start();
-    /// After `stop()`: wait until every attached thread left (and let no other attach), then
-    /// join every started worker thread.
+    /// Join every started worker thread (they exit when the pool stops: `stop()`, or a join's
+    /// count reaching zero), then wait until every attached thread left (and let no other
+    /// attach). Threads may attach while it waits for the workers.
     void join_threads() noexcept;
     /// `join()`: wait for outstanding work, stop, join the threads.
     void join() {
         if (is_own_worker())
             throw std::logic_error(
                 "zuki::WorkStealingExecutor::join: called on one of the pool's own workers");
-        wait_for_outstanding_work();
-        stop();
+        // The pool stops when the count reaches zero (end_join), or when stop() is called:
+        // then the workers exit, and joining them is the whole wait. (An earlier version slept
+        // on the count first and then stopped the pool: one more sleep and wake of the joiner,
+        // and of every worker.)
+        begin_join();
         join_threads();
     }
 
@@ -262,9 +266,9 @@ public:
         run_worker(*w);
     }
 
-    /// `join_threads()`'s first half (the model checks, whose workers are not threads, call it
+    /// `join_threads()`'s second half (the model checks, whose workers are not threads, call it
     /// alone): close attaching, then wait until every attached thread left its loop. After
-    /// `stop()`.
+    /// the pool stopped.
     void wait_attached_threads() noexcept {
         for (;;) {
             const std::uint32_t key = attached_left_.prepare_wait();
@@ -443,24 +447,23 @@ public:
     /// Workers leave their loops as soon as they finish their current task; spawns are refused.
     void stop() noexcept {
         shutdown_.stop();
-        if (idle_) idle_->notify_all();
-        work_.notify_joiners();  // a join() waiting for outstanding work returns now
+        if (idle_) idle_->notify_all();  // the workers exit; a join() waits for that
     }
     /// A join's count reached zero (OutstandingWork::finished / fold returned true, on the
-    /// thread that made it so): stop now, as the joiner would when it wakes, so that the workers
-    /// exit instead of parking first. (`stop()` also wakes the joiners: they see `done()` or
-    /// the stop.) Only `join()` begins a join, and it always stops the pool after its wait.
+    /// thread that made it so): stop, which the joiner waits for (begin_join). The thread's
+    /// writes before its finish happen before the stop (release), which the workers see
+    /// before they exit, which pthread_join orders before the joiner's return.
     void end_join() noexcept { stop(); }
 
-    /// `join()`'s wait (without joining the threads): until every task, handler and unit of
-    /// tracked work finished, or the pool is stopped. The pool is stopped when it returns (by
-    /// whoever completed the count, or by `stop()`), so only `join()` may call it.
-    void wait_for_outstanding_work() noexcept {
+    /// `join()`'s first step: announce the join. Every worker folds its count (parked ones are
+    /// woken for it), and whoever completes the count (the last fold, or the finish that
+    /// reaches zero) stops the pool (end_join): every task, handler and unit of tracked work
+    /// has finished by then. Only `join()` may call it (the pool stops when the count is zero).
+    void begin_join() noexcept {
         work_.begin_join();
-        // Parked workers wake up to fold their counts (then park again): the joiner's half of
-        // the Dekker pair with park()'s fold_pending_before_park (IdleSet::notify_all fences).
+        // Parked workers wake up to fold their counts: the joiner's half of the Dekker pair
+        // with park()'s fold_pending_before_park (IdleSet::notify_all fences).
         idle_->notify_all();
-        work_.wait_done([&] { return shutdown_.stopping(); });
     }
     /// The destructor's drain, after the workers were joined and Asio's services shut down:
     /// cancel every task and handler left, and every later submission (shutdown.hpp).
@@ -1139,7 +1142,8 @@ private:
     EventCount attached_left_;
     std::size_t failed_starts_ = 0;
     atomic<std::uint64_t> handler_failures_{0};  // a statistic: relaxed
-    mutex threads_mutex_;  // joining the threads (join() and the destructor), attaching
+    mutex threads_mutex_;  // attaching, and closing attach (wait_attached_threads)
+    mutex join_mutex_;  // joining the worker threads (join() and the destructor)
     Shutdown shutdown_;
     OutstandingWork work_;
     BlockingPool blocking_;  // spawn_blocking's threads (after cfg_, which configures it)
