@@ -152,7 +152,7 @@ public:
 #if defined(ZUKI_RELACY)
     static constexpr std::size_t initial_reserve = SIZE_MAX;
 #else
-    static constexpr std::size_t initial_reserve = 32;
+    static constexpr std::size_t initial_reserve = 4;
 #endif
 
     /// `capacity`: chunks each lane holds before spilling (> 0).
