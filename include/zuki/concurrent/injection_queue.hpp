@@ -16,7 +16,8 @@
 /// Full queue: the lock-free queue is pushed with `bounded_push`, so the hot path never
 /// allocates. Its nodes are reserved as they are needed, not up front (4 lanes of 4,096 nodes,
 /// each an aligned allocation, made a pool's construction and destruction cost 16 times an
-/// `asio::thread_pool`'s): a lane starts with `initial_reserve` nodes, and a push that finds
+/// `asio::thread_pool`'s; then 32 each, still 132 aligned allocations a pool): a lane starts
+/// with `initial_reserve` node (and the lanes live in the queue's own block), and a push that finds
 /// none free reserves as many again (doubling, under a mutex, never beyond the capacity) and
 /// retries; so allocation happens only while a lane grows to its peak. If a lane is full (or
 /// the allocation fails) the chunk goes to a mutex-protected spill list (a rare path: it needs
@@ -38,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #if defined(ZUKI_RELACY)
 #include <bit>
@@ -152,19 +154,18 @@ public:
 #if defined(ZUKI_RELACY)
     static constexpr std::size_t initial_reserve = SIZE_MAX;
 #else
-    static constexpr std::size_t initial_reserve = 4;
+    static constexpr std::size_t initial_reserve = 1;
 #endif
 
     /// `capacity`: chunks each lane holds before spilling (> 0).
-    explicit InjectionQueue(std::size_t capacity) {
-        for (auto& l : lanes_) l = std::make_unique<Lane>(capacity);
-    }
+    explicit InjectionQueue(std::size_t capacity)
+        : lanes_(make_lanes(capacity, std::make_index_sequence<task_priority_levels>{})) {}
 
     /// Push a chunk of tasks with one synchronising operation. Never allocates on the lock-free
     /// path; never fails. Release semantics: everything written to the tasks before the push is
     /// visible to the thread that pops them.
     void push(Chunk<T> c, TaskPriority p) noexcept {
-        Lane& lane = *lanes_[static_cast<std::size_t>(p)];
+        Lane& lane = lanes_[static_cast<std::size_t>(p)];
         // relaxed: the length is a hint for consumers (they still pop to find out); it may lag.
         // Sequenced before the caller's seq_cst fence, so the idle protocol's re-check after
         // its own fence sees it (see concurrent/idle_set.hpp).
@@ -191,7 +192,7 @@ public:
         const std::size_t n = lanes_.size();
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t i = lowest_first ? k : n - 1 - k;
-            Lane& lane = *lanes_[i];
+            Lane& lane = lanes_[i];
             if (lane.length() <= 0 && spilled_.load(std::memory_order_relaxed) == 0) continue;
             Chunk<T> c;
             // acquire (spilled_): pairs with the release add in push().
@@ -207,19 +208,19 @@ public:
     /// Approximate number of queued tasks (exact when quiescent).
     std::int64_t size_hint() const noexcept {
         std::int64_t n = 0;
-        for (auto& l : lanes_) n += l->length();
+        for (const Lane& l : lanes_) n += l.length();
         return n;
     }
     bool empty_hint() const noexcept { return size_hint() <= 0; }
     /// Approximate number of tasks queued in lane `p` (exact when quiescent).
     std::int64_t size_hint(TaskPriority p) const noexcept {
-        return lanes_[static_cast<std::size_t>(p)]->length();
+        return lanes_[static_cast<std::size_t>(p)].length();
     }
 
     /// Nodes lane `p`'s lock-free part has reserved so far (it grows to the capacity as needed).
     std::size_t reserved(TaskPriority p) const noexcept {
         // relaxed: a statistic.
-        return lanes_[static_cast<std::size_t>(p)]->reserved.load(std::memory_order_relaxed);
+        return lanes_[static_cast<std::size_t>(p)].reserved.load(std::memory_order_relaxed);
     }
 
 private:
@@ -265,12 +266,12 @@ private:
         // FIFO: our lock-free pop may have found the lane empty just before a chunk went into
         // it and a later one spilled. Every chunk pushed there before a spilled chunk is visible
         // now (its pusher spilled under this mutex afterwards), so take those first.
-        if (lanes_[lane]->queue.pop(out)) return true;
+        if (lanes_[lane].queue.pop(out)) return true;
         SpillList& s = spill_[lane];
         if (s.count == 0) return false;
         out = Chunk<T>{s.head, s.tail, s.count};
         // relaxed: under the mutex.
-        lanes_[lane]->spilled.fetch_sub(s.count, std::memory_order_relaxed);
+        lanes_[lane].spilled.fetch_sub(s.count, std::memory_order_relaxed);
         spilled_.fetch_sub(s.count, std::memory_order_relaxed);
         s = SpillList{};
         return true;
@@ -297,7 +298,13 @@ private:
             return pushed.load(std::memory_order_relaxed) - out;
         }
     };
-    std::array<std::unique_ptr<Lane>, task_priority_levels> lanes_;
+    // The lanes in one block with the queue (a lane is not movable: built in place).
+    template <std::size_t... I>
+    static std::array<Lane, task_priority_levels> make_lanes(std::size_t capacity,
+                                                             std::index_sequence<I...>) {
+        return {{((void)I, Lane(capacity))...}};
+    }
+    std::array<Lane, task_priority_levels> lanes_;
     detail::atomic<std::uint64_t> spilled_{0};  // tasks in spill lists
     mutex spill_mutex_;
     std::array<SpillList, task_priority_levels> spill_;
