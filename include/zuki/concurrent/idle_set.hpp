@@ -107,11 +107,11 @@ public:
         need_watcher_.store(true, std::memory_order_relaxed);
     }
 
-    /// Place `i` will never have a worker (its thread failed to start; the others may run
-    /// already): from now on it is treated as a reserved place nobody took. It counts as awake
-    /// from the start and never parks, so nobody ever claims it.
-    void vacate(std::size_t i) noexcept {
-        (void)i;
+    /// One worker's place will never have a worker (its thread failed to start; the others
+    /// may run already): from now on it counts as a reserved place nobody took. It has counted
+    /// as awake from the start and never parks, so nobody ever claims it; only the count of
+    /// untaken places changes.
+    void vacate() noexcept {
         // relaxed: only the searcher bound and the watcher rules read it, as a hint.
         unattached_.fetch_add(1, std::memory_order_relaxed);
     }

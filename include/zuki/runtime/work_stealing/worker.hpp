@@ -172,7 +172,8 @@ struct Worker {
     void* io_registration = nullptr;
 
     pthread_t thread{};
-    bool started = false;  // its thread runs (main thread only: start and join)
+    bool started = false;  // its thread was created and is not joined yet (start(), then
+                           // join_threads() under join_mutex_)
     bool vacant = false;  // its thread failed to start: nobody will ever work here
 
     std::uint32_t next_random() noexcept {  // xorshift64*
@@ -610,7 +611,7 @@ private:
     void vacate(std::size_t i) noexcept {
         Worker& w = *workers_[i];
         w.vacant = true;
-        idle_->vacate(i);
+        idle_->vacate();
         work_.vacate(w.work);
     }
     static void seed(Worker& w, std::size_t i) noexcept {
@@ -1130,10 +1131,10 @@ private:
     InjectionQueue<TaskHeader> global_;
     std::unique_ptr<IdleSet> idle_;
     std::vector<std::unique_ptr<Worker>> all_;
-    // By Worker::index: the started workers, then the reserved places (null until attach()
-    // takes one). The vector never grows after start.
+    // By Worker::index: the workers' places (a vacant one included), then the reserved places
+    // (null until attach() takes one). The vector never grows after start.
     std::vector<Worker*> workers_;
-    std::size_t started_ = 0;
+    std::size_t started_ = 0;  // the workers' places, vacant ones included (set before start)
     // Places in use: started_ + places taken by attach(). Written under threads_mutex_.
     atomic<std::size_t> active_{0};
     // Threads inside attach() (written under threads_mutex_), and the wait for them to leave.
