@@ -88,6 +88,10 @@ public:
     /// How many items were ever taken from the oldest end (by thieves, `pop_oldest`, `take_half`
     /// or a shallow `pop`): it stays put while the oldest item waits.
     std::int64_t taken_from_top() const noexcept { return top_.load(std::memory_order_relaxed); }
+    /// Owner: the index one past the newest item (items are numbered in push order). While
+    /// `taken_from_top()` is below an `end_index()` read earlier, some item pushed before that
+    /// read is still queued at the oldest end. (relaxed: only the owner writes `bottom`.)
+    std::int64_t end_index() const noexcept { return bottom_.load(std::memory_order_relaxed); }
 
     /// Owner: add an item at the bottom. Returns false (and changes nothing) when full.
     bool push(T* item) noexcept {

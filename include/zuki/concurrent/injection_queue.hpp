@@ -141,6 +141,9 @@ struct Chunk {
     T* head = nullptr;
     T* tail = nullptr;
     std::size_t count = 0;
+    /// A worker's own tasks that overflowed its deque (a fork-join), not work submitted from
+    /// outside it. (Chunks that went through the spill list come back untagged.)
+    bool overflow = false;
 
     /// A chunk of one task.
     static Chunk single(T* t) noexcept { return Chunk{t, t, 1}; }

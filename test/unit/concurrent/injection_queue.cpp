@@ -101,6 +101,23 @@ BOOST_AUTO_TEST_CASE(a_chunk_comes_back_whole_with_its_list) {
     BOOST_TEST(q.size_hint() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_chunk_keeps_its_overflow_tag_through_the_lock_free_part) {
+    // The pool tells a worker's own overflow from outside work by the tag (a take of outside
+    // work holds the LIFO slot back; of overflow, not): it must survive the queue.
+    auto nodes = make_nodes(4);
+    Queue q(8);
+    Chunk<Node> mine = chunk_of(nodes, 0, 2);
+    mine.overflow = true;
+    q.push(mine, TaskPriority::Normal);
+    q.push(chunk_of(nodes, 2, 2), TaskPriority::Normal);
+    const Chunk<Node> a = q.pop();
+    const Chunk<Node> b = q.pop();
+    BOOST_TEST(a.count == 2u);
+    BOOST_TEST(a.overflow);
+    BOOST_TEST(b.count == 2u);
+    BOOST_TEST(!b.overflow);
+}
+
 BOOST_AUTO_TEST_CASE(chunks_are_fifo_within_a_lane) {
     auto nodes = make_nodes(40);
     Queue q(64);

@@ -175,6 +175,11 @@ struct Worker {
     bool started = false;  // its thread was created and is not joined yet (start(), then
                            // join_threads() under join_mutex_)
     bool vacant = false;  // its thread failed to start: nobody will ever work here
+    // (In the struct's tail padding: the fields above keep their cache lines.)
+    // The deque's end index after the last global take that queued work from outside here
+    // (not a worker's overflow): while its top is below it, that work waits in the deque, and
+    // the LIFO slot's task (made after it) queues behind it (next_task).
+    std::int64_t admitted_until = 0;
 
     std::uint32_t next_random() noexcept {  // xorshift64*
         rng ^= rng >> 12;
@@ -699,6 +704,7 @@ private:
             (l.count != 0 ? l.tail->next : l.head) = x;
             l.tail = x;
             ++l.count;
+            l.overflow = true;
         }
         bump(w.stats.overflows);
         for (std::size_t p = 0; p < task_priority_levels; ++p)
@@ -786,6 +792,17 @@ private:
             if (TaskHeader* t = take_global(w)) return t;
         }
         if (TaskHeader* t = lifo_take(w)) {
+            // Work admitted from the global queue still waits in the deque: it was waiting
+            // before this task was made, so it runs first, and the task queues behind it (a
+            // handler that re-posts itself, run from the slot up to max_lifo_streak + 1 times per
+            // admitted task, kept outside work waiting ~1 ms on 2 workers; issue 11). The oldest
+            // end: the admitted tasks are there (take_global keeps them in the shallow part).
+            if (w.deque.taken_from_top() < w.admitted_until) {
+                w.lifo_streak = 0;
+                if (!w.deque.push(t)) overflow(w, t);
+                if (TaskHeader* next = w.deque.pop_oldest()) return next;
+                return w.deque.pop();  // all taken by thieves (and t with them) or overflowed
+            }
             if (w.lifo_streak < max_lifo_streak) {
                 ++w.lifo_streak;
                 return t;
@@ -925,11 +942,21 @@ private:
         // stays queued after taking it is shared among the workers (rounding down: two tasks
         // for two workers stay one each, none stranded behind a worker that may now block).
         const std::int64_t share = global_.size_hint() / static_cast<std::int64_t>(places());
-        std::int64_t budget = std::min(room, static_cast<std::int64_t>(c.count - 1) +
-                                                 std::max<std::int64_t>(share, 0));
+        // Work an earlier take admitted still waits in the deque (a check came before it ran
+        // out): this chunk, `first` included, queues behind it, and the oldest admitted task
+        // runs now. Outside work of a lane then runs in the order it was submitted.
+        const bool behind = w.deque.taken_from_top() < w.admitted_until && room > 0;
+        const std::int64_t keep = static_cast<std::int64_t>(c.count) - (behind ? 0 : 1);
+        std::int64_t budget = std::min(room, keep + std::max<std::int64_t>(share, 0));
         bool queued_locally = false;
-        // The rest of this chunk, then more chunks while the budget lasts.
-        Chunk<TaskHeader> rest{first->next, c.tail, c.count - 1};
+        // The rest of this chunk (all of it, when behind), then more chunks while the budget
+        // lasts.
+        Chunk<TaskHeader> rest =
+            behind ? c : Chunk<TaskHeader>{first->next, c.tail, c.count - 1, c.overflow};
+        // Work from outside queued here (not a fork-join's overflow: a fork-join runs its
+        // children depth-first from the LIFO slot, and sending them behind its own overflowed
+        // subtrees expanded it breadth-first, skynet 1.4x slower).
+        bool admitted = false;
         for (;;) {
             if (rest.count != 0) {
                 const TaskPriority lane = rest.head->priority();
@@ -943,9 +970,10 @@ private:
                         : 0;
                 budget -= static_cast<std::int64_t>(pushed);
                 queued_locally = queued_locally || pushed != 0;
+                admitted = admitted || (pushed != 0 && !rest.overflow);
                 if (pushed < rest.count)
                     push_global(Chunk<TaskHeader>{pushed != 0 ? left : rest.head, rest.tail,
-                                                  rest.count - pushed},
+                                                  rest.count - pushed, rest.overflow},
                                 lane, /*notify=*/false);
             }
             if (budget <= 0 || global_.empty_hint()) break;
@@ -953,6 +981,7 @@ private:
             if (rest.count == 0) break;
         }
         if (queued_locally) {
+            if (admitted) w.admitted_until = w.deque.end_index();
             // The work that was waiting outside runs before the task in the LIFO slot, which was
             // made after it (a task that keeps re-submitting itself would otherwise cut in).
             if (TaskHeader* l = lifo_take(w)) {
@@ -962,6 +991,8 @@ private:
             idle_->notify_one();  // let an idle worker steal some
         }
         w.global_backlog = !global_.empty_hint();
+        // (Null if thieves took everything meanwhile, the chunk included: the caller goes on.)
+        if (behind) first = w.deque.pop_oldest();
         return first;
     }
 

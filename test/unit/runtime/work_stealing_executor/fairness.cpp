@@ -108,6 +108,50 @@ BOOST_AUTO_TEST_CASE(outside_spawns_do_not_starve_behind_a_task_that_respawns_it
     pool.join();
 }
 
+BOOST_AUTO_TEST_CASE(outside_work_admitted_to_a_worker_runs_before_a_task_that_respawns_itself) {
+    // One worker, held by a gate task until 1,000 tasks wait in the global queue; then a task
+    // that re-spawns itself at once (into the LIFO slot) starts there. The worker admits the
+    // outside work to its deque a share at a time (take_global); what it admitted was waiting
+    // before the next copy of the task was made, so it all runs before that copy: about one
+    // run of the task per share. (It ran from the LIFO slot up to four times per admitted
+    // task whenever a check admitted more while it queued in the middle of the deque: ~1 ms
+    // waits for outside work in the starvation benchmark.)
+    zuki::test::Watchdog w(60s, "admitted work before the LIFO slot");
+    constexpr int n = 1'000;
+    WorkStealingExecutor pool(1);
+    std::atomic<bool> posted{false};
+    std::atomic<bool> stop{false};
+    std::atomic<long> runs{0};
+    std::vector<long> runs_at_start(n, -1);
+    std::atomic<int> done{0};
+    std::function<void()> again = [&] {
+        runs.fetch_add(1, std::memory_order_relaxed);
+        if (!stop.load(std::memory_order_relaxed)) pool.spawn_detached(call(again));
+    };
+    pool.spawn_detached(call([&] {
+        while (!posted.load(std::memory_order_acquire)) std::this_thread::yield();
+        pool.spawn_detached(call(again));
+    }));
+    for (int i = 0; i < n; ++i) {
+        pool.spawn_detached(call([&, i] {
+            runs_at_start[i] = runs.load(std::memory_order_relaxed);
+            done.fetch_add(1, std::memory_order_release);
+        }));
+    }
+    posted.store(true, std::memory_order_release);
+    BOOST_REQUIRE(wait_until([&] { return done.load(std::memory_order_acquire) == n; }, 10s));
+    stop = true;
+    pool.join();
+    // The outside tasks ran in the order they were submitted (a check's take queued behind
+    // what was admitted before it; it used to run its first task at once, ahead of them), and
+    // the re-spawning task ran once per pass through the admitted work: a pass is up to half
+    // the deque (127 of 256 here), so about 8 among 1,000 tasks (before: 32, and out of order).
+    BOOST_TEST(std::is_sorted(runs_at_start.begin(), runs_at_start.end()));
+    const long among = runs_at_start[n - 1] - runs_at_start[0];
+    BOOST_TEST_MESSAGE("runs of the re-spawning task among the outside tasks: " << among);
+    BOOST_TEST(among <= 16);
+}
+
 BOOST_AUTO_TEST_CASE(old_local_work_runs_while_a_task_keeps_reposting_itself_to_a_deep_deque) {
     // One worker: a handler queues 300 small handlers on its own deque (deeper than half its
     // capacity, where pop is newest first) and then keeps re-posting itself. The 300 still run.
