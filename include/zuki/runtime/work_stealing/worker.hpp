@@ -798,9 +798,11 @@ private:
             // task whenever a check admitted more while it sat in the middle of the deque:
             // outside work waited 2-2.7 ms on average on 2 workers; issue 11.) From the oldest
             // end: the admitted tasks are there (take_global keeps them in the shallow part).
+            // Queued with a notify (push_local): the task that runs now may block, and a task
+            // left behind it unannounced would wait for it with the other workers parked.
             if (w.deque.taken_from_top() < w.admitted_until) {
                 w.lifo_streak = 0;
-                if (!w.deque.push(t)) overflow(w, t);
+                push_local(w, t);
                 if (TaskHeader* next = w.deque.pop_oldest()) return next;
                 return w.deque.pop();  // all taken by thieves (and t with them) or overflowed
             }
