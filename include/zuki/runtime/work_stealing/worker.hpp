@@ -679,6 +679,12 @@ private:
         if (w.lifo.load(std::memory_order_relaxed) == nullptr) return nullptr;
         return w.lifo.exchange(nullptr, std::memory_order_relaxed);
     }
+    // Owner: work that a global take admitted from outside still waits in w's deque (see
+    // Worker::admitted_until; the owner wrote the mark). The relaxed read of top may be stale:
+    // top only grows, so that keeps the rule in force a little longer, never ends it early.
+    static bool admitted_waiting(const Worker& w) noexcept {
+        return w.deque.taken_from_top() < w.admitted_until;
+    }
     static bool lifo_empty(const Worker& w) noexcept {
         return w.lifo.load(std::memory_order_relaxed) == nullptr;  // relaxed: a look
     }
@@ -800,11 +806,12 @@ private:
             // end: the admitted tasks are there (take_global keeps them in the shallow part).
             // Queued with a notify (push_local): the task that runs now may block, and a task
             // left behind it unannounced would wait for it with the other workers parked.
-            if (w.deque.taken_from_top() < w.admitted_until) {
+            if (admitted_waiting(w)) {
                 w.lifo_streak = 0;
                 push_local(w, t);
-                if (TaskHeader* next = w.deque.pop_oldest()) return next;
-                return w.deque.pop();  // all taken by thieves (and t with them) or overflowed
+                // (Null only if the deque is empty: thieves took everything, t included, or it
+                // overflowed to the global queue.)
+                return w.deque.pop_oldest();
             }
             if (w.lifo_streak < max_lifo_streak) {
                 ++w.lifo_streak;
@@ -948,7 +955,7 @@ private:
         // Work an earlier take admitted still waits in the deque (a check came before it ran
         // out): this chunk, `first` included, queues behind it, and the oldest admitted task
         // runs now. Outside work of a lane then runs in the order it was submitted.
-        const bool behind = w.deque.taken_from_top() < w.admitted_until && room > 0;
+        const bool behind = admitted_waiting(w) && room > 0;
         const std::int64_t keep = static_cast<std::int64_t>(c.count) - (behind ? 0 : 1);
         std::int64_t budget = std::min(room, keep + std::max<std::int64_t>(share, 0));
         bool queued_locally = false;
