@@ -809,8 +809,8 @@ private:
             if (admitted_waiting(w)) {
                 w.lifo_streak = 0;
                 push_local(w, t);
-                // (Null only if the deque is empty: thieves took everything, t included, or it
-                // overflowed to the global queue.)
+                // (Null only if thieves emptied the deque meanwhile, t included: an overflow
+                // moves the older half and leaves the newer one here.)
                 return w.deque.pop_oldest();
             }
             if (w.lifo_streak < max_lifo_streak) {
