@@ -18,8 +18,8 @@
 ///
 /// Besides atomics and fences, the swap point has what the pool's protocols use around them, so
 /// that the model checker compiles those protocols as they are: `per_thread<T, Tag>()` (a
-/// `thread_local` value; one per Relacy thread in a model) and `spin_pause()` (a short
-/// `pause` loop; Relacy's yield); detail/mutex.hpp adds `mutex` (`std::mutex`; Relacy's mutex in a model),
+/// `thread_local` value; one per Relacy thread in a model) and `spin_pause()` (`sched_yield`;
+/// Relacy's yield); detail/mutex.hpp adds `mutex` (`std::mutex`; Relacy's mutex in a model),
 /// apart because `<mutex>` alone costs as much to compile as the rest of Zuki's core.
 ///
 /// `ZUKI_MODEL_WEAKEN(name, order, weaker)` serves the model checker and is inert everywhere
@@ -31,6 +31,10 @@
 
 #include <atomic>
 #include <cstddef>
+
+#if !defined(ZUKI_RELACY)
+#include <sched.h>
+#endif
 
 #if defined(__SANITIZE_THREAD__) && !defined(ZUKI_TSAN)
 #define ZUKI_TSAN 1
@@ -103,24 +107,19 @@ T& per_thread() noexcept {
     return value;
 }
 
-/// A spinning loop's back-off: about 0.6 us of `pause` (32 of them, ~19 ns each on the EPYC of
-/// doc/benchmarks.md), the time a `sched_yield` took, without entering the kernel. It was a
-/// `sched_yield` (between a searching worker's rounds, the one caller): a worker that had yielded
-/// was later woken without preempting the thread that woke it on its CPU (none of 2,000 wakes
-/// ran before the poster's `post` returned, against 50-70 % for `thread_pool`'s threads and for
-/// the `pause`), and the wake-up latency into an idle pool was 1.0-1.07x `thread_pool`'s (p50,
-/// medians of 8 runs) against 0.80-0.84x with the `pause`.
-inline void spin_pause() noexcept {
-    for (int i = 0; i < 32; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        asm volatile("yield" ::: "memory");
-#else
-        std::atomic_signal_fence(std::memory_order_seq_cst);  // a compiler barrier only
-#endif
-    }
-}
+/// Let other threads run (a spinning loop's back-off; its one caller is a searching worker,
+/// between its steal rounds).
+///
+/// A `sched_yield` on purpose, measured against `pause` loops (doc/benchmarks.md, eighth stop).
+/// A worker that yielded while searching is later woken without preempting the thread that
+/// woke it (none of 2,000 wake-ups from outside ran before the poster's `post` returned, against
+/// 50-70 % for `thread_pool`'s threads and for a `pause`; likely the kernel's EEVDF accounting
+/// of the yield). That costs a wake-up from outside into an idle pool ~20 % at the median (the
+/// poster runs on until it blocks), and buys the fork-join and message-passing shapes their
+/// speed: a worker woken by another worker runs beside it instead of taking its CPU (with
+/// `pause` loops of 0.6 or 1.4 us, ping_pong and chained_spawn took 1.5-3x as long, and the
+/// HTTP server more CPU per request).
+inline void spin_pause() noexcept { ::sched_yield(); }
 
 #else  // ZUKI_RELACY
 
