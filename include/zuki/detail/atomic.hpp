@@ -117,8 +117,8 @@ T& per_thread() noexcept {
 /// of the yield). That costs a wake-up from outside into an idle pool ~20 % at the median (the
 /// poster runs on until it blocks), and buys the fork-join and message-passing shapes their
 /// speed: a worker woken by another worker runs beside it instead of taking its CPU (with
-/// `pause` loops of 0.6 or 1.4 us, ping_pong and chained_spawn took 1.5-3x as long, and the
-/// HTTP server more CPU per request).
+/// `pause` loops of 0.6 or 1.4 us, ping_pong and chained_spawn took 1.5-3x as long; yielding
+/// only while another worker is awake kept chained_spawn's loss).
 inline void spin_pause() noexcept { ::sched_yield(); }
 
 #else  // ZUKI_RELACY
