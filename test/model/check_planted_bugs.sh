@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Show that each Relacy model check can fail: build each test/model/ program with one ordering
-# of the real code weakened (-DZUKI_MODEL_PLANT_BUG=<name>, see ZUKI_MODEL_WEAKEN in
-# include/zuki/detail/atomic.hpp) and require the model checker to report the expected failure.
+# of the real code weakened or one RMW made a plain store (-DZUKI_MODEL_PLANT_BUG=<name>, see
+# ZUKI_MODEL_WEAKEN and ZUKI_MODEL_PLANTED in include/zuki/detail/atomic.hpp) and require the model checker to report the expected failure.
 # The table of planted bugs and what each one breaks is in doc/checking.md.
 #
 # Usage: test/model/check_planted_bugs.sh [output dir]   (default build/model-planted)
@@ -32,6 +32,7 @@ plants=(
     "shutdown          shutdown_push_fence       USER ASSERT FAILED"
     "shutdown          shutdown_close_fence      USER ASSERT FAILED"
     "outstanding_work  outstanding_finish_order  DATA RACE|DEADLOCK"
+    "outstanding_work  outstanding_enter_blind   DEADLOCK"
     "inbox             inbox_push_release        DATA RACE"
     "inbox             parker_unpark_release     DEADLOCK"
     "io_driver         io_lock_release           DATA RACE"
@@ -73,8 +74,8 @@ for line in "${plants[@]}"; do
     ms=$((($(date +%s%N) - start) / 1000000))
     # Relacy's verdict line: "DATA RACE (data race detected)", or a bare one such as
     # "ACCESS TO UNINITIALIZED VARIABLE".
-    verdict=$(grep -m1 -E '^[A-Z][A-Z ]+( \(|$)' "$log" | sed -E 's/ \(.*//' || true)
-    where=$(grep -m1 -E '^== .*: FAILED' "$log" | sed -E 's/^== //; s/, [0-9.e-]+ s$//' || true)
+    verdict=$(grep -a -m1 -E '^[A-Z][A-Z ]+( \(|$)' "$log" | sed -E 's/ \(.*//' || true)
+    where=$(grep -a -m1 -E '^== .*: FAILED' "$log" | sed -E 's/^== //; s/, [0-9.e-]+ s$//' || true)
     if ((rc == 1)) && [[ -n $verdict && "|$expect|" == *"|$verdict|"* ]]; then
         echo "caught   $bug ($prog): $verdict; $where (${ms} ms)"
         caught=$((caught + 1))

@@ -4,7 +4,9 @@
 // (runtime/work_stealing/worker.hpp) over the OutstandingWork fold protocol
 // (runtime/work_stealing/outstanding_work.hpp): the workers count privately until the join
 // begins, then fold their deltas at their next count or loop turn, or when the join's
-// notify_all wakes them from their parkers, and count in the shared counter from then on; the
+// notify_all wakes them from their parkers, and count in the shared counter from then on (a
+// worker that has not entered its loop when the join begins is acknowledged for by the joiner,
+// OutstandingWork::ack_unstarted, and counts in the shared counter from its first count); the
 // fold or finish that completes the count stops the pool, and the workers exit (which the real
 // join() waits for with pthread_join).
 //
@@ -30,6 +32,10 @@
 //                             comes without a happens-before edge from the last task's
 //                             completion (DATA RACE on what the task wrote), or the Dekker pair
 //                             with the last fold breaks and nobody stops the pool (DEADLOCK).
+//   outstanding_enter_blind   a worker enters its loop with a plain store instead of the CAS
+//                             that decides against the joiner's ack_unstarted: when the join
+//                             began first, the worker is acknowledged for but counts privately,
+//                             and the completion of its last task goes unnoticed (DEADLOCK).
 
 #include "pool.hpp"
 

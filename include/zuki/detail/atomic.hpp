@@ -25,7 +25,10 @@
 /// `ZUKI_MODEL_WEAKEN(name, order, weaker)` serves the model checker and is inert everywhere
 /// else: a memory order that a model-checking build compiled with `-DZUKI_MODEL_PLANT_BUG=name`
 /// replaces by `weaker`, to show that the model checks catch the bug
-/// (test/model/check_planted_bugs.sh). In every other build it is `order`. (Capacities are
+/// (test/model/check_planted_bugs.sh). In every other build it is `order`.
+/// `ZUKI_MODEL_PLANTED(name)` is the same for a bug that is not an ordering (an RMW replaced by
+/// a plain store): true only in a model-checking build with `-DZUKI_MODEL_PLANT_BUG=name`, a
+/// constant false everywhere else. (Capacities are
 /// shrunk for the models through the objects' constructor arguments, e.g. a pool's
 /// `local_queue_capacity`, as Tokio shrinks its queue under loom.)
 
@@ -72,10 +75,12 @@
 #define ZUKI_MODEL_STR(x) ZUKI_MODEL_STR2(x)
 #define ZUKI_MODEL_WEAKEN(name, order, weaker)                                                     \
     (std::string_view(ZUKI_MODEL_STR(ZUKI_MODEL_PLANT_BUG)) == #name ? (weaker) : (order))
+#define ZUKI_MODEL_PLANTED(name) (std::string_view(ZUKI_MODEL_STR(ZUKI_MODEL_PLANT_BUG)) == #name)
 #endif
 #endif
 #if !defined(ZUKI_MODEL_WEAKEN)
 #define ZUKI_MODEL_WEAKEN(name, order, weaker) (order)
+#define ZUKI_MODEL_PLANTED(name) false
 #endif
 
 namespace zuki::detail {

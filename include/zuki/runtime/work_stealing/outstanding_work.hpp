@@ -35,7 +35,12 @@
 /// - Every worker folds: one that has not when the join begins reads `join_waiting_` at its
 ///   next count or loop turn, or is parked and woken by `join()` (the caller arranges that wake:
 ///   a Dekker pair between the parker's re-check of `fold_pending_before_park()` and `join()`'s
-///   store + `notify_all` of the idle set).
+///   store + `notify_all` of the idle set). A worker that has not entered its loop when the
+///   join begins is acknowledged by the joiner (`ack_unstarted`): its delta is zero, as nothing
+///   ran there, and a CAS on `Local::entry` decides between the joiner and the worker's
+///   `enter`; a worker that loses it counts in `outstanding_` from its first count on. (Without
+///   it a short-lived pool whose threads start on one CPU parked its first worker until the
+///   second one ran and folded, then woke it to exit: issue 16.)
 /// - Someone sees `done()`: take the last acknowledgement A and the finish F that leaves the
 ///   count at zero for good. Each does an RMW (A on `acks_`, F on `outstanding_`) and then
 ///   reads the other's variable in `done()`, all seq_cst: a Dekker pair, so whichever comes
@@ -63,6 +68,10 @@ public:
     struct Local {
         std::int64_t delta = 0;
         bool folded = false;  // counts in outstanding_ directly (after a join began)
+        // Whether the owner entered its loop (`enter`), or a joiner acknowledged for it before
+        // it did (`ack_unstarted`): one CAS each, the first wins.
+        atomic<std::uint32_t> entry{unstarted};
+        static constexpr std::uint32_t unstarted = 0, entered = 1, acked_by_joiner = 2;
 
         void add(std::int64_t n) noexcept {
             std::atomic_ref<std::int64_t> d(delta);
@@ -138,11 +147,42 @@ public:
         return done();  // (see "Why the pool does stop")
     }
 
+    /// Owner of `local`, as its loop begins, before it counts anything: if a joiner already
+    /// acknowledged for it (`ack_unstarted`), it counts in the shared counter from here on.
+    void enter(Local& local) noexcept {
+        if (ZUKI_MODEL_PLANTED(outstanding_enter_blind)) {  // the model checks' planted bug
+            local.entry.store(Local::entered, std::memory_order_relaxed);
+            return;
+        }
+        std::uint32_t expected = Local::unstarted;
+        // relaxed: only the RMW's atomicity decides who acknowledges; the worker reads nothing
+        // the joiner wrote (a loser counts in outstanding_ with its own seq_cst RMWs).
+        if (!local.entry.compare_exchange_strong(expected, Local::entered,
+                                                 std::memory_order_relaxed))
+            local.folded = true;
+    }
+    /// Joiner, after `begin_join`: acknowledge for a worker that has not entered its loop (its
+    /// delta is zero: nothing ran there), so the join need not wait for it to run (a short-lived
+    /// pool's second worker would otherwise only run once the first parked, and have to wake
+    /// it; issue 16). True if this acknowledgement completed the join: the caller stops the
+    /// pool.
+    bool ack_unstarted(Local& local) noexcept {
+        std::uint32_t expected = Local::unstarted;
+        // relaxed: as in enter(); the acknowledgement itself is the seq_cst RMW below.
+        if (!local.entry.compare_exchange_strong(expected, Local::acked_by_joiner,
+                                                 std::memory_order_relaxed))
+            return false;
+        // seq_cst: as a fold's acknowledgement (done() reads acks_).
+        acks_.fetch_add(1, std::memory_order_seq_cst);
+        return done();
+    }
+
     /// A worker that will never run (its thread failed to start), before any join: it counts
     /// as folded from the start (its delta is zero), so joins wait for no acknowledgement
     /// from it.
     void vacate(Local& local) noexcept {
         local.folded = true;
+        local.entry.store(Local::entered, std::memory_order_relaxed);  // before any join
         // seq_cst: as a fold's acknowledgement (done() reads acks_).
         acks_.fetch_add(1, std::memory_order_seq_cst);
     }

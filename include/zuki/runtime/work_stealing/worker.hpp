@@ -467,6 +467,9 @@ public:
     /// has finished by then. Only `join()` may call it (the pool stops when the count is zero).
     void begin_join() noexcept {
         work_.begin_join();
+        // Workers whose loop has not begun: acknowledge for them (OutstandingWork::ack_unstarted).
+        for (std::size_t i = 0; i < started_; ++i)
+            if (work_.ack_unstarted(workers_[i]->work)) end_join();
         // Parked workers wake up to fold their counts: the joiner's half of the Dekker pair
         // with park()'s fold_pending_before_park (IdleSet::notify_all fences).
         idle_->notify_all();
@@ -542,6 +545,7 @@ public:
     // ---- the worker loop --------------------------------------------------------------------
     /// Worker `w`'s loop, until `stop()`. The calling thread is inside `WorkerScope(w)`.
     void run_worker(Worker& w) noexcept {
+        work_.enter(w.work);
         bool searching = false;
         for (;;) {
             if (shutdown_.stopping()) return count_busy(w, 0);
@@ -640,6 +644,7 @@ private:
         // Counts outstanding work in the shared count from the start: a join() that began
         // before we came waits for no acknowledgement from us (OutstandingWork).
         w->work.folded = true;
+        w->work.entry.store(OutstandingWork::Local::entered, std::memory_order_relaxed);
         idle_->attach(i, &w->parker);
         workers_[i] = w.get();
         all_.push_back(std::move(w));  // within the reserved capacity
