@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Show that each Relacy model check can fail: build each test/model/ program with one ordering
 # of the real code weakened or one RMW made a plain store (-DZUKI_MODEL_PLANT_BUG=<name>, see
-# ZUKI_MODEL_WEAKEN and ZUKI_MODEL_PLANTED in include/zuki/detail/atomic.hpp) and require the model checker to report the expected failure.
+# ZUKI_MODEL_WEAKEN and ZUKI_MODEL_PLANTED in include/zuki/detail/atomic.hpp) and require the
+# model checker to report the expected failure.
 # The table of planted bugs and what each one breaks is in doc/checking.md.
 #
 # Usage: test/model/check_planted_bugs.sh [output dir]   (default build/model-planted)
