@@ -264,10 +264,32 @@ private:
         return RunOutcome::released;
     }
 
+    // Destroying a task drops what it holds, and that may be another task's last reference
+    // (the join waker left in its slot is its parent's; detail/atomic_waker.hpp), whose
+    // destruction may drop the next one's: a chain as long as the chain of awaits, which
+    // recursion would follow until the stack ran out. So destruction is iterative: one that
+    // begins while another is under way on this thread is queued (through `next`, unused once
+    // the count is zero: no queue holds the task) and done by the outermost one.
     void destroy_self() noexcept {
-        Scheduler* s = scheduler_;
-        vtable_->destroy(this);
-        s->release();
+        struct Chain {
+            bool active = false;
+            TaskHeader* queued = nullptr;
+        };
+        Chain& chain = per_thread<Chain, Chain>();
+        if (chain.active) {
+            next = chain.queued;
+            chain.queued = this;
+            return;
+        }
+        chain.active = true;
+        for (TaskHeader* t = this; t != nullptr;) {
+            Scheduler* s = t->scheduler_;
+            t->vtable_->destroy(t);
+            s->release();
+            t = chain.queued;
+            if (t != nullptr) chain.queued = t->next;
+        }
+        chain.active = false;
     }
 
     static TaskHeader* self(const void* p) noexcept {
