@@ -52,6 +52,11 @@ void WorkStealingScheduler::start() {
             throw std::system_error(rc, std::generic_category(),
                                     "zuki: WorkStealingConfig::stack_size rejected");
     }
+    // The size the threads get (the platform default where none was set): help_join nests
+    // within half of it.
+    if (std::size_t size = 0;
+        cfg_.help_while_joining && pthread_attr_getstacksize(&attr, &size) == 0)
+        help_stack_reach_ = size / 2;
     std::vector<StartFailure> failures;
     failures.reserve(n);
     // From here on a started thread runs on `all_`: nothing below may throw. `failures` has its
@@ -122,6 +127,13 @@ void* WorkStealingScheduler::thread_main(void* arg) noexcept {
     char name[16];  // the kernel's limit, terminator included; formatting cannot throw
     std::snprintf(name, sizeof name, "%s%zu", s.cfg_.thread_name_prefix.c_str(), w.index);
     pthread_setname_np(pthread_self(), name);
+    // help_join's stack floor: half of the stack below this frame, near the stack's top (left
+    // at the maximum, which disables helping, when the configuration turns it off). Not from
+    // pthread_getattr_np: it allocates, and makes a system call, in every thread start.
+    if (s.help_stack_reach_ != 0) {
+        const auto top = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+        if (top > s.help_stack_reach_) w.help_stack_floor = top - s.help_stack_reach_;
+    }
     WorkerScope scope(w);
     s.run_worker(w);
     return nullptr;

@@ -45,6 +45,15 @@ struct WorkStealingConfig {
     std::size_t max_blocking_threads = 512;
     /// A blocking thread idle this long exits (at least 0).
     std::chrono::steady_clock::duration blocking_keep_alive = std::chrono::seconds(10);
+    /// Help-first join: a task on a worker that awaits the JoinHandle of a task that has not
+    /// completed first runs this worker's own queued tasks inline (its newest first, as TBB's
+    /// `wait` and Cilk do), so a child spawned just before the await usually completes without
+    /// suspending the parent, waking it or polling it again. Bounded: at most one periodic
+    /// check interval of tasks (outside work, yielded tasks and I/O are not kept waiting) and
+    /// half of the worker's stack. Set it to false where a task holds a blocking lock (a
+    /// `std::mutex`) across `co_await` of a JoinHandle: a task run inline on the same thread
+    /// could try to take that lock again.
+    bool help_while_joining = true;
     /// Worker thread names are this prefix plus the worker index (Linux keeps 15 characters).
     /// A worker keeps its index when others fail to start (their places stay empty).
     std::string thread_name_prefix = "zuki-worker-";

@@ -91,6 +91,12 @@ private:
 ///   thread), a queued or running one the next time its executor holds it. A task that already
 ///   completed keeps its result.
 ///
+/// On a `WorkStealingExecutor` worker, polling a handle whose task has not completed first runs
+/// that worker's own queued tasks inline (help-first, as TBB's `wait`; bounded, and off with
+/// `WorkStealingConfig::help_while_joining`): the child spawned just before `co_await handle`
+/// usually completes there and the awaiting task goes on without suspending. So do not hold a
+/// blocking lock across `co_await handle`.
+///
 /// @code
 /// zuki::SingleThreadedExecutor ex;
 /// zuki::JoinHandle<int> h = ex.spawn(zuki::ready(42));

@@ -170,6 +170,10 @@ struct Worker {
 
     // This thread's registration with the I/O driver (null: none, or no driver).
     void* io_registration = nullptr;
+    // help_join runs nested tasks only while the stack pointer is above this address (half
+    // of the thread's stack; the maximum, by default, disables it: a thread whose stack is
+    // unknown, an attached one or a model checker's).
+    std::uintptr_t help_stack_floor = UINTPTR_MAX;
 
     pthread_t thread{};
     bool started = false;  // its thread was created and is not joined yet (start(), then
@@ -383,6 +387,28 @@ public:
         fence(ZUKI_MODEL_WEAKEN(io_activation_fence, std::memory_order_seq_cst,
                                 std::memory_order_relaxed));
         idle_->notify_one_fenced();
+    }
+    /// Help-first join (Scheduler::help_join): a task on this worker awaits `awaited`, which
+    /// has not completed. Run this worker's own queued tasks (the LIFO slot, then the deque's
+    /// newest) inline until it completes, as TBB's `wait` does: a child that completes here
+    /// costs no join waker, no wake of the parent and no second poll of it. Stops when the local
+    /// queue is empty, when a periodic check is due (the global queue, yielded tasks and I/O
+    /// must not wait behind a nest of joins; the loop does the check after the parent returns:
+    /// so a nest is at most one check interval deep), or when half of the thread's stack is in
+    /// use (nested joins recurse; a 64 KiB stack under ASan would not hold 61 levels).
+    void help_join(TaskHeader& awaited) noexcept override {
+        Worker* w = own_worker();
+        if (w == nullptr) return;
+        // (The frame address, not a local's: ASan may keep locals on a fake stack.)
+        if (reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)) < w->help_stack_floor)
+            return;
+        while (!awaited.is_complete()) {
+            if (++w->since_check >= w->check_interval || shutdown_.stopping()) return;
+            TaskHeader* t = lifo_take(*w);
+            if (t == nullptr) t = w->deque.pop();
+            if (t == nullptr) return;
+            run_task(*w, t);
+        }
     }
     void task_finished() noexcept override {
         if (work_.finished(local_work())) end_join();
@@ -1181,6 +1207,9 @@ private:
     // (null until attach() takes one). The vector never grows after start.
     std::vector<Worker*> workers_;
     std::size_t started_ = 0;  // the workers' places, vacant ones included (set before start)
+    // How far below its entry frame a worker's help_join may nest: half of the stack size its
+    // thread was created with (0: helping is off). Set by start() before the threads exist.
+    std::size_t help_stack_reach_ = 0;
     // Places in use: started_ + places taken by attach(). Written under threads_mutex_.
     atomic<std::size_t> active_{0};
     // Threads inside attach() (written under threads_mutex_), and the wait for them to leave.

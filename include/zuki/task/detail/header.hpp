@@ -175,7 +175,16 @@ public:
     // ---- join side (used by JoinHandle) -------------------------------------------------
     /// True once COMPLETE (the output may be read); otherwise `w` is registered as the join
     /// waker (detail/atomic_waker.hpp over the bits JOIN_WAKER and COMPLETE).
-    bool poll_join(const Waker& w) { return join_waker_.poll_done(state_.word(), w); }
+    bool poll_join(const Waker& w) {
+        // relaxed: a hint (poll_done decides with its own acquire); COMPLETE is terminal.
+        if (!(state_.load(std::memory_order_relaxed) & task_state::complete))
+            scheduler_->help_join(*this);
+        return join_waker_.poll_done(state_.word(), w);
+    }
+    /// True once COMPLETE (acquire: pairs with the completion's release, as poll_join).
+    bool is_complete() const noexcept {
+        return (state_.load(std::memory_order_acquire) & task_state::complete) != 0;
+    }
     /// The JoinHandle is going away: drop interest and its reference. `taken` says whether the
     /// handle took the output. A task that threw and completed while its handle was alive did
     /// not report the exception (the handle was to rethrow it); if the handle goes without

@@ -73,6 +73,11 @@ public:
     /// `std::logic_error` (with `t` cancelled and released) where the executor cannot be
     /// driven from here. (Defined in task/detail/header.hpp: the default parks the caller.)
     inline virtual void block_on_task(TaskHeader* t);
+    /// A JoinHandle of task `t` (run by this scheduler) is polled on this thread and `t` has
+    /// not completed: a scheduler may run work queued on this thread inline meanwhile, until
+    /// `t` completes (help-first join, as TBB's `wait`), so that the join often completes
+    /// without suspending. Must not throw; the default does nothing.
+    virtual void help_join(TaskHeader& t) noexcept { (void)t; }
     /// `spawn_blocking`: the executor's blocking-thread pool (runtime/blocking_pool.hpp), or
     /// null where there is none (then spawn_blocking throws `std::logic_error`).
     virtual BlockingPool* blocking_pool() noexcept { return nullptr; }
