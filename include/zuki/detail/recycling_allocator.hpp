@@ -13,17 +13,27 @@
 /// the other, so a thread whose current and spare batches are both full hands the spare to a
 /// process-wide **depot** (a bounded lock-free stack of batches per class:
 /// `boost::lockfree::stack`, ABA-safe by its tagged indices) in one push, and a thread with nothing
-/// to allocate from takes one batch from it in one pop. A depot that is full (`depot_batches`, 1
+/// to allocate from takes one batch from it in one pop. A depot that is full (`depot_batches`, 4
 /// MiB per class) returns the batch to the heap. The depots are static storage: using them never
 /// allocates (an allocation failure cannot start inside a free). Larger requests go straight to
 /// ::operator new.
 ///
-/// Bounded by construction: a thread caches at most 32 KiB per class, the depot 1 MiB per
-/// class; nothing else is held. (The first version moved half a full cache
+/// Bounded by construction: a thread caches at most 32 KiB per class, the depot 4 MiB per
+/// class; nothing else is held, and a depot holds only blocks that were once live at the same
+/// time (it never allocates ahead). (The first version moved half a full cache
 /// to an unbounded depot and took the whole depot back with one exchange, counting the taken
 /// blocks as none: blocks taken that way sat at the bottom of a cache while other threads
 /// allocated new ones, and the memory held grew in steps over tens of millions of tasks,
 /// issue 15 item 6.)
+///
+/// Why 4 MiB: the depot must hold the live set of a warm fork-join, or every run of it goes
+/// back to malloc for the excess, and its heap grows and shrinks with each run. A tree walk that
+/// spawns its children and then awaits them keeps about (children x depth) tasks alive; the
+/// unbalanced tree of the `uts_binomial` benchmark keeps more 128-byte task cells alive than the
+/// 8,192 that the 1 MiB depot it had until the eleventh stop could hold: in a warm pool its cells
+/// and frames still came from malloc, and each run grew the peak RSS by 230-480 KiB; with 4 MiB,
+/// by 28 KiB (oneTBB's figure), at equal speed. The static cost is the depots' index nodes,
+/// about 4 KiB per class.
 ///
 /// Thread safety: each thread uses its own cache; the depot is a lock-free MPMC stack.
 
@@ -45,7 +55,7 @@ public:
     static constexpr std::size_t granule = 64;
     static constexpr std::size_t classes = 16;  // up to 1 KiB
     static constexpr std::size_t batch_bytes = 16 * 1024;
-    static constexpr std::size_t depot_batches = 64;  // per class: 1 MiB
+    static constexpr std::size_t depot_batches = 256;  // per class: 4 MiB
     /// Blocks per batch in class c.
     static constexpr std::size_t batch_of(std::size_t c) noexcept {
         return batch_bytes / ((c + 1) * granule);

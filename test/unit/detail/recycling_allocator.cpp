@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(blocks_are_distinct_and_travel_between_threads) {
 }
 
 // A producer/consumer burst leaves the caches holding a bounded amount: a thread keeps at most
-// two batches per class, the depot 1 MiB per class; the rest goes back to malloc. (The
+// two batches per class, the depot 4 MiB per class; the rest goes back to malloc. (The
 // first version kept every block of the burst, 12.8 MB here, for the life of the process.)
 BOOST_AUTO_TEST_CASE(a_burst_of_cross_thread_frees_leaves_a_bounded_cache) {
     constexpr std::size_t burst = 100'000;  // 12.8 MB of 128-byte blocks
