@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(outside_work_admitted_to_a_worker_runs_before_a_task_that_r
     // The outside tasks ran in the order they were submitted (a check's take queued behind
     // what was admitted before it; it used to run its first task at once, ahead of them), and
     // the re-spawning task ran once per pass through the admitted work: a pass is up to half
-    // the deque (127 of 256 here), so about 8 among 1,000 tasks (before: 32, and out of order).
+    // the deque's shallow part (127: the claim bound, 128, less one), so about 8 among 1,000 tasks (before: 32, and out of order).
     BOOST_TEST(std::is_sorted(runs_at_start.begin(), runs_at_start.end()));
     const long among = runs_at_start[n - 1] - runs_at_start[0];
     BOOST_TEST_MESSAGE("runs of the re-spawning task among the outside tasks: " << among);
@@ -153,8 +153,8 @@ BOOST_AUTO_TEST_CASE(outside_work_admitted_to_a_worker_runs_before_a_task_that_r
 }
 
 BOOST_AUTO_TEST_CASE(old_local_work_runs_while_a_task_keeps_reposting_itself_to_a_deep_deque) {
-    // One worker: a handler queues 300 small handlers on its own deque (deeper than half its
-    // capacity, where pop is newest first) and then keeps re-posting itself. The 300 still run.
+    // One worker: a handler queues 300 small handlers on its own deque (deeper than its claim
+    // bound, 128, where pop is newest first) and then keeps re-posting itself. The 300 still run.
     zuki::test::Watchdog w(60s, "deep deque fairness");
     WorkStealingExecutor pool(1);
     std::atomic<bool> stop{false};
