@@ -38,9 +38,11 @@
 /// pops oldest-first with one uncontended CAS (like Tokio's and Go's run queues).
 ///
 /// M is the depth where the owner's order turns from FIFO to LIFO, so it is a trade-off that
-/// the pool leaves at cap/2. A fork-join wants LIFO (depth-first: the deque stays shallow; FIFO
-/// expands the tree breadth-first until the deque overflows), Asio handlers that re-post
-/// themselves want FIFO (they take turns). Measured with M = 64 of 256: skynet 1.4x faster and
+/// the pool fixes at 128 (half of its deque's capacity where that is smaller), with room far
+/// above it (4,096 places by default) for a fork-join's depth-first backlog. A fork-join wants
+/// LIFO (depth-first: the deque stays shallow; FIFO expands the tree breadth-first until the
+/// deque overflows), Asio handlers that re-post themselves want FIFO (they take turns).
+/// Measured with M = 64 of 256: skynet 1.4x faster and
 /// no overflow, but only with the pool's fairness rescue (`rescue_oldest`, which runs the
 /// oldest task of a deep deque whose top has not moved) left at 128; at 64 the rescue expanded
 /// the fork-join again, and without it a worker with 65 to 128 handlers that re-post themselves
