@@ -144,8 +144,9 @@ BOOST_AUTO_TEST_CASE(outside_work_admitted_to_a_worker_runs_before_a_task_that_r
     pool.join();
     // The outside tasks ran in the order they were submitted (a check's take queued behind
     // what was admitted before it; it used to run its first task at once, ahead of them), and
-    // the re-spawning task ran once per pass through the admitted work: a pass is up to half
-    // the deque's shallow part (127: the claim bound, 128, less one), so about 8 among 1,000 tasks (before: 32, and out of order).
+    // the re-spawning task ran once per pass through the admitted work: a pass is up to the
+    // deque's shallow part (127 tasks: the claim bound, 128, less one), so about 8 among 1,000
+    // tasks (before: 32, and out of order).
     BOOST_TEST(std::is_sorted(runs_at_start.begin(), runs_at_start.end()));
     const long among = runs_at_start[n - 1] - runs_at_start[0];
     BOOST_TEST_MESSAGE("runs of the re-spawning task among the outside tasks: " << among);
