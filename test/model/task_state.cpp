@@ -21,8 +21,10 @@
 //   - cancellation: the future is destroyed exactly once (by the ready poll or by the cancel),
 //     never polled after, and the task still completes;
 //   - the reference count reaches zero exactly once: the task is destroyed once (Relacy also
-//     reports a leak or a double free), after which the queue shuts down and the executors
-//     return; the scheduler's own count reaches zero once, when the test drops its reference.
+//     reports a leak or a double free), after the executor's last access to it (a JoinHandle
+//     that destroys it as the sole owner decides on a load), after which the queue shuts down
+//     and the executors return; the scheduler's own count reaches zero once, when the test
+//     drops its reference.
 //
 // Checked by hand when folding came in: letting to_complete_folding() fold although JOIN_WAKER
 // is set (the joiner's waker then never fires) deadlocks the first suite at once.
@@ -31,6 +33,9 @@
 //   task_pending_release  run()'s CAS out of RUNNING after a pending poll is acquire instead of
 //                         acq_rel: the next poll, on another executor after a wake, does not
 //                         see the previous poll's writes (DATA RACE on the future's state).
+//   join_sole_owner_acquire  the JoinHandle's sole-owner check (drop_join_handle) loads the
+//                         count relaxed: it destroys the task without happens-before from the
+//                         executor's drop of the queue reference (DATA RACE on executor_done).
 
 #include <zuki/detail/futex.hpp>
 #include <zuki/task/detail/header.hpp>
@@ -124,6 +129,7 @@ public:
         : TaskOutputCell<int>(&vtable, w.sched, TaskPriority::Normal, /*join_interest=*/true),
           world_(w) {
         state_(here()) = 0;
+        executor_done(here()) = 0;
     }
 
     static PollOutcome poll_fn(TaskHeader* h, Context&) noexcept {
@@ -160,10 +166,14 @@ public:
         RL_ASSERT(w.destroyed == 0);  // the count reached zero exactly once
         ++w.destroyed;
         RL_ASSERT(!w.future_alive);  // a task is destroyed only after it completed
+        (void)int(self->executor_done(here()));  // after the executor's last access (run_executor)
         w.sched->shut_down();  // the executors may return now
         delete self;
     }
     static constexpr TaskVTable vtable{&poll_fn, &cancel_fn, &exception_fn, &destroy_fn};
+
+    // Written by an executor after run() finished the task, before it drops its reference.
+    rl::var<int> executor_done;
 
 private:
     World& world_;
@@ -177,6 +187,12 @@ inline void run_executor(World& w) {
         // queue's reference too (TaskState::to_complete_folding), racing the joiner.
         switch (t->run(/*release_when_done=*/true)) {
             case RunOutcome::finished:
+                // The executor's last access before it lets go: destroy_fn reads it, so a
+                // destruction not ordered after this reference's drop is a DATA RACE (the
+                // JoinHandle's sole-owner path decides on a load, TaskHeader::drop_join_handle).
+                static_cast<ModelTask*>(t)->executor_done(here()) = 1;
+                t->ref_dec();  // the queue's reference
+                break;
             case RunOutcome::idle:
                 t->ref_dec();  // the queue's reference
                 break;
@@ -198,6 +214,7 @@ struct TaskSuite : rl::test_suite<Derived, Threads> {
     Waker waker_a = Waker::noop(), waker_b = Waker::noop();
 
     void before() {
+        ++model_execution();  // per-thread values (destroy_self's chain) start fresh
         w.sched = new ModelScheduler(w);
         task = new ModelTask(w);
         w.sched->task = task;

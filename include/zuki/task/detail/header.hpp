@@ -11,7 +11,9 @@
 /// One each for: every Waker clone, the JoinHandle, every AbortHandle, the run queue entry
 /// (SCHEDULED), and the executor's registry (counted from construction until completion). The
 /// last release destroys the task. A task that completes in its first poll may drop the queue's
-/// and the registry's references in the RMW that completes it (`run(true)`, finish_folding).
+/// and the registry's references in the RMW that completes it (`run(true)`, finish_folding); a
+/// JoinHandle that took the output and finds its reference the only one left destroys the task
+/// without an RMW (`drop_join_handle`).
 ///
 /// ## Registration (lazy)
 /// The registry exists for shutdown to find tasks that sit in no queue: idle ones, whose waker
@@ -190,6 +192,20 @@ public:
     /// not report the exception (the handle was to rethrow it); if the handle goes without
     /// taking it, it is reported here, from the dropping thread, so no exception is lost.
     void drop_join_handle(bool taken) noexcept {
+        // The sole owner (the common end of a joined task: it completed, the executor's
+        // references went in the completing RMW, no waker is left) destroys it without an RMW:
+        // nobody else holds a reference, and nobody can make one (only a holder can). acquire:
+        // every reference dropped before was a release RMW on the word and every later write to
+        // it is an RMW, so reading the final count synchronizes with each of those drops (the
+        // release sequences reach it), and the destruction happens after their last accesses.
+        if (taken) {
+            const std::uint64_t s = state_.load(ZUKI_MODEL_WEAKEN(
+                join_sole_owner_acquire, std::memory_order_acquire, std::memory_order_relaxed));
+            if ((s & task_state::complete) && task_state::refs(s) == 1) {
+                destroy_self();
+                return;
+            }
+        }
         bool last = false;
         if (!state_.try_drop_join_interest(taken, last)) {
             // COMPLETE, output not taken. Still holding our reference, so the output lives.

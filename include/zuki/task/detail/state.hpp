@@ -104,14 +104,15 @@ public:
     /// (check CANCELLED in it).
     std::uint64_t to_running() noexcept {
         using namespace task_state;
-        std::uint64_t s = word_.load(std::memory_order_relaxed);
-        // acquire: pairs with the release CAS that made the task SCHEDULED (a waker or the
+        // One fetch_add, no CAS loop: SCHEDULED is set and RUNNING clear (only the thread that
+        // dequeued the task gets here, and nobody else clears SCHEDULED or sets RUNNING on a
+        // scheduled task), so adding `running - scheduled` (= 1) clears bit 0 and carries into
+        // bit 1 whatever the other bits (CANCELLED, the count) become meanwhile.
+        // acquire: pairs with the release RMW that made the task SCHEDULED (a waker or the
         // previous poller) so this poll sees the future as the last poll and the waker left it;
         // the queue's own acquire/release carries the same edge.
-        update(s, std::memory_order_acquire, [](std::uint64_t v) {
-            assert((v & scheduled) && !(v & (running | complete)));
-            return (v & ~scheduled) | running;
-        });
+        const std::uint64_t s = word_.fetch_add(running - scheduled, std::memory_order_acquire);
+        assert((s & scheduled) && !(s & (running | complete)));
         return s;
     }
     /// SCHEDULED → RUNNING + CANCELLED: shutdown dequeued a task it will not poll.

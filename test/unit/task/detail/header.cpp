@@ -867,6 +867,37 @@ BOOST_AUTO_TEST_CASE(a_leaf_nobody_waits_for_releases_the_queue_reference_itself
     BOOST_TEST(h.get() == 7);
 }
 
+// A handle that took the output of a complete task destroys it on a load of the count when it
+// holds the last reference (TaskHeader::drop_join_handle), and not while anyone else holds one.
+// Each task has its own scheduler, which lives exactly as long as the task (the task holds it).
+BOOST_AUTO_TEST_CASE(a_joined_task_goes_with_its_last_holder_the_handle_or_a_waker) {
+    const int before = TestScheduler::alive.load();
+    // The handle is the sole owner: dropping it destroys the task.
+    auto* s1 = TestScheduler::make();
+    auto* u = make_lazy_task(s1, zuki::ready(6), true);
+    JoinHandle<int> hu = zuki::detail::make_join_handle<int>(u);
+    BOOST_TEST(u->run(true) == RunOutcome::released);
+    BOOST_TEST(hu.get() == 6);
+    s1->release();
+    BOOST_TEST(TestScheduler::alive.load() == before + 1);  // u keeps s1
+    hu = JoinHandle<int>();
+    BOOST_TEST(TestScheduler::alive.load() == before);  // u destroyed, then s1
+
+    // A waker outlives the handle: the handle's drop leaves the task to the waker.
+    auto* s2 = TestScheduler::make();
+    auto* t = make_lazy_task(s2, zuki::ready(5), true);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
+    Waker w = t->make_waker();
+    BOOST_TEST(t->run(true) == RunOutcome::released);
+    BOOST_TEST(h.get() == 5);
+    s2->release();
+    h = JoinHandle<int>();
+    BOOST_TEST(TestScheduler::alive.load() == before + 1);  // t (and s2) still there
+    BOOST_TEST(refs(t) == 1u);  // the waker's (ASan: a use after free if t had gone)
+    w = Waker::noop();
+    BOOST_TEST(TestScheduler::alive.load() == before);
+}
+
 BOOST_AUTO_TEST_CASE(a_detached_leaf_is_destroyed_by_its_completing_rmw) {
     SchedulerFixture fx;
     zuki::test::DropRegistry drops(1);
