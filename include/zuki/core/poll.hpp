@@ -4,12 +4,59 @@
 /// @file
 /// `zuki::Poll<T>`: the result of polling a future once — ready with a value, or pending.
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 namespace zuki {
+
+namespace detail {
+/// Where a `Poll<T>` keeps its value: `std::optional<T>`, except for a small trivially copyable
+/// `T` (an `int`, a `long`, a pointer), whose flag is a whole word. A `Poll<long>` is returned
+/// in two registers, and the compiler builds it in memory first: with `optional`'s one-byte
+/// flag that is a byte store and then an 8-byte load of the same word, which the CPU cannot
+/// forward from its store buffer (a stall of ~10 cycles on every poll that returns one: two
+/// thirds of the samples of `JoinHandle<long>::poll` and `Async<long>::poll` in the skynet
+/// profile, doc/benchmarks.md, thirteenth stop). A word-sized flag is stored and loaded whole.
+template <class T>
+inline constexpr bool poll_word_flag = std::is_trivially_copyable_v<T> &&
+                                       sizeof(T) <= sizeof(std::uintptr_t) &&
+                                       alignof(T) <= alignof(std::uintptr_t);
+
+template <class T, bool WordFlag = poll_word_flag<T>>
+class PollStorage {
+public:
+    PollStorage() noexcept = default;
+    template <class... A>
+    explicit PollStorage(std::in_place_t, A&&... a) : v_(std::in_place, std::forward<A>(a)...) {}
+    bool has_value() const noexcept { return v_.has_value(); }
+    T& get() noexcept { return *v_; }
+    const T& get() const noexcept { return *v_; }
+
+private:
+    std::optional<T> v_;
+};
+
+template <class T>
+class PollStorage<T, true> {
+public:
+    PollStorage() noexcept : none_() {}
+    template <class... A>
+    explicit PollStorage(std::in_place_t, A&&... a) : v_(std::forward<A>(a)...), ready_(1) {}
+    bool has_value() const noexcept { return ready_ != 0; }
+    T& get() noexcept { return v_; }
+    const T& get() const noexcept { return v_; }
+
+private:
+    union {
+        unsigned char none_;  // pending: no value
+        T v_;
+    };
+    std::uintptr_t ready_ = 0;
+};
+}  // namespace detail
 
 /// Thrown by `Poll<T>::value()` when the poll is pending.
 class PollPending : public std::logic_error {
@@ -50,17 +97,17 @@ public:
     explicit operator bool() const noexcept { return is_ready(); }
 
     /// The value; throws `PollPending` if pending.
-    T& value() & { return check(), *value_; }
-    const T& value() const& { return check(), *value_; }
-    T&& value() && { return check(), std::move(*value_); }
+    T& value() & { return check(), value_.get(); }
+    const T& value() const& { return check(), value_.get(); }
+    T&& value() && { return check(), std::move(value_.get()); }
 
 private:
     template <class... A>
     explicit Poll(std::in_place_t, A&&... a) : value_(std::in_place, std::forward<A>(a)...) {}
     void check() const {
-        if (!value_) throw PollPending();
+        if (!value_.has_value()) throw PollPending();
     }
-    std::optional<T> value_;
+    detail::PollStorage<T> value_;
 };
 
 /// `Poll<void>`: ready (with no value) or pending.

@@ -106,3 +106,55 @@ BOOST_AUTO_TEST_CASE(copies_are_independent) {
     BOOST_TEST(a.is_pending());
     BOOST_TEST(c.value() == "abc");
 }
+
+// Small trivially copyable values (int, long, pointers, a pair of ints, double) are kept with a
+// word-sized flag rather than in std::optional (detail::PollStorage: a byte flag stored and then
+// loaded as a word stalls the CPU's store forwarding); the behaviour is the same, and the poll
+// stays a trivially copyable pair of words (returned in registers).
+namespace {
+struct TwoInts {
+    int a = 7;  // a default member initialiser: not trivially default constructible
+    int b = 8;
+};
+}  // namespace
+static_assert(zuki::detail::poll_word_flag<long> && zuki::detail::poll_word_flag<int*> &&
+              zuki::detail::poll_word_flag<TwoInts> && zuki::detail::poll_word_flag<double>);
+static_assert(!zuki::detail::poll_word_flag<std::string>);
+static_assert(!zuki::detail::poll_word_flag<std::unique_ptr<int>>);
+static_assert(std::is_trivially_copyable_v<Poll<long>> && sizeof(Poll<long>) == 2 * sizeof(long));
+static_assert(std::is_nothrow_default_constructible_v<Poll<TwoInts>>);
+
+BOOST_AUTO_TEST_CASE(a_word_sized_value_behaves_as_any_other) {
+    Poll<long> p;
+    BOOST_TEST(p.is_pending());
+    BOOST_CHECK_THROW((void)p.value(), zuki::PollPending);
+    p = Poll<long>::ready(-5);
+    BOOST_TEST(p.is_ready());
+    BOOST_TEST(p.value() == -5);
+    Poll<long> q = p;  // copies are independent
+    q.value() = 9;
+    BOOST_TEST(p.value() == -5);
+    BOOST_TEST(std::move(q).value() == 9);
+    p = Poll<long>::pending();
+    BOOST_TEST(p.is_pending());
+
+    Poll<long> zero = 0L;  // a ready zero is not pending
+    BOOST_TEST(zero.is_ready());
+    BOOST_TEST(zero.value() == 0);
+
+    int x = 3;
+    Poll<int*> ptr = &x;
+    BOOST_TEST(*ptr.value() == 3);
+    Poll<int*> null_ptr = static_cast<int*>(nullptr);
+    BOOST_TEST(null_ptr.is_ready());
+    BOOST_TEST(null_ptr.value() == nullptr);
+
+    Poll<TwoInts> pending_pair;  // pending: no TwoInts constructed
+    BOOST_TEST(pending_pair.is_pending());
+    auto pair = Poll<TwoInts>::ready(TwoInts{1, 2});
+    BOOST_TEST(pair.value().a == 1);
+    BOOST_TEST(pair.value().b == 2);
+
+    Poll<double> d = 2.5;
+    BOOST_TEST(d.value() == 2.5);
+}
