@@ -36,6 +36,9 @@
 //   join_sole_owner_acquire  the JoinHandle's sole-owner check (drop_join_handle) loads the
 //                         count relaxed: it destroys the task without happens-before from the
 //                         executor's drop of the queue reference (DATA RACE on executor_done).
+//   first_poll_wake_unmarked  a wake that finds the task SCHEDULED leaves the word as it is (as
+//                         before first polls held SCHEDULED): a wake during the first poll is
+//                         lost (DEADLOCK: the joiner parked, the executors idle).
 
 #include <zuki/detail/futex.hpp>
 #include <zuki/task/detail/header.hpp>

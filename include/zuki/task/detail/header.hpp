@@ -130,7 +130,19 @@ public:
     /// work) gives up the queue reference in the RMW that completes it (RunOutcome::released),
     /// one atomic RMW less per task than completing and then releasing.
     RunOutcome run(bool release_when_done = false) noexcept {
-        if (state_.to_running() & task_state::cancelled) return cancel_running();
+        // The first poll holds SCHEDULED and takes no RMW before it (state.hpp, "The first
+        // poll"); later ones swap SCHEDULED for RUNNING. Only pollers write polled_; the next
+        // poller reads it after the RMWs and queue hand-offs that order the polls.
+        std::uint64_t held = task_state::running;
+        if (!polled_) {
+            polled_ = true;
+            held = task_state::scheduled;
+            // relaxed: a cancellation that this load misses is one that came during the poll.
+            if (state_.load(std::memory_order_relaxed) & task_state::cancelled)
+                return cancel_running(held);
+        } else if (state_.to_running() & task_state::cancelled) {
+            return cancel_running(held);
+        }
 
         // A borrowed waker: constructed in place and never destroyed, so no reference moves.
         alignas(Waker) unsigned char storage[sizeof(Waker)];
@@ -139,17 +151,17 @@ public:
         const PollOutcome r = vtable_->poll(this, cx);
         if (r != PollOutcome::pending) {
             if (release_when_done && registry_index_ >= not_yet_registered)
-                return finish_folding(r);
-            finish(r);
+                return finish_folding(r, held);
+            finish(r, held);
             return RunOutcome::finished;
         }
         // First pending poll: enter the registry before the task can become idle (see the file
         // comment). Only the poller writes registry_index_; the release CAS in to_idle()
         // publishes it to whoever completes or cancels the task later.
         if (registry_index_ == not_yet_registered) [[unlikely]] {
-            if (!register_lazily()) return cancel_running();
+            if (!register_lazily()) return cancel_running(held);
         }
-        switch (state_.to_idle()) {
+        switch (state_.to_idle(held)) {
             case IdleAction::idle:
                 return RunOutcome::idle;
             case IdleAction::reschedule:
@@ -157,7 +169,7 @@ public:
             case IdleAction::cancel:
                 break;
         }
-        return cancel_running();
+        return cancel_running(held);
     }
 
     /// Cancel a task that the executor dequeued (SCHEDULED) but will not poll: shutdown drains.
@@ -240,18 +252,20 @@ private:
         }
     }
 
-    RunOutcome cancel_running() noexcept {
+    // `held`: what the canceller or poller holds, RUNNING (the canceller's claim, shutdown's,
+    // a poll after the first) or SCHEDULED (a first poll).
+    RunOutcome cancel_running(std::uint64_t held = task_state::running) noexcept {
         vtable_->cancel(this);
-        finish(PollOutcome::ready);
+        finish(PollOutcome::ready, held);
         return RunOutcome::finished;
     }
 
-    void finish(PollOutcome r) noexcept {
+    void finish(PollOutcome r, std::uint64_t held) noexcept {
         // Never registered (done in its first poll, or cancelled before): the registry's
         // reference goes in the same RMW. The caller still holds the queue's reference, so the
         // count stays above zero.
         const bool unlisted = registry_index_ == not_yet_registered;
-        const std::uint64_t prev = state_.to_complete(unlisted ? 1 : 0);
+        const std::uint64_t prev = state_.to_complete(unlisted ? 1 : 0, held);
         join_waker_.wake_if_waiting(prev);
         if (r == PollOutcome::threw && !(prev & task_state::join_interest))
             scheduler_->report_exception(vtable_->exception(this));
@@ -266,7 +280,7 @@ private:
     // is held across (biased: free on a worker): once our references are gone another holder
     // may destroy the task, and with it the task's own scheduler reference, before
     // task_finished() below.
-    RunOutcome finish_folding(PollOutcome r) noexcept {
+    RunOutcome finish_folding(PollOutcome r, std::uint64_t held) noexcept {
         Scheduler* s = scheduler_;
         s->acquire();
         bool folded = false;
@@ -274,7 +288,7 @@ private:
         // folded, the queue's.
         const std::uint64_t registry_ref = registry_index_ == not_yet_registered ? 1 : 0;
         const std::uint64_t prev =
-            state_.to_complete_folding(registry_ref, r == PollOutcome::threw, folded);
+            state_.to_complete_folding(registry_ref, r == PollOutcome::threw, folded, held);
         if (!folded) {
             join_waker_.wake_if_waiting(prev);
             if (r == PollOutcome::threw && !(prev & task_state::join_interest))
@@ -337,6 +351,7 @@ private:
     const TaskVTable* vtable_;
     Scheduler* scheduler_;
     TaskPriority priority_;
+    bool polled_ = false;  // a poll began (the next one swaps SCHEDULED for RUNNING)
     static constexpr std::uint32_t unregistered = 0xFFFF'FFFFu;  // never (Asio handlers)
     static constexpr std::uint32_t not_yet_registered = 0xFFFF'FFFEu;  // at the first pending poll
     std::uint32_t registry_index_;

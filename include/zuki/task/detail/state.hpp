@@ -8,8 +8,10 @@
 /// ## The word (one 64-bit atomic)
 ///
 ///     bit 0 SCHEDULED      in a run queue, or being handed to one (holds one reference)
-///     bit 1 RUNNING        being polled by exactly one thread
-///     bit 2 NOTIFIED       woken while RUNNING: poll again when this poll returns pending
+///     bit 1 RUNNING        being polled by exactly one thread (from its second poll on; the
+///                          first poll holds SCHEDULED instead, see "The first poll")
+///     bit 2 NOTIFIED       woken while RUNNING or SCHEDULED: poll again if this poll (or the
+///                          first poll, for a wake while queued) returns pending
 ///     bit 3 COMPLETE       terminal: the output (value, exception or cancellation) is stored
 ///     bit 4 CANCELLED      cancellation requested (JoinHandle::cancel or executor shutdown)
 ///     bit 5 JOIN_INTEREST  a JoinHandle still wants the output
@@ -22,10 +24,12 @@
 ///     idle      ──wake──▶ scheduled        to_notified: the waker enqueues the task, handing
 ///                                          over a reference
 ///     scheduled ──run───▶ running          to_running: by the executor that dequeued it
-///     running   ──wake──▶ notified         to_notified: no enqueue, the poller will see it
-///     running   ──pending─▶ idle           to_idle: nobody woke it during the poll
-///     notified  ──pending─▶ scheduled      to_idle: the poller re-enqueues it (wake not lost)
-///     running / notified ──ready or throw──▶ complete      to_complete (to_complete_folding:
+///                                          (clears NOTIFIED: this poll sees those wakes)
+///     scheduled ──first run──▶ scheduled   no RMW: the first poll holds SCHEDULED
+///     running / scheduled ──wake──▶ +notified   to_notified: no enqueue, the poller sees it
+///     running / scheduled ──pending─▶ idle      to_idle: nobody woke it
+///     +notified ──pending─▶ scheduled      to_idle: the poller re-enqueues it (wake not lost)
+///     running / scheduled ──ready or throw──▶ complete     to_complete (to_complete_folding:
 ///                                          and the executor's reference in the same RMW)
 ///     idle      ──cancel─▶ running+cancelled ─▶ complete   to_cancelled (the canceller polls
 ///                                                          the cancellation itself)
@@ -35,12 +39,25 @@
 ///
 /// Why a task is never queued twice: only idle→scheduled and notified→scheduled enqueue, and
 /// each requires that SCHEDULED was clear. Why no wake is lost: a wake is an RMW on the word
-/// (even when it changes nothing) and either finds the task idle (and enqueues it), scheduled
-/// (the poller's CAS into RUNNING reads from the wake's RMW or a later one, so the poll sees the
-/// wake's writes), or running (it sets NOTIFIED, which the poller's own CAS out of RUNNING must
-/// observe, as both are RMWs on the same word). Only COMPLETE, which is terminal, is decided on
-/// a plain load. Why never polled concurrently: RUNNING is set only from SCHEDULED, by the one
-/// thread that dequeued the task.
+/// (even when it changes nothing) and either finds the task idle (and enqueues it), or held by
+/// a queue or a poller, RUNNING or SCHEDULED: then it sets NOTIFIED, and either the poller's CAS
+/// into RUNNING reads from the wake's RMW or a later one (so the poll sees the wake's writes),
+/// or the poller's own RMW out of its poll must observe NOTIFIED (both are RMWs on the same
+/// word). Only COMPLETE, which is terminal, is decided on a plain load. Why never polled
+/// concurrently: only the holder of the queue reference polls, and that reference exists once
+/// (SCHEDULED is set only from idle, and kept, not set again, by a reschedule).
+///
+/// ## The first poll
+/// A task's first poll (most tasks' only one: a leaf, a joined child, an Asio handler) takes no
+/// RMW before it: the poller holds SCHEDULED through the poll (`held` = SCHEDULED in to_idle and
+/// to_complete) instead of swapping it for RUNNING. Nothing that the poll must see needs the
+/// word: the task's maker wrote the future before queueing it, and the queue's release/acquire
+/// (or program order, on the maker's own thread) carries that; nobody can have woken it before,
+/// as no waker exists before its first poll. A wake during the poll finds SCHEDULED and sets
+/// NOTIFIED, which the RMW after the poll observes. The cost of a wake that finds a task
+/// SCHEDULED setting NOTIFIED: a later poll returning pending re-polls once if the wake came
+/// while the task waited in a queue and the poll was its first; from the second poll on,
+/// to_running's CAS clears NOTIFIED, and its acquire lets the poll see the wake's writes.
 ///
 /// Thread safety: any thread may call any transition; each says whose it is.
 
@@ -100,19 +117,19 @@ public:
     }
 
     // ---- executor side ----------------------------------------------------------------------
-    /// SCHEDULED → RUNNING, by the executor that dequeued the task. Returns the previous value
-    /// (check CANCELLED in it).
+    /// SCHEDULED → RUNNING, by the executor that dequeued the task for a poll after its first
+    /// (see "The first poll"); clears NOTIFIED (wakes while it was queued: this poll sees
+    /// them). Returns the previous value (check CANCELLED in it).
     std::uint64_t to_running() noexcept {
         using namespace task_state;
-        // One fetch_add, no CAS loop: SCHEDULED is set and RUNNING clear (only the thread that
-        // dequeued the task gets here, and nobody else clears SCHEDULED or sets RUNNING on a
-        // scheduled task), so adding `running - scheduled` (= 1) clears bit 0 and carries into
-        // bit 1 whatever the other bits (CANCELLED, the count) become meanwhile.
+        std::uint64_t s = word_.load(std::memory_order_relaxed);
         // acquire: pairs with the release RMW that made the task SCHEDULED (a waker or the
-        // previous poller) so this poll sees the future as the last poll and the waker left it;
-        // the queue's own acquire/release carries the same edge.
-        const std::uint64_t s = word_.fetch_add(running - scheduled, std::memory_order_acquire);
-        assert((s & scheduled) && !(s & (running | complete)));
+        // previous poller) or found it so (a later waker) so this poll sees the future as the
+        // last poll and the wakers left it; the queue's own acquire/release carries the first.
+        update(s, std::memory_order_acquire, [](std::uint64_t v) {
+            assert((v & scheduled) && !(v & (running | complete)));
+            return (v & ~(scheduled | notified)) | running;
+        });
         return s;
     }
     /// SCHEDULED → RUNNING + CANCELLED: shutdown dequeued a task it will not poll.
@@ -121,11 +138,12 @@ public:
         std::uint64_t s = word_.load(std::memory_order_relaxed);
         update(s, std::memory_order_acquire, [](std::uint64_t v) {  // acquire: as to_running()
             assert(v & scheduled);
-            return (v & ~scheduled) | running | cancelled;
+            return (v & ~(scheduled | notified)) | running | cancelled;
         });
     }
-    /// The poll returned pending: RUNNING → idle, or → SCHEDULED if NOTIFIED (see IdleAction).
-    IdleAction to_idle() noexcept {
+    /// The poll returned pending: `held` (RUNNING, or SCHEDULED in a first poll) → idle, or →
+    /// SCHEDULED if NOTIFIED (see IdleAction).
+    IdleAction to_idle(std::uint64_t held = task_state::running) noexcept {
         using namespace task_state;
         std::uint64_t s = word_.load(std::memory_order_relaxed);
         bool cancel = false;
@@ -137,27 +155,30 @@ public:
             ZUKI_MODEL_WEAKEN(task_pending_release, std::memory_order_acq_rel,
                               std::memory_order_acquire),
             [&](std::uint64_t v) -> std::uint64_t {
-                assert(v & running);
+                assert(v & held);
                 if (v & cancelled) {
                     cancel = true;
-                    return v;  // no change: the executor cancels it (still RUNNING)
+                    return v;  // no change: the executor cancels it (still held)
                 }
-                return (v & notified) ? ((v & ~(running | notified)) | scheduled) : (v & ~running);
+                return (v & notified) ? ((v & ~(held | notified)) | scheduled) : (v & ~held);
             },
             /*stop_on_unchanged=*/true);
         if (cancel) return IdleAction::cancel;
         return (s & notified) ? IdleAction::reschedule : IdleAction::idle;
     }
-    /// RUNNING → COMPLETE, dropping `drop_refs` references in the same RMW. Returns the previous
-    /// value (JOIN_WAKER / JOIN_INTEREST tell the caller whom to tell).
-    std::uint64_t to_complete(std::uint64_t drop_refs) noexcept {
+    /// `held` (RUNNING, or SCHEDULED in a first poll) → COMPLETE, dropping `drop_refs`
+    /// references in the same RMW. Returns the previous value (JOIN_WAKER / JOIN_INTEREST tell
+    /// the caller whom to tell).
+    std::uint64_t to_complete(std::uint64_t drop_refs,
+                              std::uint64_t held = task_state::running) noexcept {
         using namespace task_state;
         // acq_rel: release publishes the stored output to JoinHandle's acquire load of
         // COMPLETE; acquire sees the join waker written before JOIN_WAKER was set.
-        // RUNNING -> COMPLETE (unsigned wrap-around: adding the difference is the subtraction).
+        // held -> COMPLETE (unsigned wrap-around: adding the difference is the subtraction). A
+        // NOTIFIED left set is of no consequence: nothing reads it after COMPLETE.
         const std::uint64_t prev =
-            word_.fetch_add(complete - running - drop_refs * ref_one, std::memory_order_acq_rel);
-        assert((prev & running) && !(prev & complete));
+            word_.fetch_add(complete - held - drop_refs * ref_one, std::memory_order_acq_rel);
+        assert((prev & held) && !(prev & complete));
         assert(refs(prev) > drop_refs);
         return prev;
     }
@@ -169,17 +190,18 @@ public:
     /// must not touch the task again (unless the previous count shows it held the last
     /// references). A CAS loop: a joiner setting JOIN_WAKER meanwhile makes it retry and not
     /// fold.
-    std::uint64_t to_complete_folding(std::uint64_t drop_refs, bool threw, bool& folded) noexcept {
+    std::uint64_t to_complete_folding(std::uint64_t drop_refs, bool threw, bool& folded,
+                                      std::uint64_t held = task_state::running) noexcept {
         using namespace task_state;
         std::uint64_t s = word_.load(std::memory_order_relaxed);
         // acq_rel: as to_complete(); the release half is also the release of the dropped
         // reference (whoever drops the last one acquires before destroying).
         update(s, std::memory_order_acq_rel, [&](std::uint64_t v) {
-            assert((v & running) && !(v & complete));
+            assert((v & held) && !(v & complete));
             folded = !(v & join_waker) && !(threw && !(v & join_interest));
             const std::uint64_t drop = drop_refs + (folded ? 1 : 0);
             assert(refs(v) >= drop && (folded || refs(v) > drop));
-            return v + complete - running - drop * ref_one;
+            return v + complete - held - drop * ref_one;
         });
         return s;
     }
@@ -190,7 +212,7 @@ public:
     WakeAction to_notified(bool consume_ref) noexcept {
         using namespace task_state;
         std::uint64_t s = word_.load(std::memory_order_relaxed);
-        // Even a wake that changes nothing (already SCHEDULED, or RUNNING|NOTIFIED) must decide
+        // Even a wake that changes nothing (NOTIFIED already set) must decide
         // on an RMW, never on the load above: the load may be stale (the task may already be
         // RUNNING, its poll reading the waker's data from before the wake), and even a current
         // value would not order the waker's writes before the coming poll (store buffering: the
@@ -198,14 +220,17 @@ public:
         // the data; both may read the old values). Found by test/model/task_state.cpp. acq_rel:
         // acquire pairs with the poller's release when it went idle (so the executor that
         // dequeues sees its writes through us); release publishes the waker's own writes (e.g.
-        // the data it signalled) to the next poll, whose CAS into RUNNING, or out of it, reads
-        // from ours or a later RMW.
+        // the data it signalled) to the next poll, whose CAS into RUNNING, or the RMW after it
+        // (a first poll's), reads from ours or a later RMW.
         // A complete task is terminal: nothing will be polled again (decided on the load).
         const bool changed = update(
             s, std::memory_order_acq_rel,
             [&](std::uint64_t v) {
+                // Held by a poller (RUNNING, or SCHEDULED in a first poll) or a queue: the
+                // poller's RMW after the poll, or to_running's before the next one, sees it.
                 if (v & running) return v | notified;
-                if (v & scheduled) return v;
+                if (v & scheduled)
+                    return ZUKI_MODEL_PLANTED(first_poll_wake_unmarked) ? v : v | notified;
                 // `+`, not `|`: the queue's reference is added to the count (bits 8..63).
                 return (v | scheduled) + (consume_ref ? 0 : ref_one);
             },

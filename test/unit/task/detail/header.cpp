@@ -270,17 +270,52 @@ BOOST_AUTO_TEST_CASE(running_to_notified_to_rescheduled_without_a_schedule_call)
     JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
 
     sh->wake_self_by_ref = true;
-    sh->wakes_in_poll = 3;  // running -> notified, then notified stays notified
+    sh->wakes_in_poll = 3;  // held -> notified, then notified stays notified
     std::uint64_t seen_in_poll = 0;
     sh->during_poll = [&] { seen_in_poll = flags(t); };
+    // The first poll holds SCHEDULED, no RUNNING (state.hpp, "The first poll").
     BOOST_TEST(t->run() == RunOutcome::reschedule);
-    BOOST_TEST((seen_in_poll & ts::running) != 0);
+    BOOST_TEST((seen_in_poll & (ts::scheduled | ts::running)) == ts::scheduled);
     BOOST_TEST((flags(t) & (ts::scheduled | ts::running | ts::notified)) == ts::scheduled);
     BOOST_TEST(fx.sched->schedule_calls.load() == 0);  // the poller re-queues, not the waker
     BOOST_TEST(refs(t) == 4u);  // queue ref kept + the future's clone
 
+    // The second poll swaps SCHEDULED for RUNNING; the same wakes reschedule it again.
+    sh->wake_self_by_ref = true;
+    BOOST_TEST(t->run() == RunOutcome::reschedule);
+    BOOST_TEST((seen_in_poll & (ts::scheduled | ts::running)) == ts::running);
+    BOOST_TEST((flags(t) & (ts::scheduled | ts::running | ts::notified)) == ts::scheduled);
+    BOOST_TEST(fx.sched->schedule_calls.load() == 0);
+
     sh->during_poll = nullptr;
     sh->ready = true;
+    BOOST_TEST(t->run() == RunOutcome::finished);
+    t->ref_dec();
+    BOOST_TEST(h.get() == 0);
+}
+
+// A wake that finds the task queued (SCHEDULED) marks it NOTIFIED and enqueues nothing; the
+// next poll's CAS into RUNNING clears the mark, so a pending poll then leaves it idle, not
+// re-polled for a wake it already saw.
+BOOST_AUTO_TEST_CASE(wakes_while_queued_are_seen_by_the_next_poll_and_cost_no_second_one) {
+    SchedulerFixture fx;
+    auto sh = std::make_shared<Shared>();
+    zuki::test::DropRegistry drops(1);
+    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
+    BOOST_TEST(t->run() == RunOutcome::idle);
+    t->ref_dec();
+    sh->waker->wake_by_ref();  // idle -> scheduled, enqueued
+    sh->waker->wake_by_ref();  // queued: NOTIFIED
+    BOOST_TEST(fx.sched->schedule_calls.load() == 1);
+    BOOST_TEST((flags(t) & (ts::scheduled | ts::notified)) == (ts::scheduled | ts::notified));
+    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    BOOST_TEST(t->run() == RunOutcome::idle);  // pending, and no reschedule
+    t->ref_dec();
+    BOOST_TEST((flags(t) & (ts::scheduled | ts::running | ts::notified)) == 0u);
+    sh->ready = true;
+    sh->waker->wake_by_ref();
+    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
     BOOST_TEST(h.get() == 0);

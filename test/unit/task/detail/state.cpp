@@ -37,6 +37,40 @@ BOOST_AUTO_TEST_CASE(a_wake_while_running_reschedules_after_the_poll) {
     BOOST_TEST(flags(s) == ts::scheduled);
 }
 
+// A first poll holds SCHEDULED instead of RUNNING (state.hpp, "The first poll").
+BOOST_AUTO_TEST_CASE(a_first_poll_holds_scheduled) {
+    TaskState idle(ts::scheduled | refs(2));
+    BOOST_TEST((idle.to_idle(ts::scheduled) == IdleAction::idle));
+    BOOST_TEST(flags(idle) == 0u);
+
+    TaskState woken(ts::scheduled | refs(2));
+    BOOST_TEST((woken.to_notified(false) == WakeAction::none));  // held: no enqueue
+    BOOST_TEST(flags(woken) == (ts::scheduled | ts::notified));
+    BOOST_TEST(ts::refs(woken.load()) == 2u);
+    BOOST_TEST((woken.to_idle(ts::scheduled) == IdleAction::reschedule));
+    BOOST_TEST(flags(woken) == ts::scheduled);  // still SCHEDULED, the mark consumed
+
+    TaskState done(ts::scheduled | ts::join_interest | refs(3));
+    BOOST_TEST((done.to_complete(/*drop_refs=*/1, ts::scheduled) & ts::scheduled) != 0u);
+    BOOST_TEST(flags(done) == (ts::complete | ts::join_interest));
+    BOOST_TEST(ts::refs(done.load()) == 2u);
+
+    TaskState cancelled(ts::scheduled | refs(1));
+    BOOST_TEST(!cancelled.to_cancelled());  // held by its poller: left to it
+    BOOST_TEST((cancelled.to_idle(ts::scheduled) == IdleAction::cancel));
+    BOOST_TEST(flags(cancelled) == (ts::scheduled | ts::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(to_running_consumes_the_wakes_that_came_while_queued) {
+    TaskState s(ts::scheduled | refs(2));
+    BOOST_TEST((s.to_notified(false) == WakeAction::none));
+    BOOST_TEST(flags(s) == (ts::scheduled | ts::notified));
+    s.to_running();
+    BOOST_TEST(flags(s) == ts::running);
+    BOOST_TEST((s.to_idle() == IdleAction::idle));
+    BOOST_TEST(flags(s) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_wake_of_an_idle_task_enqueues_it_once) {
     TaskState s(refs(1));  // idle, one reference (a waker's)
     BOOST_TEST((s.to_notified(false) == WakeAction::enqueue));
