@@ -198,6 +198,20 @@ struct Controlled {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+/// A Controlled task (join interest, registered) polled once to idle, the executor's reference
+/// dropped: registry + handle + the future's waker clone hold it.
+struct IdleTaskFixture : SchedulerFixture {
+    zuki::test::DropRegistry drops{1};
+    std::shared_ptr<Shared> sh = std::make_shared<Shared>();
+    TaskHeader* t = make_task(sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
+    JoinHandle<int> h =
+        zuki::detail::make_join_handle<int>(static_cast<zuki::detail::TaskOutputCell<int>*>(t));
+    IdleTaskFixture() {
+        BOOST_TEST(t->run() == RunOutcome::idle);
+        t->ref_dec();
+    }
+};
+
 BOOST_AUTO_TEST_CASE(a_new_task_is_scheduled_with_queue_registry_and_join_references) {
     SchedulerFixture fx;
     auto* t = make_task(fx.sched, zuki::ready(1));
@@ -241,20 +255,14 @@ BOOST_AUTO_TEST_CASE(idle_to_scheduled_on_wake_exactly_one_schedule_for_many_wak
 
 // Regression: idle -> scheduled by wake_by_ref used `state | ref_one`, which adds the queue's
 // reference only when the count is even; with an odd count the task was freed while queued.
-BOOST_AUTO_TEST_CASE(wake_by_ref_on_an_odd_reference_count_takes_a_queue_reference) {
-    SchedulerFixture fx;
-    auto sh = std::make_shared<Shared>();
-    zuki::test::DropRegistry drops(1);
-    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
-    BOOST_TEST(t->run() == RunOutcome::idle);
-    t->ref_dec();
+BOOST_FIXTURE_TEST_CASE(wake_by_ref_on_an_odd_reference_count_takes_a_queue_reference,
+                        IdleTaskFixture) {
     Waker extra = t->make_waker();  // registry + handle + future's clone + extra = 4
     Waker extra2 = extra;  // 5: odd
     BOOST_TEST(refs(t) == 5u);
     extra.wake_by_ref();
     BOOST_TEST(refs(t) == 6u);
-    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    BOOST_TEST(sched->try_pop() == static_cast<TaskHeader*>(t));
     sh->ready = true;
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
@@ -297,43 +305,30 @@ BOOST_AUTO_TEST_CASE(running_to_notified_to_rescheduled_without_a_schedule_call)
 // A wake that finds the task queued (SCHEDULED) marks it NOTIFIED and enqueues nothing; the
 // next poll's CAS into RUNNING clears the mark, so a pending poll then leaves it idle, not
 // re-polled for a wake it already saw.
-BOOST_AUTO_TEST_CASE(wakes_while_queued_are_seen_by_the_next_poll_and_cost_no_second_one) {
-    SchedulerFixture fx;
-    auto sh = std::make_shared<Shared>();
-    zuki::test::DropRegistry drops(1);
-    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
-    BOOST_TEST(t->run() == RunOutcome::idle);
-    t->ref_dec();
+BOOST_FIXTURE_TEST_CASE(wakes_while_queued_are_seen_by_the_next_poll_and_cost_no_second_one,
+                        IdleTaskFixture) {
     sh->waker->wake_by_ref();  // idle -> scheduled, enqueued
     sh->waker->wake_by_ref();  // queued: NOTIFIED
-    BOOST_TEST(fx.sched->schedule_calls.load() == 1);
+    BOOST_TEST(sched->schedule_calls.load() == 1);
     BOOST_TEST((flags(t) & (ts::scheduled | ts::notified)) == (ts::scheduled | ts::notified));
-    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    BOOST_TEST(sched->try_pop() == static_cast<TaskHeader*>(t));
     BOOST_TEST(t->run() == RunOutcome::idle);  // pending, and no reschedule
     t->ref_dec();
     BOOST_TEST((flags(t) & (ts::scheduled | ts::running | ts::notified)) == 0u);
     sh->ready = true;
     sh->waker->wake_by_ref();
-    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    BOOST_TEST(sched->try_pop() == static_cast<TaskHeader*>(t));
     BOOST_TEST(t->run() == RunOutcome::finished);
     t->ref_dec();
     BOOST_TEST(h.get() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_wake_during_the_poll_from_a_stored_waker_also_notifies) {
-    SchedulerFixture fx;
-    auto sh = std::make_shared<Shared>();
-    zuki::test::DropRegistry drops(1);
-    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
-    BOOST_TEST(t->run() == RunOutcome::idle);
-    t->ref_dec();
+BOOST_FIXTURE_TEST_CASE(a_wake_during_the_poll_from_a_stored_waker_also_notifies, IdleTaskFixture) {
     sh->waker->wake_by_ref();
-    BOOST_TEST(fx.sched->try_pop() == static_cast<TaskHeader*>(t));
+    BOOST_TEST(sched->try_pop() == static_cast<TaskHeader*>(t));
     sh->during_poll = [&] { Waker(*sh->waker).wake(); };  // a clone woken by value mid-poll
     BOOST_TEST(t->run() == RunOutcome::reschedule);
-    BOOST_TEST(fx.sched->schedule_calls.load() == 1);
+    BOOST_TEST(sched->schedule_calls.load() == 1);
     sh->during_poll = nullptr;
     sh->ready = true;
     BOOST_TEST(t->run() == RunOutcome::finished);
@@ -359,14 +354,7 @@ BOOST_AUTO_TEST_CASE(a_wake_after_completion_is_a_no_op) {
     BOOST_TEST(h.get() == 3);
 }
 
-BOOST_AUTO_TEST_CASE(cancel_idle_destroys_the_future_on_the_calling_thread) {
-    SchedulerFixture fx;
-    zuki::test::DropRegistry drops(1);
-    auto sh = std::make_shared<Shared>();
-    auto* t = make_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)));
-    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
-    BOOST_TEST(t->run() == RunOutcome::idle);
-    t->ref_dec();
+BOOST_FIXTURE_TEST_CASE(cancel_idle_destroys_the_future_on_the_calling_thread, IdleTaskFixture) {
 
     std::thread other([&] { h.cancel(); });
     const auto other_id = other.get_id();
@@ -374,7 +362,7 @@ BOOST_AUTO_TEST_CASE(cancel_idle_destroys_the_future_on_the_calling_thread) {
     BOOST_TEST(drops.drops(0) == 1);
     BOOST_TEST((sh->dropped_on == other_id));
     BOOST_TEST((flags(t) & ts::complete) != 0);
-    BOOST_TEST(fx.sched->finished.load() == 1);
+    BOOST_TEST(sched->finished.load() == 1);
     sh->waker.reset();  // the future's waker clone (the future is gone; this is the test's copy)
     BOOST_CHECK_THROW(h.get(), zuki::TaskCancelled);
     BOOST_TEST(h.is_finished());
