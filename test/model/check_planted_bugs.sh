@@ -32,6 +32,7 @@ plants=(
     "task_state        parker_unpark_release     DEADLOCK"
     "task_state        join_sole_owner_acquire   DATA RACE"
     "task_state        first_poll_wake_unmarked  DEADLOCK"
+    "task_state        complete_exclusive_acquire DATA RACE"
     "shutdown          shutdown_push_fence       USER ASSERT FAILED"
     "shutdown          shutdown_close_fence      USER ASSERT FAILED"
     "outstanding_work  outstanding_finish_order  DATA RACE|DEADLOCK"

@@ -39,6 +39,10 @@
 //   first_poll_wake_unmarked  a wake that finds the task SCHEDULED leaves the word as it is (as
 //                         before first polls held SCHEDULED): a wake during the first poll is
 //                         lost (DEADLOCK: the joiner parked, the executors idle).
+//   complete_exclusive_acquire  the load with which a joiner that ran its task itself decides
+//                         to complete it without an RMW (TaskState::to_complete_exclusive) is
+//                         relaxed: the task is destroyed without happens-before from a waker
+//                         holder's last access (DATA RACE on holder_done).
 
 #include <zuki/detail/futex.hpp>
 #include <zuki/task/detail/header.hpp>
@@ -72,6 +76,17 @@ public:
     void report_exception(std::exception_ptr) noexcept override { RL_ASSERT(false); }
     void task_finished() noexcept override;
 
+    /// Take the task if it is queued, without blocking (a joiner that runs it itself).
+    TaskHeader* try_take() noexcept {
+        // acquire: as in take().
+        std::uint32_t v = queue_.load(std::memory_order_acquire);
+        while (v & queued) {
+            if (queue_.compare_exchange_weak(v, v & ~queued, std::memory_order_acquire,
+                                             std::memory_order_relaxed))
+                return task;
+        }
+        return nullptr;
+    }
     /// Executor side: block until the task is queued (then dequeue it) or the queue shut down.
     TaskHeader* take() noexcept {
         for (;;) {
@@ -133,6 +148,7 @@ public:
           world_(w) {
         state_(here()) = 0;
         executor_done(here()) = 0;
+        holder_done(here()) = 0;
     }
 
     static PollOutcome poll_fn(TaskHeader* h, Context&) noexcept {
@@ -170,6 +186,7 @@ public:
         ++w.destroyed;
         RL_ASSERT(!w.future_alive);  // a task is destroyed only after it completed
         (void)int(self->executor_done(here()));  // after the executor's last access (run_executor)
+        (void)int(self->holder_done(here()));  // and after a waker holder's (JoinedHere)
         w.sched->shut_down();  // the executors may return now
         delete self;
     }
@@ -177,35 +194,42 @@ public:
 
     // Written by an executor after run() finished the task, before it drops its reference.
     rl::var<int> executor_done;
+    // Written by a waker's holder before it drops the waker (its last access to the task).
+    rl::var<int> holder_done;
 
 private:
     World& world_;
     rl::var<int> state_;  // the future's own memory
 };
 
+// One run of the task by an executor, and what it does with the queue's reference after.
+// `joined_here`: run by the thread that then joins it (the pool's help_join).
+inline void run_once(World& w, TaskHeader* t, bool joined_here = false) {
+    // release_when_done, as the pool runs its tasks: the completing RMW may drop the queue's
+    // reference too (TaskState::to_complete_folding), racing the joiner; run for its joiner, it
+    // may complete with a load and a store (TaskState::to_complete_exclusive).
+    switch (t->run(/*release_when_done=*/true, joined_here)) {
+        case RunOutcome::finished:
+            // The executor's last access before it lets go: destroy_fn reads it, so a
+            // destruction not ordered after this reference's drop is a DATA RACE (the
+            // JoinHandle's sole-owner path decides on a load, TaskHeader::drop_join_handle).
+            static_cast<ModelTask*>(t)->executor_done(here()) = 1;
+            t->ref_dec();  // the queue's reference
+            break;
+        case RunOutcome::idle:
+            t->ref_dec();  // the queue's reference
+            break;
+        case RunOutcome::released:
+            break;
+        case RunOutcome::reschedule:  // woken during the poll
+            w.sched->schedule(t);
+            break;
+    }
+}
+
 // The executor loop of both executors, reduced to one task and this queue.
 inline void run_executor(World& w) {
-    while (TaskHeader* t = w.sched->take()) {
-        // release_when_done, as the pool runs its tasks: the completing RMW may drop the
-        // queue's reference too (TaskState::to_complete_folding), racing the joiner.
-        switch (t->run(/*release_when_done=*/true)) {
-            case RunOutcome::finished:
-                // The executor's last access before it lets go: destroy_fn reads it, so a
-                // destruction not ordered after this reference's drop is a DATA RACE (the
-                // JoinHandle's sole-owner path decides on a load, TaskHeader::drop_join_handle).
-                static_cast<ModelTask*>(t)->executor_done(here()) = 1;
-                t->ref_dec();  // the queue's reference
-                break;
-            case RunOutcome::idle:
-                t->ref_dec();  // the queue's reference
-                break;
-            case RunOutcome::released:
-                break;
-            case RunOutcome::reschedule:  // woken during the poll
-                w.sched->schedule(t);
-                break;
-        }
-    }
+    while (TaskHeader* t = w.sched->take()) run_once(w, t);
 }
 
 // Common set-up and final checks. Threads: Executors executors, then the suite's own roles.
@@ -318,6 +342,44 @@ struct CancelRacesPollAndWake : TaskSuite<CancelRacesPollAndWake, 3> {
     }
 };
 
+// The joiner runs the task itself if it finds it queued (the pool's help_join: a task awaiting
+// a JoinHandle runs the child inline), racing an executor for it, a waker's holder that wakes
+// with it, and another holder that touches the task and drops its waker. When nobody else holds
+// a reference the joiner completes it with a load and a store (TaskState::
+// to_complete_exclusive) and then, as the handle's sole owner, destroys it on another load:
+// both must come after the holders' last accesses (holder_done, executor_done).
+// `Signals`: the signals the future needs (0: the first poll is ready, so the joiner's run
+// decides between the exclusive store and the RMW more often).
+template <int Signals>
+struct JoinedHere : TaskSuite<JoinedHere<Signals>, 4> {
+    using Base = TaskSuite<JoinedHere<Signals>, 4>;
+    using Base::join;
+    using Base::task;
+    using Base::w;
+    using Base::wake;
+    using Base::waker_a;
+    using Base::waker_b;
+    void before() {
+        Base::before();
+        w.signals_needed = Signals;
+    }
+    void thread(unsigned i) {
+        if (i == 0) {
+            run_executor(w);
+        } else if (i == 1) {
+            if (TaskHeader* t = w.sched->try_take()) run_once(w, t, /*joined_here=*/true);
+            join();
+        } else if (i == 2) {
+            wake(w.signal_a, waker_a, /*by_ref=*/false);
+        } else {
+            // A holder's last access, then its drop: nothing but the drop orders the two
+            // before the task's destruction.
+            task->holder_done(here()) = 1;
+            waker_b = Waker::noop();
+        }
+    }
+};
+
 }  // namespace
 
 // The first poll is ready: the executor completes the task with run(true), which may fold its
@@ -358,6 +420,12 @@ int main() {
              "task state: completing with the queue reference folded races the joiner", 200000);
     ok = ok && check<FirstPollReadyRacesJoiner>("task state: folding races the joiner, exhaustive",
                                                 0, rl::sched_bound, 2);
+    ok = ok && check<JoinedHere<1>>(
+                   "task state: a joiner that runs its task completes it without an RMW only "
+                   "when it alone holds it",
+                   300000);
+    ok = ok && check<JoinedHere<0>>("task state: a joiner that runs its task, the first poll ready",
+                                    300000);
     ok = ok &&
          check<CancelRacesPollAndWake>("task state: cancel racing a poll and a wake, exhaustive", 0,
                                        rl::sched_bound, 1);

@@ -399,12 +399,15 @@ public:
     }
     /// Help-first join (Scheduler::help_join): a task on this worker awaits `awaited`, which
     /// has not completed. Run this worker's own queued tasks (the LIFO slot, then the deque's
-    /// newest) inline until it completes, as TBB's `wait` does: a child that completes here
-    /// costs no join waker, no wake of the parent and no second poll of it. Stops when the local
-    /// queue is empty, when a periodic check is due (the global queue, yielded tasks and I/O
-    /// must not wait behind a nest of joins; the loop does the check after the parent returns:
-    /// so a nest is at most one check interval deep), or when half of the thread's stack is in
-    /// use (nested joins recurse; a 64 KiB stack under ASan would not hold 61 levels).
+    /// `pop`) inline until it completes, as TBB's `wait` does: a child that completes here
+    /// costs no join waker, no wake of the parent and no second poll of it, and `awaited`
+    /// itself completes without an RMW when only its handle holds it besides us (TaskHeader::
+    /// run's `joined_here`: the handle's holder is the task suspended below us on this stack).
+    /// Stops when the local queue is empty, when a periodic check is due (the global queue,
+    /// yielded tasks and I/O must not wait behind a nest of joins; the loop does the check
+    /// after the parent returns: so a nest is at most one check interval deep), or when half of
+    /// the thread's stack is in use (nested joins recurse; a 64 KiB stack under ASan would not
+    /// hold 61 levels).
     void help_join(TaskHeader& awaited) noexcept override {
         Worker* w = own_worker();
         if (w == nullptr) return;
@@ -416,7 +419,7 @@ public:
             TaskHeader* t = lifo_take(*w);
             if (t == nullptr) t = w->deque.pop();
             if (t == nullptr) return;
-            run_task(*w, t);
+            run_task(*w, t, /*joined_here=*/t == &awaited);
         }
     }
     void task_finished() noexcept override {
@@ -790,9 +793,10 @@ private:
         if (has_work()) idle_->notify_one_fenced();
     }
 
-    void run_task(Worker& w, TaskHeader* t) noexcept {
+    // `joined_here`: t is the task whose JoinHandle a task on this thread awaits (help_join).
+    void run_task(Worker& w, TaskHeader* t, bool joined_here = false) noexcept {
         bump(w.stats.tasks_run);
-        const RunOutcome outcome = t->run(/*release_when_done=*/true);
+        const RunOutcome outcome = t->run(/*release_when_done=*/true, joined_here);
         // Completions the task's I/O produced at once (a speculative write, a cancellation)
         // wait in this thread's private queue of the driver: make them tasks here.
         if (w.io_registration != nullptr) io_->drain_thread(w.io_registration);

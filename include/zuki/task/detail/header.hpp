@@ -13,7 +13,9 @@
 /// last release destroys the task. A task that completes in its first poll may drop the queue's
 /// and the registry's references in the RMW that completes it (`run(true)`, finish_folding); a
 /// JoinHandle that took the output and finds its reference the only one left destroys the task
-/// without an RMW (`drop_join_handle`).
+/// without an RMW (`drop_join_handle`). A task that the thread awaiting its JoinHandle runs
+/// itself (`run(true, joined_here)`: the pool's help_join) completes without an RMW too when
+/// the handle is its only other holder (`finish_exclusive`, TaskState::to_complete_exclusive).
 ///
 /// ## Registration (lazy)
 /// The registry exists for shutdown to find tasks that sit in no queue: idle ones, whose waker
@@ -128,8 +130,12 @@ public:
     /// `release_when_done`: a task that completes in this poll and that nobody needs afterwards
     /// (no join waker to wake, nothing to report, never registered: a leaf task, most spawned
     /// work) gives up the queue reference in the RMW that completes it (RunOutcome::released),
-    /// one atomic RMW less per task than completing and then releasing.
-    RunOutcome run(bool release_when_done = false) noexcept {
+    /// one atomic RMW less per task than completing and then releasing. `joined_here` (with
+    /// `release_when_done`): the caller runs the task for a task on this thread that awaits its
+    /// JoinHandle (the holder of that handle is suspended below us on this stack, so it cannot
+    /// touch the task meanwhile); if nobody else holds a reference, the completion is a load
+    /// and a store (RunOutcome::released, the handle's reference the only one left).
+    RunOutcome run(bool release_when_done = false, bool joined_here = false) noexcept {
         // The first poll holds SCHEDULED and takes no RMW before it (state.hpp, "The first
         // poll"); later ones swap SCHEDULED for RUNNING. Only pollers write polled_; the next
         // poller reads it after the RMWs and queue hand-offs that order the polls.
@@ -150,8 +156,10 @@ public:
         Context cx(*w);
         const PollOutcome r = vtable_->poll(this, cx);
         if (r != PollOutcome::pending) {
-            if (release_when_done && registry_index_ >= not_yet_registered)
+            if (release_when_done && registry_index_ >= not_yet_registered) {
+                if (joined_here && finish_exclusive(held)) return RunOutcome::released;
                 return finish_folding(r, held);
+            }
             finish(r, held);
             return RunOutcome::finished;
         }
@@ -301,6 +309,17 @@ private:
         s->task_finished();
         s->release();
         return RunOutcome::released;
+    }
+
+    // finish_folding() for a task run inline for its joiner (TaskState::to_complete_exclusive):
+    // false, nothing done, if another thread could reach the task. No exception to report (the
+    // JoinHandle takes it) and no scheduler reference to hold: the handle that will destroy the
+    // task waits below us on this thread.
+    bool finish_exclusive(std::uint64_t held) noexcept {
+        const std::uint64_t registry_ref = registry_index_ == not_yet_registered ? 1 : 0;
+        if (!state_.to_complete_exclusive(registry_ref + 1, held)) return false;
+        scheduler_->task_finished();
+        return true;
     }
 
     // Destroying a task drops what it holds, and that may be another task's last reference

@@ -30,7 +30,10 @@
 ///     running / scheduled ──pending─▶ idle      to_idle: nobody woke it
 ///     +notified ──pending─▶ scheduled      to_idle: the poller re-enqueues it (wake not lost)
 ///     running / scheduled ──ready or throw──▶ complete     to_complete (to_complete_folding:
-///                                          and the executor's reference in the same RMW)
+///                                          and the executor's reference in the same RMW;
+///                                          to_complete_exclusive: a load and a store, when the
+///                                          poller runs it for its joiner and no one else holds
+///                                          it)
 ///     idle      ──cancel─▶ running+cancelled ─▶ complete   to_cancelled (the canceller polls
 ///                                                          the cancellation itself)
 ///     scheduled / running ──cancel─▶ same + CANCELLED      to_cancelled (the executor drops
@@ -204,6 +207,31 @@ public:
             return v + complete - held - drop * ref_one;
         });
         return s;
+    }
+
+    /// The poller completes a task that no other thread can reach (TaskHeader::run's
+    /// `joined_here`): it runs the task inline for the task that awaits its JoinHandle, which is
+    /// suspended below it on this stack. Done with a load and a store if the word shows the
+    /// poller's references (`drop_refs`: the queue's, and the registry's if counted) and the
+    /// JoinHandle's only, join interest and no join waker or cancellation: then no waker, abort
+    /// handle or registry entry exists that another thread could use, and the handle's holder
+    /// waits for us (a JoinHandle is used by one thread at a time), so nothing writes the word
+    /// between the load and the store. Returns false,
+    /// having changed nothing, otherwise (the caller completes with an RMW). The JoinHandle's
+    /// reference is then the only one.
+    bool to_complete_exclusive(std::uint64_t drop_refs, std::uint64_t held) noexcept {
+        using namespace task_state;
+        // acquire: a reference dropped on another thread before (a waker clone) was a release
+        // RMW; reading the count it left synchronises with it, so its accesses happen before
+        // the handle destroys the task (after our store, on this thread).
+        const std::uint64_t s = word_.load(ZUKI_MODEL_WEAKEN(
+            complete_exclusive_acquire, std::memory_order_acquire, std::memory_order_relaxed));
+        if ((s & (join_waker | cancelled)) || !(s & join_interest) || refs(s) != drop_refs + 1)
+            return false;
+        assert((s & held) && !(s & complete));
+        // release: publishes the stored output, as to_complete()'s RMW does.
+        word_.store(s + complete - held - drop_refs * ref_one, std::memory_order_release);
+        return true;
     }
 
     // ---- waking and cancelling (any thread) --------------------------------------------------

@@ -921,6 +921,69 @@ BOOST_AUTO_TEST_CASE(a_joined_task_goes_with_its_last_holder_the_handle_or_a_wak
     BOOST_TEST(TestScheduler::alive.load() == before);
 }
 
+// A task run by the thread that awaits its JoinHandle (the pool's help_join) completes without
+// an RMW when the handle is its only other holder (TaskState::to_complete_exclusive): the
+// executor's references go, the handle's stays, the output (or the exception) is the handle's.
+BOOST_AUTO_TEST_CASE(a_task_run_for_its_joiner_leaves_the_handle_as_its_only_holder) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(2);
+    auto sh = std::make_shared<Shared>();
+    sh->ready = true;
+    sh->value = 8;
+    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)), true);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
+    BOOST_TEST(t->run(true, /*joined_here=*/true) == RunOutcome::released);
+    BOOST_TEST(refs(t) == 1u);  // only the handle's
+    BOOST_TEST((flags(t) & ts::complete) != 0);
+    BOOST_TEST(fx.sched->finished.load() == 1);
+    BOOST_TEST(drops.drops(0) == 1);  // the future went when it completed
+    BOOST_TEST(h.get() == 8);
+    h = JoinHandle<int>();  // the sole owner destroys it (ASan: a leak otherwise)
+
+    auto sh2 = std::make_shared<Shared>();
+    sh2->throw_next = true;
+    auto* u = make_lazy_task(fx.sched, Controlled(sh2, zuki::test::DropCounter(drops, 1)), true);
+    JoinHandle<int> hu = zuki::detail::make_join_handle<int>(u);
+    BOOST_TEST(u->run(true, /*joined_here=*/true) == RunOutcome::released);
+    BOOST_TEST(refs(u) == 1u);
+    BOOST_CHECK_THROW(hu.get(), std::runtime_error);  // the handle's, not reported
+    BOOST_TEST(fx.sched->reported.empty());
+}
+
+// Run for its joiner, a task that someone else can still reach completes with the RMW: a join
+// waker registered earlier is woken (the exclusive store would have skipped it), a waker clone
+// keeps the task alive after the handle goes.
+BOOST_AUTO_TEST_CASE(a_task_run_for_its_joiner_that_others_can_reach_completes_as_usual) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(2);
+    auto sh = std::make_shared<Shared>();
+    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)), true);
+    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
+    zuki::test::CountingWaker joiner;  // outlives the task (its join slot holds a clone)
+    const Waker jw = joiner.make();
+    Context jcx(jw);
+    BOOST_TEST(h.poll(jcx).is_pending());  // JOIN_WAKER set
+    sh->ready = true;
+    sh->value = 4;
+    BOOST_TEST(t->run(true, /*joined_here=*/true) == RunOutcome::finished);
+    BOOST_TEST(joiner.total_wakes() == 1);
+    t->ref_dec();  // the queue's
+    BOOST_TEST(h.poll(jcx).value() == 4);
+
+    auto sh2 = std::make_shared<Shared>();
+    sh2->ready = true;
+    sh2->value = 2;
+    auto* u = make_lazy_task(fx.sched, Controlled(sh2, zuki::test::DropCounter(drops, 1)), true);
+    JoinHandle<int> hu = zuki::detail::make_join_handle<int>(u);
+    Waker w = u->make_waker();
+    BOOST_TEST(u->run(true, /*joined_here=*/true) == RunOutcome::released);
+    BOOST_TEST(refs(u) == 2u);  // the handle's and the waker's
+    BOOST_TEST(hu.get() == 2);
+    hu = JoinHandle<int>();
+    BOOST_TEST(refs(u) == 1u);  // the waker's (ASan: a use after free if u had gone)
+    w.wake();  // a no-op after completion; drops the last reference
+}
+
 BOOST_AUTO_TEST_CASE(a_detached_leaf_is_destroyed_by_its_completing_rmw) {
     SchedulerFixture fx;
     zuki::test::DropRegistry drops(1);
