@@ -921,6 +921,20 @@ BOOST_AUTO_TEST_CASE(a_joined_task_goes_with_its_last_holder_the_handle_or_a_wak
     BOOST_TEST(TestScheduler::alive.load() == before);
 }
 
+/// A joined task not yet run, whose handle was polled once by a joiner (JOIN_WAKER set); the
+/// test holds the queue reference.
+struct JoinerWaitingFixture : SchedulerFixture {
+    zuki::test::DropRegistry drops{1};
+    std::shared_ptr<Shared> sh = std::make_shared<Shared>();
+    TaskHeader* t = make_lazy_task(sched, Controlled(sh, zuki::test::DropCounter(drops, 0)), true);
+    JoinHandle<int> h =
+        zuki::detail::make_join_handle<int>(static_cast<zuki::detail::TaskOutputCell<int>*>(t));
+    zuki::test::CountingWaker joiner;  // outlives the task (its join slot holds a clone)
+    const Waker jw = joiner.make();
+    Context jcx{jw};
+    JoinerWaitingFixture() { BOOST_TEST(h.poll(jcx).is_pending()); }  // the join waker is set
+};
+
 // A task run by the thread that awaits its JoinHandle (the pool's help_join) completes without
 // an RMW when the handle is its only other holder (TaskState::to_complete_exclusive): the
 // executor's references go, the handle's stays, the output (or the exception) is the handle's.
@@ -953,16 +967,8 @@ BOOST_AUTO_TEST_CASE(a_task_run_for_its_joiner_leaves_the_handle_as_its_only_hol
 // Run for its joiner, a task that someone else can still reach completes with the RMW: a join
 // waker registered earlier is woken (the exclusive store would have skipped it), a waker clone
 // keeps the task alive after the handle goes.
-BOOST_AUTO_TEST_CASE(a_task_run_for_its_joiner_that_others_can_reach_completes_as_usual) {
-    SchedulerFixture fx;
-    zuki::test::DropRegistry drops(2);
-    auto sh = std::make_shared<Shared>();
-    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)), true);
-    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
-    zuki::test::CountingWaker joiner;  // outlives the task (its join slot holds a clone)
-    const Waker jw = joiner.make();
-    Context jcx(jw);
-    BOOST_TEST(h.poll(jcx).is_pending());  // JOIN_WAKER set
+BOOST_FIXTURE_TEST_CASE(a_task_run_for_its_joiner_that_others_can_reach_completes_as_usual,
+                        JoinerWaitingFixture) {
     sh->ready = true;
     sh->value = 4;
     BOOST_TEST(t->run(true, /*joined_here=*/true) == RunOutcome::finished);
@@ -970,10 +976,11 @@ BOOST_AUTO_TEST_CASE(a_task_run_for_its_joiner_that_others_can_reach_completes_a
     t->ref_dec();  // the queue's
     BOOST_TEST(h.poll(jcx).value() == 4);
 
+    zuki::test::DropRegistry drops2(1);
     auto sh2 = std::make_shared<Shared>();
     sh2->ready = true;
     sh2->value = 2;
-    auto* u = make_lazy_task(fx.sched, Controlled(sh2, zuki::test::DropCounter(drops, 1)), true);
+    auto* u = make_lazy_task(sched, Controlled(sh2, zuki::test::DropCounter(drops2, 0)), true);
     JoinHandle<int> hu = zuki::detail::make_join_handle<int>(u);
     Waker w = u->make_waker();
     BOOST_TEST(u->run(true, /*joined_here=*/true) == RunOutcome::released);
@@ -996,17 +1003,9 @@ BOOST_AUTO_TEST_CASE(a_detached_leaf_is_destroyed_by_its_completing_rmw) {
     BOOST_TEST(fx.sched->finished.load() == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_waiting_joiner_keeps_the_queue_reference_with_the_executor) {
+BOOST_FIXTURE_TEST_CASE(a_waiting_joiner_keeps_the_queue_reference_with_the_executor,
+                        JoinerWaitingFixture) {
     // The join waker must be taken from the task after COMPLETE: no folding.
-    SchedulerFixture fx;
-    zuki::test::DropRegistry drops(1);
-    auto sh = std::make_shared<Shared>();
-    auto* t = make_lazy_task(fx.sched, Controlled(sh, zuki::test::DropCounter(drops, 0)), true);
-    JoinHandle<int> h = zuki::detail::make_join_handle<int>(t);
-    zuki::test::CountingWaker joiner;  // outlives the task (its join slot holds a clone)
-    const Waker jw = joiner.make();
-    Context jcx(jw);
-    BOOST_TEST(h.poll(jcx).is_pending());  // the join waker is set
     sh->ready = true;
     sh->value = 3;
     BOOST_TEST(t->run(true) == RunOutcome::finished);
