@@ -294,7 +294,7 @@ private:
         bool folded = false;
         // The registry's reference if it was counted (registered lazily, never was), and, if
         // folded, the queue's.
-        const std::uint64_t registry_ref = registry_index_ == not_yet_registered ? 1 : 0;
+        const std::uint64_t registry_ref = counted_registry_ref();
         const std::uint64_t prev =
             state_.to_complete_folding(registry_ref, r == PollOutcome::threw, folded, held);
         if (!folded) {
@@ -311,13 +311,18 @@ private:
         return RunOutcome::released;
     }
 
+    // The registry's reference if it is counted but the task was never inserted (registered
+    // lazily, never was): it goes with the completion.
+    std::uint64_t counted_registry_ref() const noexcept {
+        return registry_index_ == not_yet_registered ? 1 : 0;
+    }
+
     // finish_folding() for a task run inline for its joiner (TaskState::to_complete_exclusive):
     // false, nothing done, if another thread could reach the task. No exception to report (the
     // JoinHandle takes it) and no scheduler reference to hold: the handle that will destroy the
     // task waits below us on this thread.
     bool finish_exclusive(std::uint64_t held) noexcept {
-        const std::uint64_t registry_ref = registry_index_ == not_yet_registered ? 1 : 0;
-        if (!state_.to_complete_exclusive(registry_ref + 1, held)) return false;
+        if (!state_.to_complete_exclusive(counted_registry_ref() + 1, held)) return false;
         scheduler_->task_finished();
         return true;
     }

@@ -216,9 +216,8 @@ public:
     /// JoinHandle's only, join interest and no join waker or cancellation: then no waker, abort
     /// handle or registry entry exists that another thread could use, and the handle's holder
     /// waits for us (a JoinHandle is used by one thread at a time), so nothing writes the word
-    /// between the load and the store. Returns false,
-    /// having changed nothing, otherwise (the caller completes with an RMW). The JoinHandle's
-    /// reference is then the only one.
+    /// between the load and the store; the JoinHandle's reference is then the only one. Returns
+    /// false, having changed nothing, otherwise (the caller completes with an RMW).
     bool to_complete_exclusive(std::uint64_t drop_refs, std::uint64_t held) noexcept {
         using namespace task_state;
         // acquire: a reference dropped on another thread before (a waker clone) was a release
@@ -229,7 +228,9 @@ public:
         if ((s & (join_waker | cancelled)) || !(s & join_interest) || refs(s) != drop_refs + 1)
             return false;
         assert((s & held) && !(s & complete));
-        // release: publishes the stored output, as to_complete()'s RMW does.
+        // release: publishes the stored output to the JoinHandle's acquire loads of COMPLETE
+        // (poll_join's, drop_join_handle's), as to_complete()'s RMW does; here they run on
+        // this thread, after us, so the release only keeps every completion alike.
         word_.store(s + complete - held - drop_refs * ref_one, std::memory_order_release);
         return true;
     }
