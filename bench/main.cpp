@@ -156,7 +156,7 @@ int run(int argc, char** argv) {
     std::printf("\nsuite: %.0f s. Each cell: median (min-max) of the runs. Ratio = zuki's cost / "
                 "best anchor's cost\n(anchors: asio_tp, io_context, tbb; times: zuki/best, "
                 "throughput: best/zuki): below 1 = zuki better.\nspawn_batch: Batch vs zuki's own "
-                "single submissions. fib25, skynet, uts_binomial, uts_peak_rss and nqueens10 "
+                "single submissions. fib25, skynet, uts_*, and nqueens10 "
                 "verdicts against tbb. idle_cpu target is absolute.\n\n",
                 double(now_ns() - suite_start) / 1e9);
     print_table(stdout);

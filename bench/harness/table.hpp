@@ -43,7 +43,7 @@ extern std::vector<Backend> enabled;  // backends in this run
 extern Figure fib_sequential;
 
 // The same computation as a fork-join workload, on one thread without a pool (skynet,
-// uts_binomial, nqueens10): printed under the table with each backend's speed-up over it
+// uts_binomial, uts_sha1, nqueens10): printed under the table with each backend's speed-up over it
 // (sequential median / the backend's median on `row`) and written to the CSV as
 // `<name>_sequential` and `<name>_speedup` lines.
 struct SequentialRef {

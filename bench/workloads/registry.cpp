@@ -32,6 +32,7 @@ void add_all_workloads(Suite& s) {
     add_fib(s);
     add_skynet(s);
     add_uts_binomial(s);
+    add_uts_sha1(s);
     add_nqueens(s);
     add_remote_post(s);
     add_spawn_batch(s);

@@ -38,7 +38,7 @@ struct Workload {
     // One run on one backend: the figure of each of `rows`, in order.
     std::function<std::vector<double>(Backend)> run;
     // Runs once after the workload's measured runs, when set (fib25, skynet, uts_binomial,
-    // nqueens10: the sequential reference).
+    // uts_sha1, nqueens10: the sequential reference).
     std::function<void()> after;
 };
 
@@ -79,6 +79,7 @@ void add_chained_spawn(Suite& s);
 void add_fib(Suite& s);
 void add_skynet(Suite& s);
 void add_uts_binomial(Suite& s);
+void add_uts_sha1(Suite& s);
 void add_nqueens(Suite& s);
 void add_remote_post(Suite& s);
 void add_spawn_batch(Suite& s);
