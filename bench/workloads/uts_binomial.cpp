@@ -78,7 +78,9 @@ struct Sha1Tree {
     static constexpr std::uint64_t seed = 34;
     static constexpr long nodes = 975'429;
     // SHA-1 of the parent's id and the index, little-endian (8 + 4 bytes): the digest's first
-    // two words are the child's id.
+    // two words are the child's id. (Boost.UUID's sha1 is a detail of that library, the one
+    // SHA-1 among the dependencies; this is its interface as of Boost 1.81, Debian 12's:
+    // the digest as five 32-bit words.)
     static std::uint64_t child(std::uint64_t id, int i) {
         unsigned char in[12];
         for (int b = 0; b < 8; ++b) in[b] = static_cast<unsigned char>(id >> (8 * b));
