@@ -189,6 +189,12 @@ public:
         // watcher (woke()).
         return awake(state_.load(std::memory_order_relaxed)) > unattached_places();
     }
+    /// An awake worker: is it the only one (every other worker parked)? A hint: a worker
+    /// woken right after the read is missed.
+    bool alone_awake() const noexcept {
+        // relaxed: a hint (see above); the caller's own count is part of the awake count.
+        return awake(state_.load(std::memory_order_relaxed)) <= unattached_places() + 1;
+    }
     /// The watcher, on waking (for whatever reason): give the role up.
     void end_watch() noexcept {
         // relaxed: see try_watch().

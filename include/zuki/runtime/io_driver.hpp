@@ -121,6 +121,8 @@ public:
         // the event source happens before ours.
         return !locked_.exchange(true, std::memory_order_acquire);
     }
+    /// A look: is a thread inside the event source now? (relaxed: a hint, which may be stale.)
+    bool locked_hint() const noexcept { return locked_.load(std::memory_order_relaxed); }
     void unlock() noexcept {
         locked_.store(false, ZUKI_MODEL_WEAKEN(io_lock_release, std::memory_order_release,
                                                std::memory_order_relaxed));

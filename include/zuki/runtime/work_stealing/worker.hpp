@@ -104,6 +104,17 @@ struct WorkerLoopTuning {
     static constexpr unsigned stuck_checks_before_rescue = 8;
     /// Steal rounds a searcher makes over all victims before it parks.
     static constexpr int search_rounds = 4;
+    /// A lone searcher whose back-off handed its CPU to nobody parks in the free reactor at
+    /// once instead (see WorkStealingScheduler::back_off_futile), except in one search in this
+    /// many, which backs off again to find out whether it still hands its CPU to nobody. (Off
+    /// in model checks, which have no clock: there every back-off counts as useful, and the
+    /// early park is the state a search that found nothing ends in anyway.)
+#if defined(ZUKI_RELACY)
+    static constexpr bool timed_back_off = false;
+#else
+    static constexpr bool timed_back_off = true;
+#endif
+    static constexpr unsigned futile_back_off_probe = 8;
     /// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like
     /// any other (Tokio's bound): two tasks that keep waking each other cannot starve the deque.
     static constexpr unsigned max_lifo_streak = 3;
@@ -167,6 +178,12 @@ struct Worker {
     // more by stealing stays busy, so the fork-join path reads no clock of its own.
     std::int64_t busy_since_ns = 0;
     std::int64_t task_ns_mean = 0;
+    // The search's back-off (WorkStealingScheduler::back_off): the shortest one seen, whether
+    // the last one handed the CPU to another thread (it took more than twice the shortest),
+    // and how many searches parked early because it did not (back_off_futile).
+    std::int64_t back_off_floor_ns = INT64_MAX;
+    bool back_off_gave_cpu = true;
+    unsigned futile_back_offs = 0;
     // The worker sleeps on it when idle.
     Parker parker;
     WorkerMetrics stats;  // written by this worker only (detail::bump)
@@ -1063,9 +1080,50 @@ private:
                 if (TaskHeader* t = w.deque.pop()) return t;
             }
             if (shutdown_.stopping()) return nullptr;
-            if (round + 1 < rounds) spin_pause();
+            if (round + 1 < rounds) {
+                if (back_off_futile(w)) return nullptr;  // park now, in the reactor
+                back_off(w);
+            }
         }
         return nullptr;
+    }
+    // The back-off between two search rounds: a sched_yield, which lets a thread waiting for
+    // this CPU (a client on the same machine, another process) run before we look again.
+    // Timed, to learn whether it did: a yield that hands the CPU over and gets it back takes
+    // two context switches and the other thread's run, one that finds nobody waiting only the
+    // system call (1.2 us on the project's VM, 0.2-0.5 us on bare metal).
+    void back_off(Worker& w) noexcept {
+        if constexpr (!WorkerLoopTuning::timed_back_off) {
+            spin_pause();
+        } else {
+            const std::int64_t t0 = monotonic_ns();
+            spin_pause();
+            const std::int64_t took = monotonic_ns() - t0;
+            w.back_off_floor_ns = std::min(w.back_off_floor_ns, took);
+            w.back_off_gave_cpu = took > 2 * w.back_off_floor_ns;
+        }
+    }
+    // Whether a searcher should stop spinning and park (in the reactor) now. Spinning is for
+    // work that other workers may make in the next microseconds (stealable tasks) and for a
+    // thread that needs this CPU meanwhile. A worker that is the only one awake, whose last
+    // back-off handed its CPU to nobody, has neither: what can come is I/O, a timer or a post
+    // from outside, and each of them finds it sooner asleep in the reactor (a zero-length
+    // timer re-armed by the task it just ran fires there at once; the post interrupts it)
+    // than after three more yields. So it parks, the reactor being free, as io_context's
+    // thread goes to epoll_wait when its queue is empty. (Measured in doc/benchmarks.md,
+    // sixteenth stop: without the timing, i.e. with a load generator waiting for this CPU,
+    // parking at once lost HTTP throughput; so a search backs off again now and then to see.)
+    // Liveness does not rest on any of it: a search may end after any round, park() re-checks
+    // every queue before sleeping.
+    bool back_off_futile(Worker& w) noexcept {
+        if constexpr (!WorkerLoopTuning::timed_back_off) {
+            return false;
+        } else {
+            if (w.back_off_gave_cpu || io_ == nullptr || !io_->is_active() ||
+                io_->locked_hint() || !idle_->alone_awake())
+                return false;
+            return ++w.futile_back_offs % WorkerLoopTuning::futile_back_off_probe != 0;
+        }
     }
 
     // One look at every other worker's deque, from a random one on: steal half of the first
