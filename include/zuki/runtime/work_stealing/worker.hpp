@@ -105,10 +105,10 @@ struct WorkerLoopTuning {
     /// Steal rounds a searcher makes over all victims before it parks.
     static constexpr int search_rounds = 4;
     /// A lone searcher whose back-off handed its CPU to nobody parks in the free reactor at
-    /// once instead (see WorkStealingScheduler::back_off_futile), except in one search in this
-    /// many, which backs off again to find out whether it still hands its CPU to nobody. (Off
-    /// in model checks, which have no clock: there every back-off counts as useful, and the
-    /// early park is the state a search that found nothing ends in anyway.)
+    /// once instead (see WorkStealingScheduler::back_off_futile) while such early parks pay;
+    /// once one did not, one such search in this many parks early to see whether they pay
+    /// again. (Off in model checks, which have no clock: there every back-off counts as
+    /// useful, and the early park is the state a search that found nothing ends in anyway.)
 #if defined(ZUKI_RELACY)
     static constexpr bool timed_back_off = false;
 #else
@@ -180,10 +180,15 @@ struct Worker {
     std::int64_t task_ns_mean = 0;
     // The search's back-off (WorkStealingScheduler::back_off): the shortest one seen, whether
     // the last one handed the CPU to another thread (it took more than twice the shortest),
-    // and how many searches parked early because it did not (back_off_futile).
+    // and how many searches could have parked early while early parks did not pay
+    // (back_off_futile, for the one-in-eight tries).
     std::int64_t back_off_floor_ns = INT64_MAX;
     bool back_off_gave_cpu = true;
     unsigned futile_back_offs = 0;
+    // An early park (back_off_futile) is under way, and whether the last one found I/O ready
+    // at once (note_early_park) rather than sleeping.
+    bool parking_early = false;
+    bool early_park_paid = true;
     // The worker sleeps on it when idle.
     Parker parker;
     WorkerMetrics stats;  // written by this worker only (detail::bump)
@@ -611,7 +616,9 @@ public:
                 if (!searching) searching = idle_->try_begin_search();
                 if (searching) t = search(w);
                 if (t == nullptr) {
+                    const std::int64_t early_since = w.parking_early ? monotonic_ns() : 0;
                     t = park(w, searching);
+                    if (early_since != 0) note_early_park(w, monotonic_ns() - early_since);
                     searching = true;  // a parked worker wakes as a searcher
                     if (t == nullptr) continue;
                 }
@@ -1110,20 +1117,35 @@ private:
     // from outside, and each of them finds it sooner asleep in the reactor (a zero-length
     // timer re-armed by the task it just ran fires there at once; the post interrupts it)
     // than after three more yields. So it parks, the reactor being free, as io_context's
-    // thread goes to epoll_wait when its queue is empty. (Measured in doc/benchmarks.md,
-    // sixteenth stop: without the timing, i.e. with a load generator waiting for this CPU,
-    // parking at once lost HTTP throughput; so a search backs off again now and then to see.)
+    // thread goes to epoll_wait when its queue is empty. But only while early parks pay
+    // (note_early_park): parking at once always lost HTTP throughput (doc/benchmarks.md,
+    // fifteenth and sixteenth stops).
     // Liveness does not rest on any of it: a search may end after any round, park() re-checks
     // every queue before sleeping.
     bool back_off_futile(Worker& w) noexcept {
         if constexpr (!WorkerLoopTuning::timed_back_off) {
             return false;
         } else {
-            if (w.back_off_gave_cpu || io_ == nullptr || !io_->is_active() ||
-                io_->locked_hint() || !idle_->alone_awake())
+            if (w.back_off_gave_cpu || io_ == nullptr || !io_->is_active() || io_->locked_hint() ||
+                !idle_->alone_awake())
                 return false;
-            return ++w.futile_back_offs % WorkerLoopTuning::futile_back_off_probe != 0;
+            // Park early while early parks pay; else back off, but try one in eight searches.
+            if (!w.early_park_paid &&
+                ++w.futile_back_offs % WorkerLoopTuning::futile_back_off_probe != 0)
+                return false;
+            w.parking_early = true;
+            return true;
         }
+    }
+    // After an early park: it paid if the reactor had something ready at once (the park took
+    // about what the skipped back-offs would have: a re-armed timer, a reply already in), not
+    // if the worker slept in it. A sleep costs a wake-up, where spinning a few microseconds
+    // more would often have found the event ready when it reached the reactor (a request
+    // stream from 64 connections): there the back-off stays until a later try pays.
+    void note_early_park(Worker& w, std::int64_t took_ns) noexcept {
+        w.parking_early = false;
+        const std::int64_t skipped = (WorkerLoopTuning::search_rounds - 1) * w.back_off_floor_ns;
+        w.early_park_paid = took_ns <= 2 * skipped;
     }
 
     // One look at every other worker's deque, from a random one on: steal half of the first
