@@ -30,9 +30,20 @@ BOOST_AUTO_TEST_CASE(busy_time_covers_the_time_tasks_ran_and_no_more_than_the_po
     zuki::test::Watchdog dog(60s, "metrics: busy time");
     const auto t0 = std::chrono::steady_clock::now();
     WorkStealingExecutor pool(2);
-    // 10 tasks of 20 ms each: at least 200 ms of busy time over the workers.
+    // 10 tasks of 20 ms each: at least 200 ms of busy time over the workers. The first two to
+    // start wait for each other (up to 10 s), so both workers run one whatever the machine's
+    // load (a worker the scheduler kept off the CPU for 200 ms could otherwise see none).
+    std::atomic<int> started{0};
     std::vector<zuki::JoinHandle<void>> hs;
-    for (int i = 0; i < 10; ++i) hs.push_back(pool.spawn([] { zuki::test::spin_for(20ms); }));
+    for (int i = 0; i < 10; ++i)
+        hs.push_back(pool.spawn([&started] {
+            if (started.fetch_add(1) < 2) {
+                const auto give_up = std::chrono::steady_clock::now() + 10s;
+                while (started.load() < 2 && std::chrono::steady_clock::now() < give_up)
+                    std::this_thread::yield();
+            }
+            zuki::test::spin_for(20ms);
+        }));
     for (auto& h : hs) h.get();
     pool.join();  // the workers stopped: their busy time is all counted
     const auto lived = std::chrono::steady_clock::now() - t0;
