@@ -261,12 +261,13 @@ public:
             if (rethrow_pending()) return ran;
             if (ran >= limits.max_tasks) return ran;
             // Ready I/O is noticed every 61 tasks while tasks keep coming, at most once per
-            // io_busy_poll_period_ns (runtime/io_driver.hpp).
+            // busy-poll period, which grows while every poll finds a batch
+            // (next_busy_poll_period, runtime/io_driver.hpp).
             if (++tick % 61 == 0) {
                 const std::int64_t now = monotonic_ns();
                 if (now >= next_io_poll_ns_) {
-                    next_io_poll_ns_ = now + io_busy_poll_period_ns;
-                    poll_io();
+                    io_poll_period_ns_ = next_busy_poll_period(io_poll_period_ns_, poll_io());
+                    next_io_poll_ns_ = now + io_poll_period_ns_;
                 }
             }
             if (TaskHeader* t = ready_pop()) {
@@ -275,7 +276,7 @@ public:
                 continue;
             }
             if (!limits.block) {
-                if (poll_io()) continue;  // what the reactor has ready counts as ready
+                if (poll_io() != 0) continue;  // what the reactor has ready counts as ready
                 return ran;
             }
             // Nothing ready. Every queued task is live and every queued handler is Asio work,
@@ -318,12 +319,13 @@ public:
         return e;
     }
 
-    /// Deliver what the event source has ready now (never blocks). True if anything was.
-    bool poll_io() noexcept {
-        if (io_ == nullptr || !io_->is_active() || !io_->try_lock()) return false;
-        const bool any = io_->poll();
+    /// Deliver what the event source has ready now (never blocks). Returns how many operations
+    /// it delivered or completed.
+    std::size_t poll_io() noexcept {
+        if (io_ == nullptr || !io_->is_active() || !io_->try_lock()) return 0;
+        const std::size_t delivered = io_->poll();
         io_->unlock();
-        return any;
+        return delivered;
     }
 
     /// The destructor, part 1: claim the ready lists for good (nobody drives a destroyed
@@ -490,6 +492,7 @@ private:
     atomic<bool> stopped_{false};  // the run family's stop() / ran out of work
     bool rethrow_ = false;  // set at construction
     std::int64_t next_io_poll_ns_ = 0;  // driving thread: see drive()
+    std::int64_t io_poll_period_ns_ = io_busy_poll_period_ns;  // driving thread: see drive()
     atomic<bool> rethrow_waiting_{false};
     std::mutex rethrow_mutex_;
     std::vector<std::exception_ptr> rethrow_queue_;  // guarded by rethrow_mutex_

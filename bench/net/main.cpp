@@ -18,6 +18,9 @@
 //   http64            minimal HTTP/1.1 keep-alive server (async_read_until "\r\n\r\n", a fixed
 //                     200 reply with Content-Length); load: `wrk -t1 -c64 -dDs --latency` if wrk
 //                     is on PATH, else a built-in closed-loop client with 64 connections
+//   timers10k         10,000 steady_timers at once inside the server process, each re-armed for
+//                     a pseudo-random 0-2 ms after every wait (20 waits each, --quick; 50):
+//                     waits per second and CPU per wait (a server's timeouts and ticks)
 //   latency_pingpong  1 connection, 64-byte round trips: µs per round trip
 //   latency_timer0    zero-length steady_timer waits in a row, inside the server process
 //   The latency workloads compare zuki(1) and zuki(2) with io_context(1).
@@ -165,6 +168,23 @@ std::vector<double> run_timer0(const ServerSpec& spec, long waits) {
     return {ns / 1e3 / double(waits), double(cpu1 - cpu0) / double(waits)};
 }
 
+// `timers` timers at once, `waits` each (0-2 ms apiece, net/servers.hpp TimerStorm), after a
+// warm-up a tenth as long: waits per second and the server's CPU per wait.
+std::vector<double> run_timer_storm(const ServerSpec& spec, long timers, long waits) {
+    ServerProcess server(spec, "timer");
+    server.command("storm " + std::to_string(timers) + " " +
+                   std::to_string(std::max(1L, waits / 10)));
+    const std::int64_t cpu0 = server.mark();
+    const std::string took =
+        server.command("storm " + std::to_string(timers) + " " + std::to_string(waits));
+    const std::int64_t cpu1 = server.mark();
+    server.finish();
+    const double ns = std::strtod(took.c_str(), nullptr);
+    if (!(ns > 0)) die("storm: bad reply '" + took + "'");
+    const double total = double(timers) * double(waits);
+    return {total / (ns / 1e9), double(cpu1 - cpu0) / total};
+}
+
 void run_workload(Workload& w, int rounds, double run_timeout) {
     std::printf("  %-18s", w.name.c_str());
     std::fflush(stdout);
@@ -295,6 +315,8 @@ int run(int argc, char** argv) {
     const int window_s = opt.duration_s > 0 ? opt.duration_s : (q ? 2 : 3);
     const double pingpong_s = q ? 0.5 : 1.0;
     const long timer_waits = q ? 5'000 : 20'000;
+    const long storm_timers = 10'000;
+    const long storm_waits = q ? 20 : 50;
     const double run_timeout = 60.0 + 2.0 * window_s;
     const std::optional<std::string> wrk = opt.use_wrk ? find_wrk() : std::nullopt;
 
@@ -324,6 +346,12 @@ int run(int argc, char** argv) {
          {{"http64", "req/s"}, {"http64 server CPU", "us/req"}},
          [&](const ServerSpec& s) { return run_http64(s, window_s, wrk); },
          http_load_text},
+        {"timers10k",
+         &throughput,
+         {{"timers10k", "waits/s"}, {"timers10k server CPU", "us/wait"}},
+         [&](const ServerSpec& s) { return run_timer_storm(s, storm_timers, storm_waits); },
+         "in the server, " + std::to_string(storm_timers) + " timers x " +
+             std::to_string(storm_waits) + " waits of 0-2 ms"},
         {"latency_pingpong",
          &latency,
          {{"latency_pingpong", "us/round trip"}, {"latency_pingpong server CPU", "us/round trip"}},
@@ -337,7 +365,9 @@ int run(int argc, char** argv) {
     };
     bool any = false;
     for (const auto& w : workloads) any |= selected(w.name);
-    if (!any) die("--only selects no workload (echo64, http64, latency_pingpong, latency_timer0)");
+    if (!any)
+        die("--only selects no workload (echo64, http64, timers10k, latency_pingpong, "
+            "latency_timer0)");
 
     Watchdog wd;
     watchdog = &wd;

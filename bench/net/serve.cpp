@@ -122,6 +122,7 @@ int serve_with(Backend& backend, Workload w) {
     std::optional<Listener<Ex, EchoSession>> echo;
     std::optional<Listener<Ex, HttpSession>> http;
     std::vector<std::unique_ptr<TimerLoop<Ex>>> timer_loops;
+    std::vector<std::unique_ptr<TimerStorm<Ex>>> storms;
 
     unsigned short port = 0;
     if (w == Workload::echo) {
@@ -150,6 +151,20 @@ int serve_with(Backend& backend, Workload w) {
             asio::post(ex, [l = loop.get()] { l->start(); });
             reply(std::to_string(took.get_future().get()));
             timer_loops.push_back(std::move(loop));
+        } else if (cmd.rfind("storm ", 0) == 0 && w == Workload::timer) {
+            // storm TIMERS WAITS
+            char* end = nullptr;
+            const std::string args(cmd.substr(6));
+            const long timers = std::strtol(args.c_str(), &end, 10);
+            const long waits = std::strtol(end, nullptr, 10);
+            if (timers <= 0 || waits <= 0) fail("bad storm arguments");
+            std::promise<std::int64_t> took;
+            auto storm =
+                std::make_unique<TimerStorm<Ex>>(ex, static_cast<std::size_t>(timers), waits,
+                                                 [&took](std::int64_t ns) { took.set_value(ns); });
+            asio::post(ex, [s = storm.get()] { s->start(); });
+            reply(std::to_string(took.get_future().get()));
+            storms.push_back(std::move(storm));
         } else {
             fail("unknown command '" + std::string(cmd) + "'");
         }

@@ -12,11 +12,14 @@
 //   HttpSession      async_read_until "\r\n\r\n", async_write a fixed 200 response with
 //                    Content-Length, loop (HTTP/1.1 keep-alive; the request is not parsed)
 //   TimerLoop        zero-length steady_timer waits one after the other
+//   TimerStorm       many timers at once, each re-armed for 0-2 ms after every wait (a server's
+//                    per-connection timeouts and periodic ticks)
 //
 // Threads: a session has one operation in flight at a time, so its handlers never run
 // concurrently (no strand needed). The listener's accept chain is likewise sequential.
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +27,7 @@
 #include <memory>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/basic_stream_socket.hpp>
@@ -168,6 +172,55 @@ private:
         timer_;
     long left_;
     std::function<void(std::int64_t)> done_;
+    std::int64_t t0_ = 0;
+};
+
+// `timers` steady_timers at once, each waiting `waits` times in a row for a pseudo-random 0-2 ms
+// (its own xorshift, so every run and backend waits the same times); `done(ns)` gets the time
+// from the start to the last wait's completion. Each timer has one wait in flight, so its
+// handlers never run concurrently; the count of timers still waiting is shared.
+template <class Ex>
+class TimerStorm {
+public:
+    TimerStorm(const Ex& ex, std::size_t timers, long waits, std::function<void(std::int64_t)> done)
+        : done_(std::move(done)), running_(timers) {
+        chains_.reserve(timers);
+        for (std::size_t i = 0; i < timers; ++i) chains_.emplace_back(ex, waits, i);
+    }
+
+    // Arms every timer (from a thread of the executor's, or any thread for a thread-safe one).
+    void start() {
+        t0_ = now_ns();
+        for (Chain& c : chains_) next(c);
+    }
+
+private:
+    struct Chain {
+        Chain(const Ex& ex, long waits, std::size_t i)
+            : timer(ex), left(waits), rng(0x9E3779B97F4A7C15ull * (i + 1)) {}
+        asio::basic_waitable_timer<std::chrono::steady_clock,
+                                   asio::wait_traits<std::chrono::steady_clock>, Ex>
+            timer;
+        long left;
+        std::uint64_t rng;
+    };
+
+    void next(Chain& c) {
+        c.rng ^= c.rng << 13;
+        c.rng ^= c.rng >> 7;
+        c.rng ^= c.rng << 17;
+        c.timer.expires_after(std::chrono::microseconds(c.rng % 2000));
+        c.timer.async_wait([this, &c](error_code) {
+            if (--c.left > 0)
+                next(c);
+            else if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+                done_(now_ns() - t0_);
+        });
+    }
+
+    std::vector<Chain> chains_;  // reserved up front: the handlers hold references
+    std::function<void(std::int64_t)> done_;
+    std::atomic<std::size_t> running_;
     std::int64_t t0_ = 0;
 };
 

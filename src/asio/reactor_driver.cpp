@@ -166,7 +166,7 @@ public:
     void bind(ad::scheduler& s) noexcept { sched_ = &s; }
 
     // ---- IoDriver --------------------------------------------------------------------------
-    bool poll() noexcept override {
+    std::size_t poll() noexcept override {
         delivered_ = 0;
         std::size_t completed = 0;
         try {
@@ -178,7 +178,7 @@ public:
         } catch (...) {
             handlers_->report_exception(std::current_exception());
         }
-        return delivered_ + completed != 0;
+        return delivered_ + completed;
     }
 
     void wait() noexcept override {

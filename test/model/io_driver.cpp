@@ -80,7 +80,7 @@ public:
     // that a thread outside posted is completed inline by the poll and wakes its task there
     // (the watcher's look at ready I/O once missed that: doc/checking.md); what a drive finds
     // lands in the deque.
-    bool poll() noexcept override { return deliver(take(), /*inline_completion=*/true) != 0; }
+    std::size_t poll() noexcept override { return deliver(take(), /*inline_completion=*/true); }
     void wait() noexcept override {
         for (;;) {
             const std::uint32_t v = take();

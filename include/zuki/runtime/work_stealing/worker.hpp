@@ -1218,11 +1218,20 @@ private:
         }
         if (!io_->try_lock()) return false;
         if constexpr (io_busy_poll_period_ns > 0)
-            next_io_poll_ns_.store(now + io_busy_poll_period_ns, std::memory_order_relaxed);
-        const bool any = io_->poll();
+            next_io_poll_ns_.store(now + io_poll_period_ns_, std::memory_order_relaxed);
+        const std::size_t delivered = io_->poll();
+        if constexpr (io_busy_poll_period_ns > 0) {
+            // A batch found: events come faster than we poll; poll less often (see
+            // next_busy_poll_period). relaxed: as above.
+            const std::int64_t period = next_busy_poll_period(io_poll_period_ns_, delivered);
+            if (period != io_poll_period_ns_) {
+                io_poll_period_ns_ = period;
+                next_io_poll_ns_.store(now + period, std::memory_order_relaxed);
+            }
+        }
         io_->unlock();
         if (w.deque.size() > 1) idle_->notify_one();
-        return any;
+        return delivered != 0;
     }
 
     // Park (park.hpp), or find work on the way. Returns a task the watcher took from a LIFO
@@ -1292,6 +1301,8 @@ private:
     IoDriver* io_ = nullptr;
     // When poll_io() may next make the system call (monotonic ns; see io_busy_poll_period_ns).
     alignas(cache_line) atomic<std::int64_t> next_io_poll_ns_{0};
+    // The busy-poll period now (next_busy_poll_period): the driver's lock holder only.
+    std::int64_t io_poll_period_ns_ = io_busy_poll_period_ns;
     std::shared_ptr<TimerService> timers_;
     InjectionQueue<TaskHeader> global_;
     std::unique_ptr<IdleSet> idle_;

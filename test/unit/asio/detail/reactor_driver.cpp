@@ -373,6 +373,90 @@ BOOST_AUTO_TEST_CASE(a_pool_whose_workers_never_idle_still_fires_timers_and_comp
     pool.join();
 }
 
+// The busy-poll period (runtime/io_driver.hpp, next_busy_poll_period): longer while every poll
+// finds a batch of ready operations, back to the short one after a poll that finds few.
+BOOST_AUTO_TEST_CASE(the_busy_poll_period_grows_while_polls_find_batches_then_resets) {
+    using zuki::detail::next_busy_poll_period;
+    constexpr std::int64_t base = zuki::detail::io_busy_poll_period_ns;
+    constexpr std::int64_t cap = zuki::detail::io_busy_poll_period_max_ns;
+    constexpr std::size_t batch = zuki::detail::io_busy_poll_batch;
+    static_assert(base > 0 && cap > base && batch > 1);
+    BOOST_TEST(next_busy_poll_period(base, 0) == base);
+    BOOST_TEST(next_busy_poll_period(base, batch - 1) == base);
+    BOOST_TEST(next_busy_poll_period(base, batch) == 2 * base);
+    std::int64_t p = base;
+    int doublings = 0;
+    for (; p < cap; ++doublings) p = next_busy_poll_period(p, 1000);
+    BOOST_TEST(p == cap);
+    BOOST_TEST(doublings < 10);
+    BOOST_TEST(next_busy_poll_period(p, 1000) == cap);  // no further
+    BOOST_TEST(next_busy_poll_period(p, batch - 1) == base);
+}
+
+namespace {
+
+// `timers` steady_timers on `ex` at once, each re-armed `waits` times for 0-499 us (a server's
+// timeouts): every wait completes without error, none before its expiry. Returns the waits done.
+template <class Executor>
+int timer_storm(const Executor& ex, int timers, int waits, std::function<void()> run = {}) {
+    struct Chain {
+        explicit Chain(const Executor& e) : timer(e) {}
+        asio::steady_timer timer;
+        int left = 0;
+        unsigned rng = 0;
+    };
+    std::vector<std::unique_ptr<Chain>> chains;
+    std::atomic<int> done{0};
+    std::atomic<int> early{0};
+    std::atomic<int> failed{0};
+    std::function<void(Chain&)> next = [&](Chain& c) {
+        c.rng = c.rng * 1664525u + 1013904223u;
+        c.timer.expires_after(std::chrono::microseconds((c.rng >> 8) % 500));
+        c.timer.async_wait([&, due = c.timer.expiry()](boost::system::error_code ec) {
+            if (ec) ++failed;
+            if (std::chrono::steady_clock::now() < due) ++early;
+            ++done;
+            if (--c.left > 0) next(c);
+        });
+    };
+    for (int i = 0; i < timers; ++i) {
+        chains.push_back(std::make_unique<Chain>(ex));
+        chains.back()->left = waits;
+        chains.back()->rng = static_cast<unsigned>(i) * 2654435761u + 1;
+    }
+    asio::post(ex, [&] {
+        for (auto& c : chains) next(*c);
+    });
+    if (run) run();
+    BOOST_TEST(wait_until([&] { return done.load() == timers * waits; }, 60s));
+    BOOST_TEST(failed.load() == 0);
+    BOOST_TEST(early.load() == 0);
+    return done.load();
+}
+
+}  // namespace
+
+// The shape that made the busy-poll period adaptive: many timers re-armed at once keep every
+// poll finding a batch. Each wait still completes, on time or later, never lost.
+BOOST_AUTO_TEST_CASE(thousands_of_timers_rearmed_at_once_all_fire_on_a_pool) {
+    zuki::test::Watchdog w(120s, "timer storm on a pool");
+    WorkStealingExecutor pool(2);
+    BOOST_TEST(timer_storm(pool.get_executor(), 2'000, 20) == 40'000);
+    // And the pool still notices a single timer afterwards, the storm over.
+    std::atomic<bool> fired{false};
+    asio::steady_timer t(pool, 1ms);
+    t.async_wait([&](boost::system::error_code ec) { fired = !ec; });
+    BOOST_TEST(wait_until([&] { return fired.load(); }));
+    pool.join();
+}
+
+BOOST_AUTO_TEST_CASE(thousands_of_timers_rearmed_at_once_all_fire_on_a_single_threaded_executor) {
+    zuki::test::Watchdog w(120s, "timer storm on a single-threaded executor");
+    SingleThreadedExecutor ex;
+    // run() returns once no timer is pending any more.
+    BOOST_TEST(timer_storm(ex.get_executor(), 2'000, 20, [&] { ex.run(); }) == 40'000);
+}
+
 // ---- shutdown with operations pending -------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(destroying_a_pool_releases_pending_accepts_reads_and_timers) {
