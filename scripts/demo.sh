@@ -2,8 +2,8 @@
 # The demonstration: a release build with benchmarks, then the benchmark
 # table (Zuki vs boost::asio::thread_pool, io_context run by N threads, and
 # oneTBB) in quick mode (about two minutes on 2 cores), then the networking
-# benchmark bench_net in quick mode (echo and HTTP servers, latency; about two
-# minutes more; it uses wrk for HTTP when wrk is installed). The CSV files and
+# benchmark bench_net in quick mode (echo and HTTP servers, many timers,
+# latency; about two minutes more; it uses wrk for HTTP when wrk is installed). The CSV files and
 # the PNG chart go to build/bench/ (doc/benchmarks.md explains the figures).
 # Without the benchmark (no oneTBB), runs every example instead.
 #
