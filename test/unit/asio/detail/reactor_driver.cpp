@@ -415,8 +415,10 @@ int timer_storm(const Executor& ex, int timers, int waits, std::function<void()>
         c.timer.async_wait([&, due = c.timer.expiry()](boost::system::error_code ec) {
             if (ec) ++failed;
             if (std::chrono::steady_clock::now() < due) ++early;
-            ++done;
             if (--c.left > 0) next(c);
+            // Last: once the count is complete the test destroys the chains (TSan found the
+            // decrement above racing with that when it came after).
+            ++done;
         });
     };
     for (int i = 0; i < timers; ++i) {
