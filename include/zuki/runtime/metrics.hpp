@@ -26,6 +26,10 @@ struct WorkerMetrics {
     std::uint64_t global_takes = 0;  ///< chunks taken from the global queue
     std::uint64_t parks = 0;  ///< times the worker went to sleep
     std::uint64_t unparks = 0;  ///< times it was woken (or cancelled its park)
+    /// Pauses (a `sched_yield`) between two rounds of a search for work that found none: the
+    /// spinning before a park. A worker that is the only one awake, with no reactor in use,
+    /// parks after one round instead (nobody can make work for it to steal).
+    std::uint64_t back_offs = 0;
     /// Ready I/O operations (socket and timer completions) this worker took from the reactor
     /// and queued as tasks (0 on the fallback build, where Asio's own thread delivers them).
     std::uint64_t io_events = 0;
@@ -42,7 +46,7 @@ struct WorkerMetrics {
         const char* name;
         std::uint64_t WorkerMetrics::*member;
     };
-    static constexpr std::array<Field, 10> fields{{
+    static constexpr std::array<Field, 11> fields{{
         {"tasks_run", &WorkerMetrics::tasks_run},
         {"steals", &WorkerMetrics::steals},
         {"tasks_stolen", &WorkerMetrics::tasks_stolen},
@@ -50,6 +54,7 @@ struct WorkerMetrics {
         {"global_takes", &WorkerMetrics::global_takes},
         {"parks", &WorkerMetrics::parks},
         {"unparks", &WorkerMetrics::unparks},
+        {"back_offs", &WorkerMetrics::back_offs},
         {"io_events", &WorkerMetrics::io_events},
         {"busy_ns", &WorkerMetrics::busy_ns},
         {"local_queued", &WorkerMetrics::local_queued},

@@ -1088,11 +1088,27 @@ private:
             }
             if (shutdown_.stopping()) return nullptr;
             if (round + 1 < rounds) {
-                if (back_off_futile(w)) return nullptr;  // park now, in the reactor
+                if (lone_without_io() || back_off_futile(w)) return nullptr;  // park now
                 back_off(w);
+                bump(w.stats.back_offs);
             }
         }
         return nullptr;
+    }
+    // Whether a searcher that found nothing in a whole round should park at once: it is the
+    // only worker awake and no reactor is active. Spinning is for stealable work that other
+    // workers may make in the next microseconds; with nobody else awake, none can come: only a
+    // post from outside or a timer, and each wakes a parked worker as soon as a spinning one
+    // would find it (as io_context's and thread_pool's threads sleep as soon as their queue is
+    // empty). Spinning there costs more than the CPU: its back-off (sched_yield) leaves the
+    // thread runnable beside the one that posted, so the kernel moves one of them to the idle
+    // CPU, and the next wake-up lands on a CPU that must first come out of its idle state (a
+    // halted vCPU here: 37 us scheduling delay against 4 us on the poster's own CPU; issue 11,
+    // doc/benchmarks.md, eighteenth stop). With a reactor, back_off_futile decides (parking at
+    // once lost HTTP throughput there). A hint (relaxed counts): a wrong answer only parks a
+    // searcher one round early or spins it as before; park() re-checks every queue.
+    bool lone_without_io() const noexcept {
+        return idle_->alone_awake() && (io_ == nullptr || !io_->is_active());
     }
     // The back-off between two search rounds: a sched_yield, which lets a thread waiting for
     // this CPU (a client on the same machine, another process) run before we look again.
