@@ -1103,7 +1103,7 @@ private:
     // empty). Spinning there costs more than the CPU: its back-off (sched_yield) leaves the
     // thread runnable beside the one that posted, so the kernel moves one of them to the idle
     // CPU, and the next wake-up lands on a CPU that must first come out of its idle state (a
-    // halted vCPU here: 37 us scheduling delay against 4 us on the poster's own CPU; issue 11,
+    // halted vCPU here: 37 us scheduling delay against 1 us on the poster's own CPU; issue 11,
     // doc/benchmarks.md, eighteenth stop). With a reactor, back_off_futile decides (parking at
     // once lost HTTP throughput there). A hint (relaxed counts): a wrong answer only parks a
     // searcher one round early or spins it as before; park() re-checks every queue.
