@@ -472,7 +472,7 @@ public:
     std::shared_ptr<TimerService>* attach_io_thread() noexcept {
         if (io_ == nullptr) return current_timer_service();
         try {
-            io_registration_ = io_->attach_thread();
+            io_registration_ = io_->attach_thread(io_room_);
         } catch (...) {  // bad_alloc: completions then go through the driver's shared queue
         }
         return std::exchange(current_timer_service(), &timers_);
@@ -487,7 +487,8 @@ private:
     MpscInbox<TaskHeader> inbox_;
     alignas(cache_line) Parker parker_;
     IoDriver* io_ = nullptr;
-    void* io_registration_ = nullptr;  // the driving thread's, while it drives
+    void* io_registration_ = nullptr;  // the driving thread's, while it drives (in io_room_)
+    IoDriver::RegistrationRoom io_room_;
     std::shared_ptr<TimerService> timers_;  // driven by io_ (zuki::delay on the driving thread)
     atomic<bool> stopped_{false};  // the run family's stop() / ran out of work
     bool rethrow_ = false;  // set at construction

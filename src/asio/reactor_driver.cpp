@@ -62,6 +62,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <utility>
 
@@ -210,11 +211,23 @@ public:
         if (is_active()) reactor_->interrupt();
     }
 
-    void* attach_thread() override { return new Registration(*sched_); }
+    // In the caller's room when it fits (Boost 1.81: 144 bytes), else on the heap; the same
+    // constant decides both ways.
+    static constexpr bool fits_room = sizeof(Registration) <= sizeof(RegistrationRoom) &&
+                                      alignof(Registration) <= alignof(RegistrationRoom);
+    void* attach_thread(RegistrationRoom& room) override {
+        if constexpr (fits_room)
+            return new (room.bytes) Registration(*sched_);
+        else
+            return new Registration(*sched_);
+    }
     void detach_thread(void* registration) noexcept override {
         auto* r = static_cast<Registration*>(registration);
         drain_thread(r);
-        delete r;
+        if constexpr (fits_room)
+            r->~Registration();
+        else
+            delete r;
     }
     void drain_thread(void* registration) noexcept override {
         auto& q = static_cast<Registration*>(registration)->info.private_op_queue;

@@ -85,6 +85,11 @@ void WorkStealingScheduler::start() {
             failures.push_back(f);  // within the reserved capacity: no throw
         }
     }
+    // The workers' start-up search ends a little after this (WorkStealingScheduler::
+    // starting_up). relaxed: a hint, read by the workers' search only.
+    if constexpr (WorkerLoopTuning::startup_search_ns != 0)
+        startup_until_ns_.store(monotonic_ns() + WorkerLoopTuning::startup_search_ns,
+                                std::memory_order_relaxed);
     if (failed_starts_ == n)  // (no thread runs: nothing to join)
         throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
                                 "zuki::WorkStealingExecutor: no worker thread could be started");

@@ -97,7 +97,7 @@ public:
         signal_.fetch_or(interrupted, std::memory_order_release);
         zuki::detail::futex_wake(signal_, 1);
     }
-    void* attach_thread() override { return nullptr; }
+    void* attach_thread(RegistrationRoom&) override { return nullptr; }
     void detach_thread(void*) noexcept override {}
     void drain_thread(void*) noexcept override {}
 

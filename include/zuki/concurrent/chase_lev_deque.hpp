@@ -172,26 +172,36 @@ public:
     }
 
     /// Owner: claim the older half (at least one item if any) for moving elsewhere (overflow).
-    /// Writes the claimed items, oldest first, to `out` (room for capacity()/2 items) and
-    /// returns how many.
-    std::size_t take_half(T** out) noexcept {
+    /// Calls `each(item)` for the claimed items, oldest first, and returns how many. `each`
+    /// must not touch this deque.
+    template <class Each>
+    std::size_t take_half(Each&& each) noexcept {
         const std::int64_t b = bottom_.load(std::memory_order_relaxed);
         // acquire: as in pop().
         std::int64_t t = top_.load(std::memory_order_acquire);
         for (;;) {
             const std::int64_t size = b - t;
             if (size <= 0) return 0;
-            // The owner's own claim: it never races its own pop, so it is bounded by the room
-            // in `out` only (capacity/2), not by the thieves' bound.
+            // The owner's own claim: it never races its own pop, so it is bounded by half the
+            // capacity only, not by the thieves' bound.
             const std::int64_t n = std::min(std::max<std::int64_t>(size / 2, 1),
                                             static_cast<std::int64_t>(capacity() / 2));
-            for (std::int64_t i = 0; i < n; ++i)
-                out[i] = slot(t + i).load(std::memory_order_relaxed);
             // seq_cst: as in pop().
             if (top_.compare_exchange_weak(t, t + n, std::memory_order_seq_cst,
-                                           std::memory_order_acquire))
+                                           std::memory_order_acquire)) {
+                // The claimed slots are read after the claim, not before (no copy to a
+                // buffer): nobody writes them now. Only the owner writes slots, and we return
+                // before our next push; a thief's claim that overlapped ours failed its CAS.
+                for (std::int64_t i = 0; i < n; ++i)
+                    each(slot(t + i).load(std::memory_order_relaxed));
                 return static_cast<std::size_t>(n);
+            }
         }
+    }
+    /// The same, writing the claimed items to `out` (room for capacity()/2 items).
+    std::size_t take_half(T** out) noexcept {
+        std::size_t k = 0;
+        return take_half([out, &k](T* item) { out[k++] = item; });
     }
 
     /// Thief (the owner of `dst`): claim about half of this deque's items in one CAS. Returns the

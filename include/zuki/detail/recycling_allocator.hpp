@@ -35,7 +35,12 @@
 /// by 28 KiB (oneTBB's figure), at equal speed. The static cost is the depots' index nodes,
 /// about 4 KiB per class.
 ///
-/// Thread safety: each thread uses its own cache; the depot is a lock-free MPMC stack.
+/// A pool's worker thread uses its worker's cache instead of a thread-local one (`Binding`):
+/// the worker outlives the thread's use of it, so the thread registers no thread-exit
+/// destructor and a thread that starts and ends allocates nothing for its cache (issue 16).
+///
+/// Thread safety: each thread uses its own cache (or the one bound to it); the depot is a
+/// lock-free MPMC stack.
 
 #include <cstddef>
 #include <new>
@@ -103,6 +108,24 @@ public:
         ::operator delete(p);
     }
 
+    /// While one is alive, the calling thread allocates from and frees to `cache` (owned by
+    /// something that outlives the binding: a pool's worker) instead of its own thread-local
+    /// cache. A worker thread then never makes that one, nor registers its thread-exit
+    /// destructor: a thread that starts, runs the pool's tasks and ends touches the heap for
+    /// none of it (issue 16). Blocks left in `cache` are freed by its destructor, on whatever
+    /// thread destroys the owner (after the bound thread finished with it).
+    class Binding {
+    public:
+        explicit Binding(RecyclingCache& cache) noexcept
+            : previous_(std::exchange(bound_, &cache)) {}
+        ~Binding() { bound_ = previous_; }
+        Binding(const Binding&) = delete;
+        Binding& operator=(const Binding&) = delete;
+
+    private:
+        RecyclingCache* previous_;
+    };
+
     ~RecyclingCache() {
         dead_ = true;  // frees during thread exit after this point go to ::operator delete
         for (Class& k : class_) {
@@ -162,9 +185,13 @@ private:
     }
     static std::size_t class_of(std::size_t n) noexcept { return (n + granule - 1) / granule - 1; }
     static RecyclingCache& local() noexcept {
+        if (RecyclingCache* b = bound_) return *b;
         thread_local RecyclingCache cache;
         return cache;
     }
+    // The cache a Binding lent the calling thread, or null. A plain pointer, constant
+    // initialised: reading it costs no guard and registers no thread-exit destructor.
+    static inline thread_local RecyclingCache* bound_ = nullptr;
 
     Class class_[classes];
     bool dead_ = false;

@@ -153,10 +153,18 @@ public:
     /// operations it delivered or completed (0: nothing was ready).
     virtual std::size_t poll() noexcept = 0;
 
+    /// Room for one thread's registration, kept by whoever owns the thread's place (a worker,
+    /// the single-threaded executor): a thread that starts and ends allocates nothing for it
+    /// (a short-lived pool's threads then never touch the heap, issue 16).
+    struct alignas(std::max_align_t) RegistrationRoom {
+        unsigned char bytes[256];
+    };
     /// The calling thread will run the executor's tasks (for its lifetime or a drive): register
     /// it with the event source (Asio: a scheduler thread, so completions it posts stay
-    /// thread-private). Returns an opaque registration for `detach_thread`.
-    virtual void* attach_thread() = 0;
+    /// thread-private). Returns an opaque registration for `detach_thread`, made in `room`
+    /// (or, were it too small for this Boost version's, on the heap: then it may throw
+    /// `std::bad_alloc`). `room` must stay put until `detach_thread`.
+    virtual void* attach_thread(RegistrationRoom& room) = 0;
     virtual void detach_thread(void* registration) noexcept = 0;
     /// Deliver the completions the calling thread's last task produced (thread-private).
     virtual void drain_thread(void* registration) noexcept = 0;

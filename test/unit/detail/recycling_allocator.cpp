@@ -110,3 +110,50 @@ BOOST_AUTO_TEST_CASE(a_burst_of_cross_thread_frees_leaves_a_bounded_cache) {
     done.store(true);
     consumer.join();
 }
+
+// A Binding lends a cache to the calling thread (as a pool's worker lends its own to its
+// thread): what the thread frees goes there and stays after the thread has exited, whichever
+// thread binds the cache next allocates it back, a nested binding gives the outer one back,
+// and outside any binding a thread uses its own cache again.
+BOOST_AUTO_TEST_CASE(a_bound_cache_takes_the_threads_frees_and_outlives_the_thread) {
+    RecyclingCache lent;
+    void* p = RecyclingCache::allocate(block);
+    on_thread([&] {
+        RecyclingCache::Binding bound(lent);
+        RecyclingCache::deallocate(p, block);
+    });
+#if defined(ZUKI_NO_RECYCLING)
+    // (Sanitizer builds: every block goes to the heap; the binding must still be harmless.)
+    RecyclingCache::Binding bound(lent);
+    void* q = RecyclingCache::allocate(block);
+    std::memset(q, 0x5a, block);
+    BOOST_TEST(static_cast<unsigned char*>(q)[block - 1] == 0x5a);
+    RecyclingCache::deallocate(q, block);
+#else
+    void* own = RecyclingCache::allocate(block);  // this thread's cache: p is not there
+    BOOST_TEST(own != p);
+    RecyclingCache outer;
+    void* x = RecyclingCache::allocate(block);
+    void* y = RecyclingCache::allocate(block);
+    {
+        RecyclingCache::Binding to_lent(lent);
+        BOOST_TEST(RecyclingCache::allocate(block) == p);  // the freed block, from `lent`
+        RecyclingCache::deallocate(p, block);
+        {
+            RecyclingCache::Binding to_outer(outer);
+            RecyclingCache::deallocate(x, block);  // into `outer`
+        }
+        RecyclingCache::deallocate(y, block);  // into `lent` again
+        BOOST_TEST(RecyclingCache::allocate(block) == y);
+        RecyclingCache::deallocate(y, block);
+    }
+    {
+        RecyclingCache::Binding to_outer(outer);
+        BOOST_TEST(RecyclingCache::allocate(block) == x);
+        RecyclingCache::deallocate(x, block);
+    }
+    RecyclingCache::deallocate(own, block);  // unbound again: this thread's own cache
+    BOOST_TEST(RecyclingCache::allocate(block) == own);
+    RecyclingCache::deallocate(own, block);
+#endif
+}

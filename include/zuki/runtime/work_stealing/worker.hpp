@@ -59,6 +59,7 @@
 #include <zuki/detail/executor_thread.hpp>
 #include <zuki/detail/mutex.hpp>
 #include <zuki/detail/parker.hpp>
+#include <zuki/detail/recycling_allocator.hpp>
 #include <zuki/runtime/blocking_pool.hpp>
 #include <zuki/runtime/io_driver.hpp>
 #include <zuki/runtime/metrics.hpp>
@@ -115,6 +116,15 @@ struct WorkerLoopTuning {
     static constexpr bool timed_back_off = true;
 #endif
     static constexpr unsigned futile_back_off_probe = 8;
+    /// A new pool's searchers do not park before its constructor has returned and this much
+    /// longer (WorkStealingScheduler::starting_up): a pool is made to be given work, and that
+    /// work then finds a worker awake instead of waking one (a futex wake, a sleep and two
+    /// context switches each way). (Off in model checks, which have no clock.)
+#if defined(ZUKI_RELACY)
+    static constexpr std::int64_t startup_search_ns = 0;
+#else
+    static constexpr std::int64_t startup_search_ns = 50'000;
+#endif
     /// Tasks a worker takes from its LIFO slot in a row before the slot's task must queue like
     /// any other (Tokio's bound): two tasks that keep waking each other cannot starve the deque.
     static constexpr unsigned max_lifo_streak = 3;
@@ -131,8 +141,7 @@ struct WorkerLoopTuning {
 /// What one worker thread owns.
 struct Worker {
     Worker(WorkStealingScheduler* s, std::size_t capacity)
-        : sched(s), deque(capacity, std::min(capacity / 2, WorkerLoopTuning::max_steal_claim)),
-          scratch(capacity / 2 + 1) {}
+        : sched(s), deque(capacity, std::min(capacity / 2, WorkerLoopTuning::max_steal_claim)) {}
 
     WorkStealingScheduler* sched;
     std::size_t index = 0;
@@ -156,7 +165,6 @@ struct Worker {
     // Tasks that woke themselves during their poll (yield). Owner only; FIFO.
     TaskHeader* yield_head = nullptr;
     TaskHeader* yield_tail = nullptr;
-    std::vector<TaskHeader*> scratch;  // overflow buffer, capacity/2 + 1
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
     unsigned global_take_tick = 0;  // global takes, for the lane rotation
     // The last global take left work behind: take again as soon as the deque is empty, before
@@ -189,6 +197,8 @@ struct Worker {
     // at once (note_early_park) rather than sleeping.
     bool parking_early = false;
     bool early_park_paid = true;
+    // The worker has slept once, or the pool's start-up is over (see starting_up).
+    bool warm = false;
     // The worker sleeps on it when idle.
     Parker parker;
     WorkerMetrics stats;  // written by this worker only (detail::bump)
@@ -199,8 +209,13 @@ struct Worker {
     TaskRegistry::LocalCache registry_cache;
     OutstandingWork::Local work;
 
-    // This thread's registration with the I/O driver (null: none, or no driver).
+    // This thread's registration with the I/O driver (null: none, or no driver), made in
+    // `io_room`.
     void* io_registration = nullptr;
+    IoDriver::RegistrationRoom io_room;
+    // The recycling cache of the task memory freed on this thread (bound by WorkerScope; freed
+    // with the worker, after its thread was joined).
+    RecyclingCache memory;
     // help_join runs nested tasks only while the stack pointer is above this address (half
     // of the thread's stack; the maximum, by default, disables it: a thread whose stack is
     // unknown, an attached one or a model checker's).
@@ -334,11 +349,12 @@ public:
     }
 
     /// Makes the calling thread worker `w` for the scope's lifetime: registers its private
-    /// shares (reference bias, registry cache), its registration with the I/O driver, and
-    /// marks it as an executor thread.
+    /// shares (reference bias, registry cache, task memory cache), its registration with the
+    /// I/O driver, and marks it as an executor thread. None of it allocates: a worker thread
+    /// that starts and ends touches the heap only for what its tasks do (issue 16).
     class WorkerScope {
     public:
-        explicit WorkerScope(Worker& w) noexcept : w_(w) {
+        explicit WorkerScope(Worker& w) noexcept : w_(w), memory_(w.memory) {
             current_worker() = &w;
             Scheduler::current() = w.sched;
             w.bias.owner = w.sched;
@@ -347,7 +363,7 @@ public:
             TaskRegistry::local_cache() = &w.registry_cache;
             if (IoDriver* io = w.sched->io_) {
                 try {
-                    w.io_registration = io->attach_thread();
+                    w.io_registration = io->attach_thread(w.io_room);
                 } catch (...) {
                     // bad_alloc: this worker runs unregistered (its I/O completions then go
                     // through the driver's shared queue, which workers poll).
@@ -370,6 +386,7 @@ public:
     private:
         Worker& w_;
         ExecutorThreadScope executor_thread_;
+        RecyclingCache::Binding memory_;
     };
 
     // ---- Scheduler --------------------------------------------------------------------------
@@ -615,7 +632,12 @@ public:
                 w.check_start_ns = 0;  // out of work: the time until more is not a task's
                 if (!searching) searching = idle_->try_begin_search();
                 if (searching) t = search(w);
+                if (t == nullptr && searching && starting_up(w)) {
+                    spin_pause();  // (a search that parks early made no pause of its own)
+                    continue;
+                }
                 if (t == nullptr) {
+                    w.warm = true;  // from its first sleep on, the search's own rules decide
                     const std::int64_t early_since = w.parking_early ? monotonic_ns() : 0;
                     t = park(w, searching);
                     if (early_since != 0) note_early_park(w, monotonic_ns() - early_since);
@@ -767,18 +789,17 @@ private:
     // A deque holds Normal and Low work: one chunk per priority present, so every task
     // travels in its own lane.
     void overflow(Worker& w, TaskHeader* t) noexcept {
-        const std::size_t n = w.deque.take_half(w.scratch.data());
-        w.scratch[n] = t;  // room for capacity/2 + 1
         Chunk<TaskHeader> lanes[task_priority_levels] = {};
-        for (std::size_t i = 0; i <= n; ++i) {
-            TaskHeader* x = w.scratch[i];
+        const auto add = [&lanes](TaskHeader* x) noexcept {
             Chunk<TaskHeader>& l = lanes[static_cast<std::size_t>(x->priority())];
             x->next = nullptr;
             (l.count != 0 ? l.tail->next : l.head) = x;
             l.tail = x;
             ++l.count;
             l.overflow = true;
-        }
+        };
+        w.deque.take_half(add);  // linked as they are claimed: no buffer
+        add(t);
         bump(w.stats.overflows);
         for (std::size_t p = 0; p < task_priority_levels; ++p)
             if (lanes[p].count != 0)
@@ -1095,6 +1116,27 @@ private:
         }
         return nullptr;
     }
+    // Whether worker `w`, a searcher that found nothing, should search on instead of parking
+    // because the pool is starting: until its constructor returned, and startup_search_ns
+    // after. Measured (issue 16, doc/benchmarks.md): construct, post one handler, join, on two
+    // workers, was 1.10-1.18x asio::thread_pool with every new worker parking as soon as its
+    // first search failed, and the post and the join each woke a parked worker; asio's
+    // threads, whose start usually comes after the post, found the handler at once. Bounded:
+    // each searcher (at most half the workers, IdleSet::try_begin_search) spins, with a
+    // sched_yield a round so that the constructing thread gets its CPU, for the constructor's
+    // time plus startup_search_ns, once per pool. A worker that has slept once never does it
+    // again (`warm`), whatever the clock says.
+    bool starting_up(Worker& w) noexcept {
+        if constexpr (WorkerLoopTuning::startup_search_ns == 0) {
+            return false;
+        } else {
+            if (w.warm) return false;
+            // relaxed: a hint; a stale INT64_MAX only lets the search go on one more round.
+            if (monotonic_ns() < startup_until_ns_.load(std::memory_order_relaxed)) return true;
+            w.warm = true;
+            return false;
+        }
+    }
     // Whether a searcher that found nothing in a whole round should park at once: it is the
     // only worker awake and no reactor is active. Spinning is for stealable work that other
     // workers may make in the next microseconds; with nobody else awake, none can come: only a
@@ -1330,6 +1372,9 @@ private:
     // How far below its entry frame a worker's help_join may nest: half of the stack size its
     // thread was created with (0: helping is off). Set by start() before the threads exist.
     std::size_t help_stack_reach_ = 0;
+    // Until when a new pool's searchers keep searching instead of parking (starting_up): "not
+    // yet" (the maximum) while start() makes the threads, then its end + startup_search_ns.
+    atomic<std::int64_t> startup_until_ns_{INT64_MAX};
     // Places in use: started_ + places taken by attach(). Written under threads_mutex_.
     atomic<std::size_t> active_{0};
     // Threads inside attach() (written under threads_mutex_), and the wait for them to leave.
