@@ -81,6 +81,7 @@
 // clang-format on
 #include <boost/system/error_code.hpp>
 
+#include <zuki/detail/aligned_memory.hpp>
 #include <zuki/task/detail/handler_cell.hpp>
 
 namespace zuki::detail {
@@ -140,6 +141,7 @@ struct Registration {
 class AsioReactorDriver final
     : public boost::asio::detail::execution_context_service_base<AsioReactorDriver>,
       public IoDriver,
+      public AlignedAllocated,
       private ad::scheduler_task {
 public:
     AsioReactorDriver(boost::asio::execution_context& ctx, IoTaskSink& sink, Scheduler* handlers)

@@ -410,3 +410,36 @@ BOOST_AUTO_TEST_CASE(worker_threads_are_named_with_the_prefix) {
         BOOST_TEST(ex.spawn(NameOf{}).get() == "zuki-worker-0");
     }
 }
+
+// The kernel keeps 15 characters: a long prefix is cut, and so are the index's last digits
+// (the name is formatted by hand, not by snprintf, and must cut where snprintf would).
+BOOST_AUTO_TEST_CASE(worker_names_are_cut_to_fifteen_characters) {
+    zuki::test::Watchdog w(60s, "thread names cut");
+    {
+        WorkStealingConfig cfg = pool_config(1);
+        cfg.thread_name_prefix = "a-prefix-longer-than-the-limit-";
+        WorkStealingExecutor ex(cfg);
+        BOOST_TEST(ex.spawn(NameOf{}).get() == "a-prefix-longer");
+    }
+    {
+        // Workers 0-11 with a 14-character prefix: 0-9 keep their digit, 10 and 11 keep the "1".
+        WorkStealingConfig cfg = pool_config(12);
+        cfg.thread_name_prefix = "fourteen-chars";
+        WorkStealingExecutor ex(cfg);
+        const std::string expected[] = {"fourteen-chars0", "fourteen-chars1", "fourteen-chars2",
+                                        "fourteen-chars3", "fourteen-chars4", "fourteen-chars5",
+                                        "fourteen-chars6", "fourteen-chars7", "fourteen-chars8",
+                                        "fourteen-chars9"};
+        const std::set<std::string> allowed(std::begin(expected), std::end(expected));
+        for (int i = 0; i < 50; ++i) {
+            const std::string name = ex.spawn(NameOf{}).get();
+            BOOST_TEST(allowed.count(name) == 1u, name);
+        }
+    }
+    {
+        WorkStealingConfig cfg = pool_config(1);
+        cfg.thread_name_prefix = "";
+        WorkStealingExecutor ex(cfg);
+        BOOST_TEST(ex.spawn(NameOf{}).get() == "0");
+    }
+}

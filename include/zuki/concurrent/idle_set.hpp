@@ -74,12 +74,13 @@
 #include <cstdint>
 #include <memory>
 
+#include <zuki/detail/aligned_memory.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/parker.hpp>
 
 namespace zuki::detail {
 
-class IdleSet {
+class IdleSet : public AlignedAllocated {
 public:
     /// A set of `workers` workers, all awake, and `reserved` places after them for workers that
     /// attach later (see the file comment); worker `i` sleeps on `*parkers[i]`.

@@ -47,6 +47,7 @@
 #include <boost/lockfree/queue.hpp>
 #endif
 
+#include <zuki/detail/aligned_memory.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/mutex.hpp>
 #include <zuki/task/task_priority.hpp>
@@ -128,8 +129,10 @@ private:
 template <class T>
 using LaneQueue = ModelMpmcQueue<T>;
 #else
+// Nodes cache-line aligned as Boost.Lockfree's default allocator makes them, without its
+// posix_memalign per node (detail/aligned_memory.hpp).
 template <class T>
-using LaneQueue = boost::lockfree::queue<T>;
+using LaneQueue = boost::lockfree::queue<T, boost::lockfree::allocator<CacheLineAllocator<void>>>;
 #endif
 
 /// An intrusive list of tasks: `head` .. `tail` linked through `next`, `count` long (count >= 1;

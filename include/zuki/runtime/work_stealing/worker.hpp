@@ -139,7 +139,7 @@ struct WorkerLoopTuning {
 };
 
 /// What one worker thread owns.
-struct Worker {
+struct Worker : AlignedAllocated {
     Worker(WorkStealingScheduler* s, std::size_t capacity)
         : sched(s), deque(capacity, std::min(capacity / 2, WorkerLoopTuning::max_steal_claim)) {}
 
@@ -245,7 +245,10 @@ inline Worker*& current_worker() noexcept {
     return per_thread<Worker*, Tag>();
 }
 
-class WorkStealingScheduler final : public Scheduler, public IoTaskSink, private WorkerLoopTuning {
+class WorkStealingScheduler final : public Scheduler,
+                                    public IoTaskSink,
+                                    public AlignedAllocated,
+                                    private WorkerLoopTuning {
 public:
     /// A pool with `config` (validated by the caller) and no threads yet: `start()` starts them
     /// (src/work_stealing/threads.cpp); a model check calls `add_workers` and runs the workers
