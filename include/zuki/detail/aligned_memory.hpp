@@ -18,7 +18,8 @@
 /// fragments; the price is up to `alignment` bytes of slack per block, and the blocks are few.
 ///
 /// The original pointer is kept in the word just below the aligned block (`malloc` aligns to at
-/// least 16 bytes, so rounding up from `raw + 1` always leaves 16 to 64 bytes below the block).
+/// least 16 bytes, so rounding `raw + 1` up to `alignment` always leaves between 16 and
+/// `alignment` bytes below the block).
 ///
 /// *Thread safety*: as `malloc` / `free`.
 

@@ -55,6 +55,7 @@
 #include <zuki/concurrent/chase_lev_deque.hpp>
 #include <zuki/concurrent/idle_set.hpp>
 #include <zuki/concurrent/injection_queue.hpp>
+#include <zuki/detail/aligned_memory.hpp>
 #include <zuki/detail/atomic.hpp>
 #include <zuki/detail/executor_thread.hpp>
 #include <zuki/detail/mutex.hpp>
