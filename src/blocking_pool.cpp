@@ -92,6 +92,8 @@ void BlockingPool::run_thread(Thread* self) noexcept {
             // An invoke-once future completes in its one poll (or was cancelled): the outcome
             // is finished or released, never pending.
             const RunOutcome outcome = t->run(/*release_when_done=*/true);
+            // It completed (finished or released): run(true) leaves the count to us.
+            owner_.task_finished();
             if (outcome != RunOutcome::released) t->ref_dec();  // the queue's reference
             lock.lock();
             continue;

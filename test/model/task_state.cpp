@@ -208,8 +208,10 @@ inline void run_once(World& w, TaskHeader* t, bool joined_here = false) {
     // release_when_done, as the pool runs its tasks: the completing RMW may drop the queue's
     // reference too (TaskState::to_complete_folding), racing the joiner; run for its joiner, it
     // may complete with a load and a store (TaskState::to_complete_exclusive).
+    // (run(true) leaves the count of a completion to its caller, as the pool's workers do.)
     switch (t->run(/*release_when_done=*/true, joined_here)) {
         case RunOutcome::finished:
+            w.sched->task_finished();
             // The executor's last access before it lets go: destroy_fn reads it, so a
             // destruction not ordered after this reference's drop is a DATA RACE (the
             // JoinHandle's sole-owner path decides on a load, TaskHeader::drop_join_handle).
@@ -220,6 +222,7 @@ inline void run_once(World& w, TaskHeader* t, bool joined_here = false) {
             t->ref_dec();  // the queue's reference
             break;
         case RunOutcome::released:
+            w.sched->task_finished();
             break;
         case RunOutcome::reschedule:  // woken during the poll
             w.sched->schedule(t);

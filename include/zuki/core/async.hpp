@@ -65,6 +65,7 @@ class Async;
 namespace detail {
 
 class AsyncPromiseBase;
+struct AsyncAccess;
 
 /// What one chain of awaiting `Async` coroutines shares; it lives in the promise of the chain's
 /// root (the `Async` that is polled), and every frame of the chain points to it. Used by one
@@ -211,9 +212,25 @@ public:
     std::exception_ptr exception_;
 };
 
+/// A future type's way past the poll when it is awaited in an `Async` body and already has its
+/// output (by default none). A specialisation provides `static bool ready(const F&) noexcept`
+/// (true: the output can be taken now, without a poll and without a waker; false: poll as
+/// usual, which also reports misuse) and `static output_t<F> take(F&)` (after `ready`; throws
+/// what a ready poll would have thrown). `JoinHandle` has one: a fork-join body awaits
+/// mostly children that its own help-first join already ran, and this way such an await is a
+/// load of the child's state, with no suspension point entered and no poll.
+template <class F>
+struct AwaitReadyNow {
+    static constexpr bool enabled = false;
+};
+template <class F>
+concept has_await_ready_now = AwaitReadyNow<F>::enabled;
+
 /// The awaiter `co_await f` makes inside an `Async` body for a future that is not an `Async`.
 template <class Stored>
 class FutureAwaiter {
+    using future_type = std::remove_reference_t<Stored>;
+
 public:
     template <class A>
     FutureAwaiter(A&& future, AsyncPromiseBase& promise)
@@ -221,7 +238,14 @@ public:
     FutureAwaiter(const FutureAwaiter&) = delete;
     FutureAwaiter& operator=(const FutureAwaiter&) = delete;
 
-    bool await_ready() const noexcept { return false; }
+    bool await_ready() noexcept {
+        if constexpr (has_await_ready_now<future_type>) {
+            ready_now_ = AwaitReadyNow<future_type>::ready(future_.future());
+            return ready_now_;
+        } else {
+            return false;
+        }
+    }
 
     // Poll now; suspend only if pending (then the root's poll polls us again and resumes this
     // coroutine directly once ready).
@@ -232,11 +256,17 @@ public:
         return true;
     }
 
-    typename PolledFuture<Stored>::output_type await_resume() { return future_.take(); }
+    typename PolledFuture<Stored>::output_type await_resume() {
+        if constexpr (has_await_ready_now<future_type>) {
+            if (ready_now_) return AwaitReadyNow<future_type>::take(future_.future());
+        }
+        return future_.take();
+    }
 
 private:
     PolledFuture<Stored> future_;
     AsyncPromiseBase* promise_;
+    bool ready_now_ = false;
 };
 
 /// The awaiter `co_await a` makes inside an `Async` body for an `Async` `a` (`Stored`: owned
@@ -393,7 +423,23 @@ public:
     /// Run the body until it finishes or awaits a pending future. Rethrows an exception that left
     /// the body; throws `std::logic_error` if empty, completed, polled from its own body (or
     /// from the body of a coroutine it awaits), or being awaited by another `Async`.
-    Poll<T> poll(Context& cx) {
+    Poll<T> poll(Context& cx) { return poll_here(cx); }
+
+    /// True if this holds a coroutine (finished or not).
+    bool valid() const noexcept { return static_cast<bool>(handle_); }
+
+    /// True if the body has finished (returned or threw). False for an empty `Async`.
+    bool is_done() const noexcept { return handle_ && handle_.done(); }
+
+private:
+    friend promise_type;
+    template <class>
+    friend class detail::AsyncAwaiter;
+    friend struct detail::AsyncAccess;
+
+    // poll(), always inlined: the task that runs a spawned Async (task/detail/cell.hpp) polls
+    // it through this, one call less per poll of every spawned coroutine.
+    [[gnu::always_inline]] Poll<T> poll_here(Context& cx) {
         if (!handle_) {
             throw std::logic_error(
                 "zuki::Async::poll: the Async is empty (moved-from or default-constructed)");
@@ -440,17 +486,6 @@ public:
         }
     }
 
-    /// True if this holds a coroutine (finished or not).
-    bool valid() const noexcept { return static_cast<bool>(handle_); }
-
-    /// True if the body has finished (returned or threw). False for an empty `Async`.
-    bool is_done() const noexcept { return handle_ && handle_.done(); }
-
-private:
-    friend promise_type;
-    template <class>
-    friend class detail::AsyncAwaiter;
-
     explicit Async(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
 
     promise_type& promise() const noexcept {
@@ -487,6 +522,14 @@ private:
 };
 
 namespace detail {
+/// For the task that runs a spawned `Async` (task/detail/cell.hpp).
+struct AsyncAccess {
+    template <class T>
+    [[gnu::always_inline]] static Poll<T> poll(Async<T>& a, Context& cx) {
+        return a.poll_here(cx);
+    }
+};
+
 template <class T>
 Async<T> AsyncPromise<T>::get_return_object() noexcept {
     return Async<T>(std::coroutine_handle<AsyncPromise<T>>::from_promise(*this));

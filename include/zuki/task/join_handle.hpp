@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include <zuki/core/async.hpp>
 #include <zuki/core/context.hpp>
 #include <zuki/core/poll.hpp>
 #include <zuki/detail/executor_thread.hpp>
@@ -233,6 +234,20 @@ struct JoinHandleAccess {
     static bool ready(const JoinHandle<T>& h, const Waker& w) {
         return h.task().poll_join(w);
     }
+    // A handle whose task completed and whose output is still there. acquire: pairs with the
+    // release RMW (or store) that set COMPLETE, so the output the task wrote is visible.
+    template <class T>
+    static bool complete(const JoinHandle<T>& h) noexcept {
+        return h.task_ != nullptr && !h.taken_ && h.task_->is_complete();
+    }
+    // After complete(h): take the output (rethrowing the task's exception, TaskCancelled).
+    template <class T>
+    static T take_complete(JoinHandle<T>& h) {
+        if constexpr (std::is_void_v<T>)
+            h.take();
+        else
+            return std::move(h.take()).value();
+    }
 };
 template <class T>
 JoinHandle<T> make_join_handle(TaskOutputCell<T>* task) noexcept {
@@ -256,6 +271,16 @@ template <class T>
 bool join_handle_ready(const JoinHandle<T>& h, const Waker& w) {
     return JoinHandleAccess::ready(h, w);
 }
+
+/// `co_await handle` in an `Async` body when the task has completed (core/async.hpp): its
+/// output is taken without a poll. An empty handle, or one whose output was taken, is not
+/// ready here; the poll reports it.
+template <class T>
+struct AwaitReadyNow<JoinHandle<T>> {
+    static constexpr bool enabled = true;
+    static bool ready(const JoinHandle<T>& h) noexcept { return JoinHandleAccess::complete(h); }
+    static T take(JoinHandle<T>& h) { return JoinHandleAccess::take_complete(h); }
+};
 }  // namespace detail
 
 }  // namespace zuki

@@ -106,13 +106,20 @@ public:
     /// One unit of work finished (see `started`). True if this finish completed a join: the
     /// caller stops the pool.
     bool finished(Local* local) noexcept {
-        if (local != nullptr && !local->folded) {
-            if (!join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
-                local->add(-1);
-                return false;
-            }
-            fold(*local);  // (cannot complete the join: our own unit is still counted)
+        if (local != nullptr && !local->folded &&
+            !join_waiting_.load(std::memory_order_relaxed)) {  // relaxed: as above
+            local->add(-1);
+            return false;
         }
+        return finished_shared(local);
+    }
+
+private:
+    // finished() once the unit goes to the shared count (off the pool, or a join began): out
+    // of line, so that the per-task path above stays small.
+    [[gnu::noinline]] bool finished_shared(Local* local) noexcept {
+        if (local != nullptr && !local->folded)
+            fold(*local);  // (cannot complete the join: our own unit is still counted)
         // seq_cst: the finisher's half of the Dekker pair with the last acknowledgement (see
         // "Why the pool does stop"). Its release half also publishes the finished work to
         // whoever reads the count in done() and then stops the pool.
@@ -123,6 +130,7 @@ public:
         return false;
     }
 
+public:
     /// True if the owner of `local` must fold now (a join began and it has not folded).
     bool fold_pending(const Local& local) const noexcept {
         // relaxed: a late view only delays the fold (see the file comment).

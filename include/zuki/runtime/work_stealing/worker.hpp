@@ -87,8 +87,10 @@ struct WorkerLoopTuning {
     /// Asio's responsiveness: with 10 us handlers that re-post themselves, outside work waited
     /// 61 x 10 us between looks), down to every 2 ticks. The mean task time is measured once
     /// per interval (one clock read), as a moving average over intervals. (Off in model
-    /// checks, which have no clock: every 61 ticks.)
-#if defined(ZUKI_RELACY)
+    /// checks, which have no clock, and in builds defining ZUKI_FIXED_CHECK_INTERVAL, used to
+    /// count instructions under valgrind, whose slow clock would otherwise change the run:
+    /// every 61 ticks.)
+#if defined(ZUKI_RELACY) || defined(ZUKI_FIXED_CHECK_INTERVAL)
     static constexpr std::int64_t global_check_target_ns = 0;
 #else
     static constexpr std::int64_t global_check_target_ns = 50'000;
@@ -487,14 +489,17 @@ public:
     /// A freshly made task (SCHEDULED, holding its queue reference): count it as outstanding
     /// work and queue it (`submit`).
     void submit_new(TaskHeader* t) noexcept {
-        work_started();
-        submit(t);
+        Worker* const w = own_worker();  // (once for both steps: a thread-local read)
+        work_.started(w != nullptr ? &w->work : nullptr, 1);
+        submit(w, t);
     }
     /// A new task (SCHEDULED, counted as work): from a worker of this pool a Normal or Low task
     /// goes to its LIFO slot, anything else to the global queue.
-    void submit(TaskHeader* t) noexcept {
+    void submit(TaskHeader* t) noexcept { submit(own_worker(), t); }
+    /// As `submit(t)`, with the caller's `own_worker()`.
+    void submit(Worker* w, TaskHeader* t) noexcept {
         const TaskPriority p = t->priority();
-        if (Worker* w = own_worker(); w != nullptr && p <= TaskPriority::Normal)
+        if (w != nullptr && p <= TaskPriority::Normal)
             push_lifo(*w, t);
         else
             push_global(Chunk<TaskHeader>::single(t), p);
@@ -850,11 +855,15 @@ private:
         // wait in this thread's private queue of the driver: make them tasks here.
         if (w.io_registration != nullptr) io_->drain_thread(w.io_registration);
         switch (outcome) {
-            case RunOutcome::finished:
+            case RunOutcome::finished:  // done (run(true) leaves the count to us)
+                if (work_.finished(&w.work)) end_join();
+                t->ref_dec();  // the queue's reference
+                break;
             case RunOutcome::idle:
                 t->ref_dec();  // the queue's reference
                 break;
             case RunOutcome::released:  // done, and it gave up the queue's reference itself
+                if (work_.finished(&w.work)) end_join();
                 break;
             case RunOutcome::reschedule:  // it woke itself: run it after what is queued
                 t->next = nullptr;

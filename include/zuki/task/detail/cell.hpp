@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include <zuki/core/async.hpp>
 #include <zuki/core/future.hpp>
 #include <zuki/detail/recycling_allocator.hpp>
 #include <zuki/task/detail/header.hpp>
@@ -62,7 +63,7 @@ private:
     static PollOutcome poll_fn(TaskHeader* h, Context& cx) noexcept {
         auto* self = static_cast<TaskCell*>(h);
         try {
-            auto p = self->future_.poll(cx);
+            auto p = poll_future(self->future_, cx);
             if (p.is_pending()) return PollOutcome::pending;
             if constexpr (std::is_void_v<T>)
                 self->output.template emplace<1>();
@@ -75,6 +76,13 @@ private:
             self->drop_future();
             return PollOutcome::threw;
         }
+    }
+    // A spawned coroutine is polled with its poll inlined here (one call less per poll).
+    [[gnu::always_inline]] static auto poll_future(F& f, Context& cx) {
+        if constexpr (is_async<F>)
+            return AsyncAccess::poll(f, cx);
+        else
+            return f.poll(cx);
     }
     static void cancel_fn(TaskHeader* h) noexcept {
         auto* self = static_cast<TaskCell*>(h);

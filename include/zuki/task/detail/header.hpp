@@ -135,6 +135,11 @@ public:
     /// JoinHandle (the holder of that handle is suspended below us on this stack, so it cannot
     /// touch the task meanwhile); if nobody else holds a reference, the completion is a load
     /// and a store (RunOutcome::released, the handle's reference the only one left).
+    /// A caller that passes `release_when_done` also counts the completion itself (it is the
+    /// executor's own thread, which has its counter at hand): `run` does not call
+    /// `Scheduler::task_finished()`, and the task completed (or was cancelled) in this call
+    /// exactly when the outcome is `finished` or `released`. (Without it, `run` calls
+    /// `task_finished()` once on every completion.)
     RunOutcome run(bool release_when_done = false, bool joined_here = false) noexcept {
         // The first poll holds SCHEDULED and takes no RMW before it (state.hpp, "The first
         // poll"); later ones swap SCHEDULED for RUNNING. Only pollers write polled_; the next
@@ -145,9 +150,9 @@ public:
             held = task_state::scheduled;
             // relaxed: a cancellation that this load misses is one that came during the poll.
             if (state_.load(std::memory_order_relaxed) & task_state::cancelled)
-                return cancel_running(held);
+                return cancel_running(held, !release_when_done);
         } else if (state_.to_running() & task_state::cancelled) {
-            return cancel_running(held);
+            return cancel_running(held, !release_when_done);
         }
 
         // A borrowed waker: constructed in place and never destroyed, so no reference moves.
@@ -160,14 +165,14 @@ public:
                 if (joined_here && finish_exclusive(held)) return RunOutcome::released;
                 return finish_folding(r, held);
             }
-            finish(r, held);
+            finish(r, held, !release_when_done);
             return RunOutcome::finished;
         }
         // First pending poll: enter the registry before the task can become idle (see the file
         // comment). Only the poller writes registry_index_; the release CAS in to_idle()
         // publishes it to whoever completes or cancels the task later.
         if (registry_index_ == not_yet_registered) [[unlikely]] {
-            if (!register_lazily()) return cancel_running(held);
+            if (!register_lazily()) return cancel_running(held, !release_when_done);
         }
         switch (state_.to_idle(held)) {
             case IdleAction::idle:
@@ -177,7 +182,7 @@ public:
             case IdleAction::cancel:
                 break;
         }
-        return cancel_running(held);
+        return cancel_running(held, !release_when_done);
     }
 
     /// Cancel a task that the executor dequeued (SCHEDULED) but will not poll: shutdown drains.
@@ -226,6 +231,13 @@ public:
                 return;
             }
         }
+        drop_join_handle_shared(taken);
+    }
+
+private:
+    // drop_join_handle() while others may hold references (out of line: the sole owner's path
+    // above is the common one, and stays small).
+    [[gnu::noinline]] void drop_join_handle_shared(bool taken) noexcept {
         bool last = false;
         if (!state_.try_drop_join_interest(taken, last)) {
             // COMPLETE, output not taken. Still holding our reference, so the output lives.
@@ -235,6 +247,7 @@ public:
         if (last) destroy_self();
     }
 
+public:
     /// A task made for `Handle::block_on` that will not be submitted after all: count it as
     /// work (as its cancellation finishes it), cancel it and drop its queue reference. The
     /// caller still holds the JoinHandle's.
@@ -261,14 +274,16 @@ private:
     }
 
     // `held`: what the canceller or poller holds, RUNNING (the canceller's claim, shutdown's,
-    // a poll after the first) or SCHEDULED (a first poll).
-    RunOutcome cancel_running(std::uint64_t held = task_state::running) noexcept {
+    // a poll after the first) or SCHEDULED (a first poll). `count`: call task_finished() (not
+    // when run() was called with release_when_done: that caller counts).
+    RunOutcome cancel_running(std::uint64_t held = task_state::running,
+                              bool count = true) noexcept {
         vtable_->cancel(this);
-        finish(PollOutcome::ready, held);
+        finish(PollOutcome::ready, held, count);
         return RunOutcome::finished;
     }
 
-    void finish(PollOutcome r, std::uint64_t held) noexcept {
+    void finish(PollOutcome r, std::uint64_t held, bool count = true) noexcept {
         // Never registered (done in its first poll, or cancelled before): the registry's
         // reference goes in the same RMW. The caller still holds the queue's reference, so the
         // count stays above zero.
@@ -277,20 +292,16 @@ private:
         join_waker_.wake_if_waiting(prev);
         if (r == PollOutcome::threw && !(prev & task_state::join_interest))
             scheduler_->report_exception(vtable_->exception(this));
-        scheduler_->task_finished();
+        if (count) scheduler_->task_finished();
         if (registry_index_ < not_yet_registered && scheduler_->registry.remove(registry_index_))
             ref_dec();  // the registry's reference
     }
 
     // finish() for a task not in the registry (a leaf that completes in its first poll, an Asio
     // handler), folding the queue's reference into the completing
-    // RMW when nothing after it needs the task (TaskState::to_complete_folding). The scheduler
-    // is held across (biased: free on a worker): once our references are gone another holder
-    // may destroy the task, and with it the task's own scheduler reference, before
-    // task_finished() below.
+    // RMW when nothing after it needs the task (TaskState::to_complete_folding): then the task
+    // is not touched after that RMW. The caller counts the completion (see run()).
     RunOutcome finish_folding(PollOutcome r, std::uint64_t held) noexcept {
-        Scheduler* s = scheduler_;
-        s->acquire();
         bool folded = false;
         // The registry's reference if it was counted (registered lazily, never was), and, if
         // folded, the queue's.
@@ -300,14 +311,10 @@ private:
         if (!folded) {
             join_waker_.wake_if_waiting(prev);
             if (r == PollOutcome::threw && !(prev & task_state::join_interest))
-                s->report_exception(vtable_->exception(this));
-            s->task_finished();
-            s->release();
+                scheduler_->report_exception(vtable_->exception(this));
             return RunOutcome::finished;
         }
         if (task_state::refs(prev) == registry_ref + 1) destroy_self();  // ours were the last
-        s->task_finished();
-        s->release();
         return RunOutcome::released;
     }
 
@@ -319,12 +326,9 @@ private:
 
     // finish_folding() for a task run inline for its joiner (TaskState::to_complete_exclusive):
     // false, nothing done, if another thread could reach the task. No exception to report (the
-    // JoinHandle takes it) and no scheduler reference to hold: the handle that will destroy the
-    // task waits below us on this thread.
+    // JoinHandle takes it).
     bool finish_exclusive(std::uint64_t held) noexcept {
-        if (!state_.to_complete_exclusive(counted_registry_ref() + 1, held)) return false;
-        scheduler_->task_finished();
-        return true;
+        return state_.to_complete_exclusive(counted_registry_ref() + 1, held);
     }
 
     // Destroying a task drops what it holds, and that may be another task's last reference
@@ -345,14 +349,23 @@ private:
             return;
         }
         chain.active = true;
-        for (TaskHeader* t = this; t != nullptr;) {
-            Scheduler* s = t->scheduler_;
-            t->vtable_->destroy(t);
-            s->release();
-            t = chain.queued;
-            if (t != nullptr) chain.queued = t->next;
-        }
+        destroy_one(this);
+        if (chain.queued != nullptr) [[unlikely]]
+            destroy_queued(chain.queued);
         chain.active = false;
+    }
+    static void destroy_one(TaskHeader* t) noexcept {
+        Scheduler* const s = t->scheduler_;
+        t->vtable_->destroy(t);
+        s->release();
+    }
+    // The destructions queued while destroy_self() ran (`queued`: the chain's head, refilled
+    // by the destructions done here).
+    [[gnu::noinline]] static void destroy_queued(TaskHeader*& queued) noexcept {
+        while (TaskHeader* t = queued) {
+            queued = t->next;
+            destroy_one(t);
+        }
     }
 
     static TaskHeader* self(const void* p) noexcept {

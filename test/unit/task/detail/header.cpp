@@ -886,7 +886,7 @@ BOOST_AUTO_TEST_CASE(a_leaf_nobody_waits_for_releases_the_queue_reference_itself
     BOOST_TEST(t->run(true) == RunOutcome::released);  // no ref_dec by the executor
     BOOST_TEST(refs(t) == 1u);  // only the handle's
     BOOST_TEST((flags(t) & ts::complete) != 0);
-    BOOST_TEST(fx.sched->finished.load() == 1);
+    BOOST_TEST(fx.sched->finished.load() == 0);  // run(true) leaves the count to its caller
     BOOST_TEST(h.get() == 7);
 }
 
@@ -949,7 +949,7 @@ BOOST_AUTO_TEST_CASE(a_task_run_for_its_joiner_leaves_the_handle_as_its_only_hol
     BOOST_TEST(t->run(true, /*joined_here=*/true) == RunOutcome::released);
     BOOST_TEST(refs(t) == 1u);  // only the handle's
     BOOST_TEST((flags(t) & ts::complete) != 0);
-    BOOST_TEST(fx.sched->finished.load() == 1);
+    BOOST_TEST(fx.sched->finished.load() == 0);  // run(true) leaves the count to its caller
     BOOST_TEST(drops.drops(0) == 1);  // the future went when it completed
     BOOST_TEST(h.get() == 8);
     h = JoinHandle<int>();  // the sole owner destroys it (ASan: a leak otherwise)
@@ -1000,7 +1000,31 @@ BOOST_AUTO_TEST_CASE(a_detached_leaf_is_destroyed_by_its_completing_rmw) {
                              /*join_interest=*/false);
     BOOST_TEST(t->run(true) == RunOutcome::released);  // and t is gone
     BOOST_TEST(drops.drops(0) == 1);
+    BOOST_TEST(fx.sched->finished.load() == 0);  // run(true) leaves the count to its caller
+}
+
+// run(true)'s caller counts completions itself: a cancelled task is finished, uncounted, as a
+// ready one is; run() counts both.
+BOOST_AUTO_TEST_CASE(run_true_leaves_the_count_of_a_cancelled_task_to_its_caller) {
+    SchedulerFixture fx;
+    zuki::test::DropRegistry drops(2);
+    auto* t = make_lazy_task(fx.sched, Controlled(std::make_shared<Shared>(),
+                                                  zuki::test::DropCounter(drops, 0)),
+                             /*join_interest=*/false);
+    t->cancel();  // scheduled: cancelled when the executor next holds it
+    BOOST_TEST(t->run(true) == RunOutcome::finished);
+    BOOST_TEST(drops.drops(0) == 1);
+    BOOST_TEST(fx.sched->finished.load() == 0);
+    t->ref_dec();  // the queue's
+
+    auto* u = make_lazy_task(fx.sched, Controlled(std::make_shared<Shared>(),
+                                                  zuki::test::DropCounter(drops, 1)),
+                             /*join_interest=*/false);
+    u->cancel();
+    BOOST_TEST(u->run() == RunOutcome::finished);
+    BOOST_TEST(drops.drops(1) == 1);
     BOOST_TEST(fx.sched->finished.load() == 1);
+    u->ref_dec();
 }
 
 BOOST_FIXTURE_TEST_CASE(a_waiting_joiner_keeps_the_queue_reference_with_the_executor,
