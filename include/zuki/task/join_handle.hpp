@@ -244,7 +244,7 @@ struct JoinHandleAccess {
     template <class T>
     static T take_complete(JoinHandle<T>& h) {
         if constexpr (std::is_void_v<T>)
-            h.take();
+            (void)h.take();  // rethrows the exception or TaskCancelled
         else
             return std::move(h.take()).value();
     }

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <zuki/core/async.hpp>
+#include <zuki/core/yield_now.hpp>
 #include <zuki/runtime/single_threaded_executor.hpp>
 
 #include "common/drop_counter.hpp"
@@ -201,6 +203,50 @@ BOOST_AUTO_TEST_CASE(a_task_can_await_another_tasks_handle) {
     ex.run();
     BOOST_TEST(polls == 2);  // woken exactly by the inner task's completion
     BOOST_TEST(outer.get() == 21);
+}
+
+// co_await on a handle whose task already completed takes the output without polling the handle
+// (detail::AwaitReadyNow): the value, the task's exception, its cancellation, as a poll would;
+// a handle whose output was taken is still a logic error.
+BOOST_AUTO_TEST_CASE(an_async_awaits_handles_of_completed_tasks) {
+    SingleThreadedExecutor ex;
+    auto body = [&]() -> zuki::Async<int> {
+        JoinHandle<int> value = ex.spawn(zuki::ready(5));
+        JoinHandle<int> failing = ex.spawn(poll_fn([](Context&) -> Poll<int> { throw MyError(); }));
+        JoinHandle<int> aborted = ex.spawn(zuki::ready(6));
+        aborted.abort();  // queued: cancelled when the executor takes it
+        JoinHandle<void> done = ex.spawn(zuki::ready());
+        co_await zuki::yield_now();  // the four run (and complete) before we go on
+        BOOST_TEST(value.is_finished());
+        BOOST_TEST(failing.is_finished());
+        BOOST_TEST(aborted.is_finished());
+        BOOST_TEST(done.is_finished());
+        int sum = co_await value;
+        bool threw = false;
+        try {
+            co_await failing;
+        } catch (const MyError&) {
+            threw = true;
+        }
+        BOOST_TEST(threw);
+        bool cancelled = false;
+        try {
+            co_await aborted;
+        } catch (const zuki::TaskCancelled&) {
+            cancelled = true;
+        }
+        BOOST_TEST(cancelled);
+        co_await std::move(done);
+        bool taken = false;
+        try {
+            co_await value;  // its output went to the first co_await
+        } catch (const std::logic_error&) {
+            taken = true;
+        }
+        BOOST_TEST(taken);
+        co_return sum;
+    };
+    BOOST_TEST(ex.block_on(body()) == 5);
 }
 
 BOOST_AUTO_TEST_CASE(block_on_a_handle) {
