@@ -73,17 +73,9 @@ public:
         const std::size_t c = class_of(n);
         if (c < classes) {
             Class& k = local().class_[c];
-            if (k.count == 0) k.refill(c);
-            if (Node* b = k.head) {
-                k.head = b->next;
-                --k.count;
-                // The next allocation reads that block's link, and its caller writes the block:
-                // start the (often cold: freed on another core) line now, so a burst of
-                // allocations overlaps its misses instead of serialising them on the list.
-                if (k.head != nullptr) __builtin_prefetch(k.head, 1);
-                return b;
-            }
-            return ::operator new((c + 1) * granule);
+            if (k.count != 0) [[likely]]
+                return k.pop();
+            return allocate_refill(k, c);
         }
         return ::operator new(n);
     }
@@ -97,7 +89,8 @@ public:
             RecyclingCache& self = local();
             if (!self.dead_) {
                 Class& k = self.class_[c];
-                if (k.count == batch_of(c)) k.retire(c);
+                if (k.count == batch_of(c)) [[unlikely]]
+                    k.retire(c);
                 auto* b = static_cast<Node*>(p);
                 b->next = k.head;
                 k.head = b;
@@ -145,6 +138,18 @@ private:
         std::size_t count = 0;
         Node* spare = nullptr;
 
+        // Precondition: count != 0.
+        void* pop() noexcept {
+            Node* b = head;
+            head = b->next;
+            --count;
+            // The next allocation reads that block's link, and its caller writes the block:
+            // start the (often cold: freed on another core) line now, so a burst of
+            // allocations overlaps its misses instead of serialising them on the list.
+            if (head != nullptr) __builtin_prefetch(head, 1);
+            return b;
+        }
+
         // `head` is empty: take the spare, or a batch from the depot.
         void refill(std::size_t c) noexcept {
             if (spare != nullptr) {
@@ -156,12 +161,20 @@ private:
         }
         // `head` is full: it becomes the spare; a spare already there goes to the depot (or,
         // the depot full, to the heap).
-        void retire(std::size_t c) noexcept {
+        [[gnu::noinline]] void retire(std::size_t c) noexcept {
             if (spare != nullptr && !depot(c).bounded_push(spare)) free_list(spare);
             spare = std::exchange(head, nullptr);
             count = 0;
         }
     };
+
+    // allocate() with the class's list empty: a batch from the spare or the depot, else
+    // ::operator new. Out of line: the common path stays small enough to inline everywhere.
+    [[gnu::noinline]] static void* allocate_refill(Class& k, std::size_t c) {
+        k.refill(c);
+        if (k.count != 0) return k.pop();
+        return ::operator new((c + 1) * granule);
+    }
 
     static void free_list(Node* n) noexcept {
         while (n != nullptr) ::operator delete(std::exchange(n, n->next));
@@ -185,7 +198,13 @@ private:
     }
     static std::size_t class_of(std::size_t n) noexcept { return (n + granule - 1) / granule - 1; }
     static RecyclingCache& local() noexcept {
-        if (RecyclingCache* b = bound_) return *b;
+        if (RecyclingCache* b = bound_) [[likely]]
+            return *b;
+        return unbound();
+    }
+    // A thread outside any executor: its own cache (out of line: a thread-local with a
+    // destructor costs a guard check at every use).
+    [[gnu::noinline]] static RecyclingCache& unbound() noexcept {
         thread_local RecyclingCache cache;
         return cache;
     }

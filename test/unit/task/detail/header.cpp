@@ -1008,18 +1008,18 @@ BOOST_AUTO_TEST_CASE(a_detached_leaf_is_destroyed_by_its_completing_rmw) {
 BOOST_AUTO_TEST_CASE(run_true_leaves_the_count_of_a_cancelled_task_to_its_caller) {
     SchedulerFixture fx;
     zuki::test::DropRegistry drops(2);
-    auto* t = make_lazy_task(fx.sched, Controlled(std::make_shared<Shared>(),
-                                                  zuki::test::DropCounter(drops, 0)),
-                             /*join_interest=*/false);
+    auto* t = make_lazy_task(
+        fx.sched, Controlled(std::make_shared<Shared>(), zuki::test::DropCounter(drops, 0)),
+        /*join_interest=*/false);
     t->cancel();  // scheduled: cancelled when the executor next holds it
     BOOST_TEST(t->run(true) == RunOutcome::finished);
     BOOST_TEST(drops.drops(0) == 1);
     BOOST_TEST(fx.sched->finished.load() == 0);
     t->ref_dec();  // the queue's
 
-    auto* u = make_lazy_task(fx.sched, Controlled(std::make_shared<Shared>(),
-                                                  zuki::test::DropCounter(drops, 1)),
-                             /*join_interest=*/false);
+    auto* u = make_lazy_task(
+        fx.sched, Controlled(std::make_shared<Shared>(), zuki::test::DropCounter(drops, 1)),
+        /*join_interest=*/false);
     u->cancel();
     BOOST_TEST(u->run() == RunOutcome::finished);
     BOOST_TEST(drops.drops(1) == 1);
